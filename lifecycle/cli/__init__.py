@@ -1,0 +1,58 @@
+"""The ``lifecycle`` command.
+
+Each command group lives in its own module listed in :data:`COMMAND_MODULES`; a module
+defines ``register(main)``. User errors (:class:`~lifecycle.errors.LifecycleError`,
+``click.ClickException``) print one line to stderr and exit non-zero, without a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from lifecycle import __version__
+from lifecycle.errors import LifecycleError
+
+#: Modules under ``lifecycle.cli`` that add commands (order = order in --help).
+COMMAND_MODULES: list[str] = [
+    "db",
+    "models",
+]
+
+
+class _Group(click.Group):
+    """Turns our own errors into one clean line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LifecycleError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lifecycle")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Path to lifecycle.toml (default: $LIFECYCLE_CONFIG or ./lifecycle.toml).",
+)
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """lifecycle: drift monitoring and model lifecycle for models in production."""
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"lifecycle.cli.{_name}").register(main)
+
+
+def run() -> None:  # pragma: no cover - thin wrapper for python -m
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Shared plumbing for CLI commands: settings, engines, time parsing, tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+from sqlalchemy import Engine
+
+from lifecycle.config import Settings, load_settings
+
+
+def get_settings(ctx: click.Context) -> Settings:
+    """Load settings once per invocation (validated at the entry point)."""
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    if "settings" not in root.obj:
+        root.obj["settings"] = load_settings(root.obj.get("config_path"))
+    settings: Settings = root.obj["settings"]
+    return settings
+
+
+def open_engine(settings: Settings, *, check_schema: bool = True) -> Engine:
+    """An engine for the configured database; refuses an out-of-date schema."""
+    from lifecycle.storage.engine import make_engine
+    from lifecycle.storage.migrate import ensure_schema_current
+
+    engine = make_engine(settings.database_url)
+    if check_schema:
+        try:
+            ensure_schema_current(engine)
+        except Exception:
+            engine.dispose()
+            raise
+    return engine
+
+
+def parse_time(value: str | None, *, name: str, now: datetime | None = None) -> datetime | None:
+    """Parse ``--since`` / ``--until``: ISO-8601 (UTC if no offset), or relative ``-24h``,
+    ``-7d``, ``-30m``, or ``now``."""
+    if value is None:
+        return None
+    now = now or datetime.now(UTC)
+    text = value.strip()
+    if text == "now":
+        return now
+    if text.startswith("-") and text[-1:] in {"m", "h", "d"}:
+        try:
+            amount = float(text[1:-1])
+        except ValueError:
+            amount = -1
+        if amount >= 0:
+            unit = {"m": "minutes", "h": "hours", "d": "days"}[text[-1]]
+            return now - timedelta(**{unit: amount})
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a time; use ISO-8601 (2026-01-31T12:00:00Z), 'now', "
+            "or a relative time like -24h, -7d, -30m",
+            param_hint=name,
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print a plain aligned text table (no dependency, pipes well)."""
+    cells = [[_fmt(v) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in cells:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    return str(value)

@@ -1,0 +1,44 @@
+"""A small exception tree.
+
+Every error a user can cause subclasses :class:`LifecycleError` *and* the built-in it
+specialises (``ValueError``, ``LookupError``, ...), so ``except ValueError`` keeps working.
+Messages name the problem and the fix.
+"""
+
+from __future__ import annotations
+
+
+class LifecycleError(Exception):
+    """Base class of every error raised on purpose by lifecycle."""
+
+
+class ConfigError(LifecycleError, ValueError):
+    """A setting is missing or invalid. The message names the key, the value and what is allowed."""
+
+
+class DatabaseError(LifecycleError, RuntimeError):
+    """The database cannot be reached or refused an operation."""
+
+
+class DatabaseURLError(DatabaseError, ValueError):
+    """The database URL cannot be parsed or names an unsupported backend."""
+
+
+class SchemaOutOfDateError(DatabaseError):
+    """The database schema is not at the revision this version of lifecycle needs."""
+
+
+class UnknownModelError(LifecycleError, LookupError):
+    """A model name is not registered or configured."""
+
+
+class DataError(LifecycleError, ValueError):
+    """Input data cannot be used as given (empty window, missing column, wrong type...)."""
+
+
+class InsufficientDataError(DataError):
+    """There are fewer rows than the minimum needed for a trustworthy answer."""
+
+
+class LeaseHeldError(LifecycleError, RuntimeError):
+    """Another process holds the lease for this unit of work."""
