@@ -32,14 +32,14 @@ def models_cmd(ctx: click.Context) -> None:
                 ).all()
             )
             models = session.scalars(select(Model).order_by(Model.name)).all()
-            rows = [
+            rows: list[tuple[object, ...]] = [
                 (m.name, m.task, int(traffic.get(m.id) or 0), int(labels.get(m.id) or 0),
                  m.created_at)
                 for m in models
             ]
     finally:
         engine.dispose()
-    configured = sorted(set(settings.models) - {r[0] for r in rows})
+    configured = sorted(set(settings.models) - {str(r[0]) for r in rows})
     if not rows and not configured:
         click.echo("no models yet: wrap a predictor with @lifecycle.monitor(\"name\") "
                    "or add a [models.NAME] section to lifecycle.toml")

@@ -31,14 +31,15 @@ def get_or_create_model(session: Session, name: str, task: str | None = None) ->
     if model is not None:
         return model
     dialect = session.get_bind().dialect.name
-    values = {"name": name, "task": task, "created_at": utcnow(), "details": {}}
+    values: dict[str, object] = {"name": name, "task": task, "created_at": utcnow(), "details": {}}
     if dialect == "postgresql":
-        stmt = pg_insert(Model).values(**values).on_conflict_do_nothing(index_elements=["name"])
-    else:
-        stmt = sqlite_insert(Model).values(**values).on_conflict_do_nothing(
-            index_elements=["name"]
+        session.execute(
+            pg_insert(Model).values(**values).on_conflict_do_nothing(index_elements=["name"])
         )
-    session.execute(stmt)
+    else:
+        session.execute(
+            sqlite_insert(Model).values(**values).on_conflict_do_nothing(index_elements=["name"])
+        )
     model = session.scalar(select(Model).where(Model.name == name))
     assert model is not None
     return model
