@@ -27,6 +27,13 @@ _WRITE_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
 
 
 def _column_to_arrow(values: pd.Series) -> pa.Array:
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        # Convert explicitly: pyarrow's own path reads Series.values, deprecated for tz-aware
+        # data in pandas 3.1. Store UTC instants with the zone in the Arrow type.
+        unit = values.dtype.unit
+        naive_utc = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+        return pa.array(naive_utc, type=pa.timestamp(unit, tz=str(values.dtype.tz)),
+                        from_pandas=True)
     try:
         return pa.array(values, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError,

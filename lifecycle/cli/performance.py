@@ -1,0 +1,100 @@
+"""``lifecycle performance MODEL``: performance of a window against the reference period.
+
+Exit codes: 0 fine, 1 degraded, 2 error or no verdict (no data, no labels, too few labels).
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from lifecycle.cli._common import echo_table, get_settings, open_engine, parse_time
+
+
+def _hours(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds:.0f} s"
+
+
+@click.command("performance")
+@click.argument("model")
+@click.option("--since", default="-7d", show_default=True,
+              help="Window start: ISO-8601, 'now' or relative (-24h, -7d).")
+@click.option("--until", default="now", show_default=True, help="Window end (exclusive).")
+@click.option("--no-save", is_flag=True, help="Print the result without storing a report.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def performance(
+    ctx: click.Context, model: str, since: str, until: str, no_save: bool, as_json: bool
+) -> None:
+    """Model performance (with label coverage) of a window against the reference period."""
+    from lifecycle.jobs.performance import run_performance_check
+
+    settings = get_settings(ctx)
+    start = parse_time(since, name="--since")
+    end = parse_time(until, name="--until")
+    assert start is not None and end is not None
+    if start >= end:
+        raise click.BadParameter(f"--since ({since}) must be before --until ({until})")
+    engine = open_engine(settings)
+    try:
+        result = run_performance_check(engine, settings, model, start, end, persist=not no_save)
+    finally:
+        engine.dispose()
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=1))
+        ctx.exit(result.exit_code)
+    cov = result.coverage
+    click.echo(f"model {model}  window {start:%Y-%m-%d %H:%M}Z .. {end:%Y-%m-%d %H:%M}Z  "
+               f"task {result.task or '-'}")
+    ref = result.reference
+    click.echo(f"reference {ref['since']:%Y-%m-%d %H:%M}Z .. {ref['until']:%Y-%m-%d %H:%M}Z "
+               f"({ref['source']}, {ref.get('n_labelled', '-')} labelled)")
+    coverage = "-" if cov["coverage"] is None else f"{cov['coverage']:.1%}"
+    click.echo(f"labels {cov['n_labelled']} of {cov['n_predictions']} predictions "
+               f"(coverage {coverage}), delay median {_hours(cov['delay_median_s'])}, "
+               f"p90 {_hours(cov['delay_p90_s'])}; revised {cov['n_revised']}, "
+               f"labels for unknown keys {cov['n_orphan_outcomes']}")
+    if result.comparison is not None:
+        comp = result.comparison
+        click.echo("")
+        rows = [
+            (m.name, m.value, f"[{m.ci_low:.4g}, {m.ci_high:.4g}]", m.reference, m.difference,
+             m.p_adjusted, "WORSE" if m.worse else ("ok" if m.p_value is not None else "-"))
+            for m in comp.metrics
+        ]
+        echo_table(["metric", "value", f"{comp.confidence:.0%} CI", "reference", "change",
+                    "p (Holm)", "verdict"], rows)
+    est = result.estimate
+    if est is not None:
+        click.echo("")
+        click.echo(f"estimated without labels over {est.n} predictions "
+                   f"({est.calibration} calibration): accuracy {est.accuracy:.4g} "
+                   f"[{est.accuracy_ci_low:.4g}, {est.accuracy_ci_high:.4g}]"
+                   + (f", F1 {est.f1:.4g} [{est.f1_ci_low:.4g}, {est.f1_ci_high:.4g}]"
+                      if est.f1 is not None and est.f1_ci_low is not None
+                      and est.f1_ci_high is not None else "")
+                   + f" -> {result.estimate_verdict}")
+        click.echo(f"  {est.assumption}")
+    if result.change_points:
+        click.echo("")
+        click.echo("change points: " + ", ".join(
+            f"{c.detector} at {c.ts:%Y-%m-%d %H:%M:%S}Z (labelled #{c.stream_index})"
+            for c in result.change_points))
+    for kind in ("prediction", "label"):
+        info = result.drift.get(kind)
+        if info:
+            drifted = f" ({', '.join(info['drifted'])})" if info.get("drifted") else ""
+            click.echo(f"{kind} drift: {info['verdict']}{drifted}")
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    click.echo(f"verdict: {result.verdict.upper()}"
+               + (f" (report #{result.report_id})" if result.report_id else ""))
+    ctx.exit(result.exit_code)
+
+
+def register(main: click.Group) -> None:
+    """Add ``lifecycle performance`` to the command group."""
+    main.add_command(performance)
