@@ -1,0 +1,268 @@
+"""Run one job function for one model and one window, under a lease, recording the run.
+
+:func:`execute` is the only place a job function is called, by the scheduler's tick and by
+:func:`run_window` (manual runs, the demo's simulated clock):
+
+1. in ONE transaction: claim ``(kind, model, window)`` in ``job_leases`` (skip when another
+   process has it), mark runs of that window left ``running`` by a dead owner as ``lost``, and
+   insert our ``job_runs`` row (``running``);
+2. renew the lease from a heartbeat thread while the job runs;
+3. call ``fn(engine, settings, model, window_start, window_end)``, then the kind's alert
+   evaluator, deliver alert changes, and fire the retrain hook;
+4. in ONE transaction: finish the ``job_runs`` row (status, duration, error, traceback) and
+   release the lease (``done``, or ``failed`` with ``next_attempt_at = now + backoff`` where
+   ``backoff = retry_backoff * 2**(attempt - 1)``; after ``max_attempts`` the window is given
+   up).
+
+Any exception from the job is caught and recorded: it never reaches APScheduler, never stops
+another model's job. ``now`` comes from an injectable clock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, update
+
+from lifecycle.alerts.policy import AlertChange
+from lifecycle.config import JobSchedule, Settings
+from lifecycle.jobs.plan import PlannedJob, manual_job
+from lifecycle.jobs.registry import ALERT_EVALUATORS, import_path
+from lifecycle.leases import DONE, FAILED, Lease, claim, make_owner, release, renew
+from lifecycle.storage.tables import JobRun
+from lifecycle.storage.types import utcnow
+from lifecycle.windows import Window
+
+logger = logging.getLogger("lifecycle.jobs")
+
+Clock = Callable[[], datetime]
+
+#: job_runs statuses
+RUNNING, LOST, SKIPPED = "running", "lost", "skipped"
+
+
+@dataclass
+class RunContext:
+    """Dependencies of a run: passed in, never global (the scheduler installs one per process)."""
+
+    engine: Engine
+    settings: Settings
+    clock: Clock = utcnow
+    owner: str = field(default_factory=make_owner)
+    dispatcher: Any = None
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def lease_seconds(self) -> float:
+        return self.settings.scheduler.lease_seconds
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one window."""
+
+    kind: str
+    model: str
+    window: Window
+    status: str
+    run_id: int | None = None
+    attempt: int = 0
+    duration_s: float | None = None
+    error: str | None = None
+    alerts: tuple[AlertChange, ...] = ()
+    retrain: dict[str, Any] | None = None
+
+
+def retry_at(schedule: JobSchedule, attempt: int, now: datetime) -> datetime | None:
+    """When a failed attempt is retried; None once ``max_attempts`` are used up."""
+    if attempt >= schedule.max_attempts:
+        return None
+    return now + schedule.retry_backoff * (2 ** (attempt - 1))
+
+
+class _Heartbeat(threading.Thread):
+    """Renews the lease every ``lease_seconds / 3`` while the job runs."""
+
+    def __init__(self, ctx: RunContext, lease: Lease) -> None:
+        super().__init__(name=f"lease-{lease.job_name}:{lease.model_name}", daemon=True)
+        self.ctx, self.lease = ctx, lease
+        self.interval = max(0.1, ctx.lease_seconds / 3)
+        self.halt = threading.Event()
+        self.lost = False
+
+    def run(self) -> None:
+        while not self.halt.wait(self.interval):
+            try:
+                if not renew(self.ctx.engine, self.lease, now=self.ctx.clock(),
+                             lease_seconds=self.ctx.lease_seconds):
+                    self.lost = True
+                    logger.error("lease on %s %s %s was taken over while running",
+                                 self.lease.job_name, self.lease.model_name,
+                                 self.lease.window_key)
+                    return
+            except Exception:  # noqa: BLE001 - keep trying; the lease may still be ours
+                logger.exception("could not renew lease %s", self.lease.window_key)
+
+
+def _jsonable(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        try:
+            text = json.dumps(value, default=str)
+            if len(text) <= 20_000:
+                loaded: dict[str, Any] = json.loads(text)
+                return loaded
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, bool | int | float | str):
+        return {"value": value}
+    return {"repr": repr(value)[:2000]}
+
+
+def _claim_and_start(ctx: RunContext, job: PlannedJob, window: Window
+                     ) -> tuple[Lease, int] | None:
+    """Claim the window, mark a dead owner's run ``lost`` and insert ours: one commit."""
+    now = ctx.clock()
+    with ctx.engine.begin() as conn:
+        lease = claim(conn, job.kind.name, job.model, window.key, owner=ctx.owner, now=now,
+                      lease_seconds=ctx.lease_seconds)
+        if lease is None:
+            return None
+        conn.execute(
+            update(JobRun)
+            .where(JobRun.job_name == job.kind.name, JobRun.model_name == job.model,
+                   JobRun.window_start == window.start, JobRun.window_end == window.end,
+                   JobRun.status == RUNNING, JobRun.owner != ctx.owner)
+            .values(status=LOST, finished_at=now,
+                    error=f"owner stopped renewing its lease; taken over by {ctx.owner}")
+        )
+        run_id = conn.execute(
+            insert(JobRun).values(
+                job_name=job.kind.name, model_name=job.model, window_start=window.start,
+                window_end=window.end, status=RUNNING, owner=ctx.owner,
+                attempt=lease.attempt, started_at=now, result={},
+            ).returning(JobRun.id)
+        ).scalar_one()
+    return lease, int(run_id)
+
+
+def _after_success(ctx: RunContext, job: PlannedJob, window: Window
+                   ) -> tuple[list[AlertChange], dict[str, Any] | None]:
+    if job.kind.alerts is None:
+        return [], None
+    evaluator = import_path(ALERT_EVALUATORS[job.kind.alerts])
+    changes: list[AlertChange] = evaluator(ctx.engine, ctx.settings, job.model, window.start,
+                                           window.end, now=ctx.clock())
+    for change in changes:
+        if change.notify and ctx.dispatcher is not None:
+            ctx.dispatcher.submit(change)
+    from lifecycle.alerts.triggers import maybe_trigger_retrain
+
+    retrain = maybe_trigger_retrain(ctx.engine, ctx.settings, job.model, changes,
+                                    now=ctx.clock(), owner=ctx.owner)
+    return changes, retrain
+
+
+def execute(ctx: RunContext, job: PlannedJob, window: Window) -> RunResult:
+    """Claim, run, record and release one window. Returns ``skipped`` when not claimable."""
+    kind, model = job.kind.name, job.model
+    claimed = _claim_and_start(ctx, job, window)
+    if claimed is None:
+        return RunResult(kind, model, window, SKIPPED)
+    lease, run_id = claimed
+    heartbeat = _Heartbeat(ctx, lease)
+    heartbeat.start()
+    t0 = time.perf_counter()
+    error: str | None = None
+    tb: str | None = None
+    result: Any = None
+    changes: list[AlertChange] = []
+    retrain: dict[str, Any] | None = None
+    interrupted: BaseException | None = None
+    try:
+        fn = import_path(job.kind.function)
+        result = fn(ctx.engine, ctx.settings, model, window.start, window.end)
+        changes, retrain = _after_success(ctx, job, window)
+    except Exception as exc:  # noqa: BLE001 - isolate every failure
+        error, tb = f"{type(exc).__name__}: {exc}", traceback.format_exc()
+    except BaseException as exc:  # KeyboardInterrupt / SystemExit: record, then re-raise
+        error, tb, interrupted = f"interrupted: {type(exc).__name__}", traceback.format_exc(), exc
+    finally:
+        heartbeat.halt.set()
+        heartbeat.join(timeout=5.0)
+    duration = time.perf_counter() - t0
+    now = ctx.clock()
+    status = DONE if error is None else FAILED
+    next_try = None if error is None or interrupted else retry_at(job.schedule, lease.attempt,
+                                                                   now)
+    if interrupted is not None:  # let another process retry soon
+        next_try = now
+    payload = _jsonable(result)
+    if retrain is not None:
+        payload["retrain"] = {k: v for k, v in retrain.items() if k != "traceback"}
+    if changes:
+        payload["alerts"] = [{"id": c.alert_id, "action": c.action} for c in changes]
+    with ctx.engine.begin() as conn:
+        kept = release(conn, lease, now=now, status=status, error=error, retry_at=next_try)
+        if not kept:
+            payload["lease_lost"] = True
+        conn.execute(
+            update(JobRun).where(JobRun.id == run_id).values(
+                status=status, finished_at=now, duration_s=duration, error=error,
+                traceback=tb[-20_000:] if tb else None, result=payload,
+            )
+        )
+    if not kept:
+        logger.error("%s %s %s finished after its lease was taken over (ran twice)",
+                     kind, model, window)
+    if error is None:
+        logger.info("%s %s %s done in %.3fs", kind, model, window, duration)
+    else:
+        when = f"retry at {next_try:%Y-%m-%d %H:%M:%S}Z" if next_try else "gave up"
+        logger.error("%s %s %s failed (attempt %d, %s): %s", kind, model, window,
+                     lease.attempt, when, error)
+    if interrupted is not None:
+        raise interrupted
+    return RunResult(kind, model, window, status, run_id, lease.attempt, duration, error,
+                     tuple(changes), retrain)
+
+
+def run_window(
+    kind: str,
+    engine: Engine,
+    settings: Settings,
+    model: str,
+    window_start: datetime,
+    window_end: datetime,
+    *,
+    clock: Clock | None = None,
+    owner: str | None = None,
+    dispatcher: Any = None,
+) -> RunResult:
+    """Run job ``kind`` for ``model`` on one window now, through leases, job_runs and alerts.
+
+    The manual entry point (CLI, demo with a simulated clock). Alert deliveries go to the
+    ``dispatcher`` if given, else they are delivered inline (log + webhook if configured).
+    A window already done (or held by another process) comes back as ``skipped``.
+    """
+    job = manual_job(settings, kind, model)
+    window = Window(window_start, window_end)
+    if dispatcher is None:
+        from lifecycle.alerts.delivery import AlertDispatcher
+
+        dispatcher = AlertDispatcher(engine, settings, background=False)
+    ctx = RunContext(engine=engine, settings=settings, clock=clock or utcnow,
+                     owner=owner or make_owner(), dispatcher=dispatcher)
+    return execute(ctx, job, window)
+
+
+__all__ = ["RunContext", "RunResult", "execute", "retry_at", "run_window"]

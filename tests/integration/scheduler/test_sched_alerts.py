@@ -1,0 +1,197 @@
+"""Alert policy on real databases: persistence, dedup, escalation, auto-resolve, cooldown,
+acknowledge (audited), per-feature alerts, performance alerts and the retrain hook."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from lifecycle.alerts.evaluate import evaluate_drift, evaluate_performance
+from lifecycle.alerts.store import AlertStateError, acknowledge
+from lifecycle.alerts.triggers import maybe_trigger_retrain
+from lifecycle.cli import main
+from lifecycle.config import Settings
+from lifecycle.storage.models_repo import get_or_create_model
+from lifecycle.storage.tables import (
+    Alert,
+    AuditEvent,
+    DriftFeatureResult,
+    DriftReport,
+    PerformanceReport,
+)
+from tests.integration.scheduler import jobfns
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+H = timedelta(hours=1)
+
+
+class Feed:
+    """Writes one drift report per hourly window and evaluates it, like the runner does."""
+
+    def __init__(self, engine: Engine, settings: Settings, model: str = "churn") -> None:
+        self.engine, self.settings, self.model, self.i = engine, settings, model, 0
+
+    def __call__(self, verdict: str, features: dict[str, str] | None = None
+                 ) -> list[tuple[str, str | None, str, str]]:
+        start, end = T0 + self.i * H, T0 + (self.i + 1) * H
+        self.i += 1
+        with Session(self.engine) as s, s.begin():
+            m = get_or_create_model(s, self.model)
+            report = DriftReport(model_id=m.id, kind="data", window_start=start, window_end=end,
+                                 n_reference=100, n_current=100, verdict=verdict,
+                                 n_features=2, n_drifted=0)
+            s.add(report)
+            s.flush()
+            for feature, v in (features or {}).items():
+                s.add(DriftFeatureResult(report_id=report.id, feature=feature,
+                                         feature_type="numeric", statistic_name="psi",
+                                         verdict=v))
+        changes = evaluate_drift(self.engine, self.settings, self.model, start, end,
+                                 now=end + timedelta(minutes=1))
+        return [(c.action, c.feature, c.severity, c.status) for c in changes]
+
+
+def alerts(engine: Engine) -> list[tuple[int, str, str, int]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+            select(Alert.id, Alert.status, Alert.severity, Alert.occurrences).order_by(Alert.id))]
+
+
+def test_persistence_dedup_escalation_resolve_and_cooldown(
+    db_url: str, engine: Engine, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(db_url, """
+[models.churn.alerts]
+fire_on = ["warning", "drift"]
+persistence = "2 of 3"
+cooldown = "3h"
+""")
+    feed = Feed(engine, settings)
+    assert feed("warning") == []                                   # 1 of 3: not yet
+    assert feed("insufficient_data") == []                         # ignored
+    assert feed("warning") == [("opened", None, "warning", "open")]
+    assert feed("warning") == [("updated", None, "warning", "open")]   # dedup: no new alert
+    assert feed("drift") == [("escalated", None, "critical", "open")]
+    assert alerts(engine) == [(1, "open", "critical", 3)]
+    assert feed("no_drift") == [("resolved", None, "critical", "resolved")]
+    assert feed("drift") == [("reopened", None, "critical", "open")]  # 2 of 3, within cooldown
+    assert [a[:2] for a in alerts(engine)] == [(1, "open")]
+    assert feed("no_drift") == [("resolved", None, "critical", "resolved")]
+    feed.i += 4  # four quiet hours pass: beyond the 3h cooldown
+    assert feed("drift") == [("opened", None, "critical", "open")]
+    assert [a[:2] for a in alerts(engine)] == [(1, "resolved"), (2, "open")]
+
+
+def test_acknowledged_alert_stays_deduplicated_and_ack_is_audited(
+    db_url: str, engine: Engine, make_settings: Callable[..., Settings], tmp_path: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = make_settings(db_url, "")
+    feed = Feed(engine, settings)
+    assert feed("drift") == [("opened", None, "critical", "open")]
+    monkeypatch.setenv("LIFECYCLE_CONFIG", str(settings.config_path))
+    runner = CliRunner()
+    out = runner.invoke(main, ["alerts", "--open"])
+    assert out.exit_code == 0 and "data_drift" in out.output and "critical" in out.output
+    out = runner.invoke(main, ["alerts", "ack", "1", "--actor", "alice"])
+    assert out.exit_code == 0, out.output
+    assert "acknowledged by alice" in out.output
+    assert feed("drift") == [("updated", None, "critical", "acknowledged")]
+    out = runner.invoke(main, ["alerts", "ack", "1"])
+    assert out.exit_code != 0 and "only open alerts" in out.output
+    out = runner.invoke(main, ["alerts", "ack", "99"])
+    assert out.exit_code != 0 and "no alert with id 99" in out.output
+    with engine.connect() as conn:
+        audit = conn.execute(select(AuditEvent.actor, AuditEvent.action,
+                                    AuditEvent.target)).all()
+    assert [tuple(a) for a in audit] == [("alice", "alert.acknowledge", "alert:1")]
+    assert feed("no_drift") == [("resolved", None, "critical", "resolved")]
+    with Session(engine) as s, pytest.raises(AlertStateError, match="resolved"):
+        acknowledge(s, 1, actor="bob", now=T0)
+
+
+def test_per_feature_alerts(db_url: str, engine: Engine,
+                            make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(db_url, "[models.churn.alerts]\nper_feature = true")
+    feed = Feed(engine, settings)
+    got = feed("drift", {"age": "drift", "income": "no_drift"})
+    assert sorted(got, key=str) == sorted([("opened", None, "critical", "open"),
+                                           ("opened", "age", "critical", "open")], key=str)
+    got = feed("drift", {"age": "no_drift", "income": "drift"})
+    assert ("resolved", "age", "critical", "resolved") in got
+    assert ("opened", "income", "critical", "open") in got
+
+
+def test_performance_alerts(db_url: str, engine: Engine,
+                            make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(db_url, "")
+    with Session(engine) as s, s.begin():
+        m = get_or_create_model(s, "churn")
+        for i, verdict in enumerate(["fine", "degraded", "fine"]):
+            s.add(PerformanceReport(model_id=m.id, window_start=T0 + i * H,
+                                    window_end=T0 + (i + 1) * H, task="classification",
+                                    n_predictions=10, n_labelled=10, verdict=verdict))
+    actions = [
+        [c.action for c in evaluate_performance(engine, settings, "churn", T0 + i * H,
+                                                T0 + (i + 1) * H, now=T0 + 9 * H)]
+        for i in range(3)
+    ]
+    assert actions == [[], ["opened"], ["resolved"]]
+
+
+def test_retrain_hook_fires_once_per_cooldown(db_url: str, engine: Engine,
+                                              make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(db_url, f"""
+[scheduler]
+retrain_function = "{jobfns.__name__}:retrain_hook"
+[models.churn.alerts]
+retrain_on = ["data_drift"]
+retrain_cooldown = "6h"
+""")
+    jobfns.CALLS.clear()
+    feed = Feed(engine, settings)
+    outcomes = []
+    for i in range(10):  # drift persists for 10 hours
+        changes = evaluate_drift(engine, settings, "churn", *_report(engine, feed), now=T0 + i * H)
+        outcomes.append(maybe_trigger_retrain(engine, settings, "churn", changes,
+                                              now=T0 + i * H, owner="me"))
+    statuses = [o["status"] if o else None for o in outcomes]
+    assert statuses == ["called"] + ["cooldown"] * 5 + ["called"] + ["cooldown"] * 3
+    assert [c[0] for c in jobfns.CALLS] == ["churn", "churn"]
+    with engine.connect() as conn:
+        audit = conn.execute(select(AuditEvent.action, AuditEvent.actor)).all()
+    assert [tuple(a) for a in audit] == [("retrain.trigger", "scheduler")] * 2
+
+
+def test_failing_retrain_hook_is_recorded_not_raised(
+    db_url: str, engine: Engine, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(db_url, f"""
+[scheduler]
+retrain_function = "{jobfns.__name__}:failing_retrain_hook"
+[models.churn.alerts]
+retrain_on = ["data_drift"]
+""")
+    feed = Feed(engine, settings)
+    changes = evaluate_drift(engine, settings, "churn", *_report(engine, feed), now=T0)
+    outcome = maybe_trigger_retrain(engine, settings, "churn", changes, now=T0, owner="me")
+    assert outcome is not None and outcome["status"] == "failed"
+    assert "trainer exploded" in outcome["error"]
+    with engine.connect() as conn:
+        details = conn.execute(select(AuditEvent.details)).scalar_one()
+    assert details["status"] == "failed"
+
+
+def _report(engine: Engine, feed: Feed) -> tuple[datetime, datetime]:
+    start, end = T0 + feed.i * H, T0 + (feed.i + 1) * H
+    feed.i += 1
+    with Session(engine) as s, s.begin():
+        m = get_or_create_model(s, feed.model)
+        s.add(DriftReport(model_id=m.id, kind="data", window_start=start, window_end=end,
+                          n_reference=1, n_current=1, verdict="drift"))
+    return start, end
