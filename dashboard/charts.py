@@ -1,0 +1,325 @@
+"""Pure chart and table builders: data frames in, Altair specs or display frames out.
+
+No ``st.*`` call lives here, so every builder is unit-testable without a running app.
+Colour rule: red only where a person is needed (drift, degraded performance, failed job,
+unacknowledged alert); warnings are orange; everything else is neutral or green.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+RED, ORANGE, GREEN, GREY, BLUE = "#d62728", "#ff7f0e", "#2ca02c", "#9e9e9e", "#1f77b4"
+
+_BAD = {"drift", "degraded", "failed", "critical", "open"}
+_WARN = {"warning", "acknowledged"}
+_GOOD = {"no_drift", "ok", "fine", "succeeded", "resolved", "promote"}
+_RANK = {"drift": 3, "degraded": 3, "insufficient_data": 2, "warning": 1, "no_drift": 0, "ok": 0,
+         "fine": 0}
+_RANK_NAME = {3: "drift", 2: "insufficient_data", 1: "warning", 0: "no_drift"}
+
+#: Statistics preferred for the heatmap colour (first present wins).
+HEATMAP_PREFERENCE = ("psi", "jensen_shannon", "wasserstein", "ks", "chi_square")
+
+
+def status_level(verdict: str | None) -> str:
+    """``bad`` (needs a person), ``warn``, ``ok`` or ``none`` for any verdict/status."""
+    if verdict is None or (isinstance(verdict, float) and math.isnan(verdict)):
+        return "none"
+    v = str(verdict)
+    if v in _BAD:
+        return "bad"
+    if v in _WARN:
+        return "warn"
+    if v in _GOOD:
+        return "ok"
+    return "none"
+
+
+#: Streamlit colour names per level (``st.badge`` / ``:color-badge[...]``).
+LEVEL_COLOURS = {"bad": "red", "warn": "orange", "ok": "green", "none": "gray"}
+_CSS = {"bad": RED, "warn": ORANGE, "ok": GREEN, "none": GREY}
+
+
+def status_text(verdict: str | None) -> str:
+    """A verdict in words (``no drift``, ``insufficient data``) or ``none yet``."""
+    if verdict is None or (isinstance(verdict, float) and math.isnan(verdict)):
+        return "none yet"
+    return str(verdict).replace("_", " ")
+
+
+def status_label(verdict: str | None) -> str:
+    """A verdict with a dot for tables: ``● drift``; ``– none yet`` when missing."""
+    text = status_text(verdict)
+    return "– none yet" if text == "none yet" else f"● {text}"
+
+
+def status_badge(verdict: str | None) -> str:
+    """Streamlit markdown for a coloured badge, e.g. ``:red-badge[drift]``."""
+    return f":{LEVEL_COLOURS[status_level(verdict)]}-badge[{status_text(verdict)}]"
+
+
+def _label_css(value: object) -> str:
+    text = str(value)
+    if not text.startswith("● "):
+        return ""
+    verdict = text[2:].lstrip("0123456789 ").replace(" ", "_")
+    return f"color: {_CSS[status_level(verdict)]}; font-weight: 600"
+
+
+def style_status(frame: pd.DataFrame) -> Any:
+    """A pandas Styler colouring every ``● verdict`` cell by its level (red only for
+    states that need a person)."""
+    return frame.style.map(_label_css).format(precision=2, na_rep="")
+
+
+def worst(verdicts: Sequence[str]) -> str:
+    """The most severe verdict of a group (drift > insufficient data > warning > ok)."""
+    return max(verdicts, key=lambda v: _RANK.get(v, 0)) if len(verdicts) else "no_drift"
+
+
+def choose_freq(n_hours: float) -> str:
+    """Hourly points up to 14 days, daily beyond (keeps charts under ~400 points/series)."""
+    return "h" if n_hours <= 14 * 24 else "D"
+
+
+#: Roles whose predictions are served to callers (challenger traffic is shadow traffic).
+SERVED_ROLES = ("champion", "unmanaged")
+
+
+def traffic_frame(df: pd.DataFrame, freq: str = "h",
+                  roles: Sequence[str] | None = SERVED_ROLES) -> pd.DataFrame:
+    """Volume and mean latency per model and time bucket, versions summed, over ``roles``
+    (default: served traffic only; None: every role)."""
+    if roles is not None and not df.empty and "role" in df.columns:
+        df = df[df["role"].isin(roles)]
+    if df.empty:
+        return pd.DataFrame(columns=["bucket", "model", "n_predictions", "latency_mean_ms"])
+    frame = df.assign(bucket=pd.to_datetime(df["bucket_start"], utc=True).dt.floor(freq))
+    g = frame.groupby(["bucket", "model"], as_index=False)[
+        ["n_predictions", "latency_sum_ms"]].sum()
+    g["latency_mean_ms"] = g["latency_sum_ms"] / g["n_predictions"].where(g["n_predictions"] > 0)
+    return g[["bucket", "model", "n_predictions", "latency_mean_ms"]]
+
+
+def volume_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Predictions per bucket, one line per model."""
+    return alt.Chart(frame).mark_line(interpolate="monotone").encode(
+        x=alt.X("bucket:T", title=None),
+        y=alt.Y("n_predictions:Q", title="predictions"),
+        color=alt.Color("model:N", title="model"),
+        tooltip=["model:N", alt.Tooltip("bucket:T", format="%Y-%m-%d %H:%M"),
+                 "n_predictions:Q"],
+    ).properties(height=220)
+
+
+def latency_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Mean latency per bucket, one line per model."""
+    return alt.Chart(frame).mark_line(interpolate="monotone").encode(
+        x=alt.X("bucket:T", title=None),
+        y=alt.Y("latency_mean_ms:Q", title="mean latency (ms)"),
+        color=alt.Color("model:N", title="model"),
+        tooltip=["model:N", alt.Tooltip("bucket:T", format="%Y-%m-%d %H:%M"),
+                 alt.Tooltip("latency_mean_ms:Q", format=".1f")],
+    ).properties(height=220)
+
+
+# --------------------------------------------------------------------------- drift
+
+
+def heatmap_statistic(names: Sequence[str]) -> str | None:
+    """The statistic shown in the heatmap by default."""
+    present = list(dict.fromkeys(names))
+    for name in HEATMAP_PREFERENCE:
+        if name in present:
+            return name
+    return present[0] if present else None
+
+
+#: Beyond this many windows the drift heatmap shows one cell per day.
+MAX_HEATMAP_WINDOWS = 400
+
+
+def heatmap_frame(matrix: pd.DataFrame, statistic: str,
+                  max_windows: int = MAX_HEATMAP_WINDOWS) -> pd.DataFrame:
+    """One cell per (window, feature): the chosen statistic and the worst verdict.
+
+    When there are more than ``max_windows`` windows, windows are merged into daily cells
+    (maximum statistic, worst verdict) so the chart stays readable and light.
+    """
+    cols = ["window_start", "window_end", "feature", "value", "verdict"]
+    if matrix.empty:
+        return pd.DataFrame(columns=cols)
+    m = matrix[matrix["statistic_name"] == statistic] if "statistic_name" in matrix else matrix
+    m = m.assign(window_end=pd.to_datetime(m["window_end"], utc=True),
+                 rank=m["verdict"].map(_RANK).fillna(0).astype(int))
+    cell = m.groupby(["window_end", "feature"], as_index=False).agg(
+        value=("statistic", "max"), rank=("rank", "max"))
+    windows = cell["window_end"].unique()
+    if len(windows) > max_windows:
+        cell["window_end"] = cell["window_end"].dt.ceil("D")
+        cell = cell.groupby(["window_end", "feature"], as_index=False).agg(
+            value=("value", "max"), rank=("rank", "max"))
+        width = pd.Timedelta(days=1)
+    else:
+        steps = pd.Series(sorted(windows)).diff().dropna()
+        width = steps.min() if len(steps) else pd.Timedelta(hours=1)
+    cell["verdict"] = cell["rank"].map(_RANK_NAME)
+    cell["window_start"] = cell["window_end"] - width
+    return cell[cols]
+
+
+def drift_heatmap(frame: pd.DataFrame, statistic: str) -> alt.LayerChart:
+    """Effect size by window (blue scale) with drift marked red and warnings orange."""
+    base = alt.Chart(frame)
+    rect = base.mark_rect().encode(
+        x=alt.X("window_start:T", title="window"),
+        x2="window_end:T",
+        y=alt.Y("feature:N", title=None),
+        color=alt.Color("value:Q", title=statistic, scale=alt.Scale(scheme="blues")),
+        tooltip=["feature:N", alt.Tooltip("window_end:T", format="%Y-%m-%d %H:%M"),
+                 alt.Tooltip("value:Q", format=".4f", title=statistic), "verdict:N"],
+    )
+    marks = base.transform_filter(
+        alt.FieldOneOfPredicate(field="verdict", oneOf=["drift", "warning"])
+    ).transform_calculate(
+        mid="(toDate(datum.window_start) + toDate(datum.window_end)) / 2"
+    ).mark_point(filled=True, size=28).encode(
+        x="mid:T", y="feature:N",
+        color=alt.Color("verdict:N", scale=alt.Scale(domain=["drift", "warning"],
+                                                     range=[RED, ORANGE]), legend=None),
+        tooltip=["feature:N", "verdict:N"],
+    )
+    n_features = max(1, frame["feature"].nunique()) if not frame.empty else 1
+    return alt.layer(rect, marks).resolve_scale(color="independent").properties(
+        height=min(480, 34 * n_features + 40))
+
+
+def features_by_severity(matrix: pd.DataFrame) -> list[str]:
+    """Features ordered by their verdict in the latest window (worst first), then by name."""
+    if matrix.empty:
+        return []
+    latest = matrix[matrix["window_end"] == matrix["window_end"].max()]
+    rank = latest.groupby("feature")["verdict"].agg(lambda s: _RANK.get(worst(list(s)), 0))
+    names = sorted(matrix["feature"].unique().tolist())
+    return sorted(names, key=lambda f: (-int(rank.get(f, 0)), f))
+
+
+def _bucket_labels(edges: Sequence[float], n_counts: int) -> list[str]:
+    fmt = [f"{e:.4g}" for e in edges]
+    labels = [f"< {fmt[0]}"] if fmt else []
+    labels += [f"[{a}, {b})" for a, b in zip(fmt, fmt[1:], strict=False)]
+    labels += [f"≥ {fmt[-1]}"] if fmt else []
+    if n_counts == len(labels) + 1:
+        labels.append("missing")
+    return labels
+
+
+def distribution_frame(details: Mapping[str, Any] | None) -> pd.DataFrame | None:
+    """Reference vs current shares per bucket from a stored result's ``details``.
+
+    Understands the :class:`lifecycle.drift.report.StatResult` keys (``bin_edges``,
+    ``categories``, ``reference_counts``, ``current_counts``); returns None when the
+    details hold no counts (the page then shows only the numbers).
+    """
+    if not details:
+        return None
+    ref = details.get("reference_counts")
+    cur = details.get("current_counts")
+    if not isinstance(ref, list | tuple) or not isinstance(cur, list | tuple) or not ref:
+        return None
+    if len(ref) != len(cur):
+        return None
+    cats = details.get("categories") or []
+    edges = details.get("bin_edges") or []
+    if len(cats) == len(ref):
+        labels = [str(c) for c in cats]
+    else:
+        labels = _bucket_labels(edges, len(ref))
+        if len(labels) != len(ref):
+            labels = [f"bin {i}" for i in range(len(ref))]
+    labels = [{"__missing__": "missing", "__unseen__": "unseen"}.get(x, x) for x in labels]
+    ref_total = float(sum(float(x or 0) for x in ref)) or 1.0
+    cur_total = float(sum(float(x or 0) for x in cur)) or 1.0
+    rows = []
+    for i, (label, r, c) in enumerate(zip(labels, ref, cur, strict=True)):
+        rows.append({"order": i, "bucket": label, "side": "reference", "count": int(r or 0),
+                     "share": float(r or 0) / ref_total})
+        rows.append({"order": i, "bucket": label, "side": "current", "count": int(c or 0),
+                     "share": float(c or 0) / cur_total})
+    return pd.DataFrame(rows)
+
+
+def distribution_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Side-by-side bars of reference and current shares per bin or category."""
+    order = list(dict.fromkeys(frame.sort_values("order")["bucket"]))
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X("bucket:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30)),
+        xOffset=alt.XOffset("side:N", sort=["reference", "current"]),
+        y=alt.Y("share:Q", title="share of rows", axis=alt.Axis(format="%")),
+        color=alt.Color("side:N", scale=alt.Scale(domain=["reference", "current"],
+                                                  range=[GREY, BLUE]), title=None),
+        tooltip=["bucket:N", "side:N", "count:Q", alt.Tooltip("share:Q", format=".2%")],
+    ).properties(height=260)
+
+
+def details_by_preference(rows: pd.DataFrame) -> list[Mapping[str, Any]]:
+    """The ``details`` of a feature's statistics, the heatmap's preferred statistic first
+    (PSI's buckets are the ones to plot)."""
+    order = {name: i for i, name in enumerate(HEATMAP_PREFERENCE)}
+    ranked = sorted(zip(rows["statistic_name"], rows["details"], strict=True),
+                    key=lambda pair: order.get(str(pair[0]), len(order)))
+    return [d for _, d in ranked if isinstance(d, Mapping)]
+
+
+# --------------------------------------------------------------------------- performance
+
+
+def metric_chart(perf: pd.DataFrame, change_points: pd.DataFrame,
+                 metric: str) -> alt.LayerChart:
+    """Realised and estimated ``metric`` over time with confidence bands, the reference
+    value as a dashed rule and change points as vertical rules."""
+    frame = perf[perf["metric"] == metric].copy()
+    frame["window_end"] = pd.to_datetime(frame["window_end"], utc=True)
+    kinds = alt.Scale(domain=["realised", "estimated"], range=[BLUE, "#9467bd"])
+    base = alt.Chart(frame)
+    band = base.mark_area(opacity=0.18).encode(
+        x=alt.X("window_end:T", title=None), y=alt.Y("ci_low:Q", title=metric),
+        y2="ci_high:Q", color=alt.Color("kind:N", scale=kinds, title=None))
+    line = base.mark_line().encode(
+        x="window_end:T", y=alt.Y("value:Q", scale=alt.Scale(zero=False)),
+        color=alt.Color("kind:N", scale=kinds, title=None),
+        strokeDash=alt.StrokeDash("kind:N", sort=["realised", "estimated"], legend=None),
+        tooltip=["kind:N", alt.Tooltip("window_end:T", format="%Y-%m-%d %H:%M"),
+                 alt.Tooltip("value:Q", format=".4f"), alt.Tooltip("ci_low:Q", format=".4f"),
+                 alt.Tooltip("ci_high:Q", format=".4f"), "verdict:N"])
+    layers: list[Any] = [band, line]
+    ref = frame["reference_value"].dropna()
+    if len(ref):
+        layers.append(alt.Chart(pd.DataFrame({"reference": [float(ref.iloc[-1])]}))
+                      .mark_rule(strokeDash=[4, 4], color=GREY)
+                      .encode(y="reference:Q", tooltip=["reference:Q"]))
+    if not change_points.empty:
+        cp = change_points.assign(ts=pd.to_datetime(change_points["ts"], utc=True))
+        layers.append(alt.Chart(cp).mark_rule(color=RED, strokeWidth=2).encode(
+            x="ts:T", tooltip=["detector:N", alt.Tooltip("ts:T", format="%Y-%m-%d %H:%M"),
+                               "stream_index:Q"]))
+    return alt.LayerChart(layer=layers).properties(height=300)
+
+
+def coverage_chart(cov: pd.DataFrame) -> alt.Chart:
+    """Label coverage per window (share of predictions with a label so far)."""
+    frame = cov.assign(window_end=pd.to_datetime(cov["window_end"], utc=True))
+    return alt.Chart(frame).mark_area(opacity=0.5, color=GREEN).encode(
+        x=alt.X("window_end:T", title=None),
+        y=alt.Y("label_coverage:Q", title="label coverage",
+                scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("window_end:T", format="%Y-%m-%d %H:%M"),
+                 alt.Tooltip("label_coverage:Q", format=".1%"), "n_labelled:Q",
+                 "n_predictions:Q"],
+    ).properties(height=180)

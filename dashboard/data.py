@@ -1,0 +1,362 @@
+"""Cached, read-only queries behind every dashboard page.
+
+Rules (see ``docs/dashboard.md``):
+
+* one engine per database URL, made by :func:`lifecycle.storage.engine.make_engine` and kept
+  with ``st.cache_resource``; nothing connects at import time;
+* every query is a ``st.cache_data`` function with a TTL whose first argument is the database
+  URL (so two databases never share a cache entry) and whose other arguments are bound
+  parameters, never formatted into SQL;
+* queries read stored reports and per-hour aggregates only (``traffic_hourly``,
+  ``drift_reports``, ``performance_reports``...), never the raw ``predictions`` /
+  ``prediction_batches`` log;
+* time arguments are floored (:func:`floor_time`) by the pages so cache keys repeat.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine, String, case, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from lifecycle.storage.tables import (
+    Alert,
+    ChangePoint,
+    DriftFeatureResult,
+    DriftReport,
+    Model,
+    PerformanceMetric,
+    PerformanceReport,
+    TrafficHourly,
+)
+
+#: Seconds a query result is reused before the database is asked again.
+TTL_S = 60
+#: Live panels (status table, open alerts) refresh this often.
+REFRESH_S = 60
+#: Performance verdicts that say "not enough labels yet" rather than fine or degraded.
+NOT_ASSESSED = ("insufficient_data", "insufficient labels", "no labels", "no data",
+                "not checked")
+
+
+def floor_time(ts: datetime, minutes: int = 5) -> datetime:
+    """``ts`` floored to ``minutes`` so time-range arguments repeat and hit the cache."""
+    ts = ts.astimezone(UTC)
+    return ts.replace(minute=ts.minute - ts.minute % minutes, second=0, microsecond=0)
+
+
+def since(days: float, now: datetime | None = None) -> datetime:
+    """The start of a ``days``-long range ending now, floored for caching."""
+    return floor_time((now or datetime.now(UTC)) - timedelta(days=days))
+
+
+@st.cache_resource(show_spinner=False)
+def engine(url: str) -> Engine:
+    """The one engine for ``url`` (pooled, shared by every session of the app)."""
+    from lifecycle.storage.engine import make_engine
+
+    return make_engine(url)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def schema_problem(url: str) -> str | None:
+    """None when the schema is at head, else a one-line explanation naming the fix."""
+    from lifecycle.errors import LifecycleError
+    from lifecycle.storage.migrate import ensure_schema_current
+
+    try:
+        ensure_schema_current(engine(url))
+    except LifecycleError as exc:
+        return str(exc)
+    return None
+
+
+def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+def fetch(url: str, stmt: Any, columns: list[str]) -> pd.DataFrame:
+    with Session(engine(url)) as session:
+        return _frame(session.execute(stmt).all(), columns)
+
+
+# --------------------------------------------------------------------------- models
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def models(url: str) -> pd.DataFrame:
+    """Every monitored model: id, name, task, description."""
+    stmt = select(Model.id, Model.name, Model.task, Model.description).order_by(Model.name)
+    return fetch(url, stmt, ["id", "name", "task", "description"])
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def traffic(url: str, start: datetime, model_ids: tuple[int, ...] | None = None) -> pd.DataFrame:
+    """Hourly volume and mean latency per model, role and version since ``start``."""
+    stmt = (
+        select(TrafficHourly.model_id, Model.name, TrafficHourly.bucket_start,
+               TrafficHourly.role, TrafficHourly.model_version, TrafficHourly.n_predictions,
+               TrafficHourly.latency_sum_ms, TrafficHourly.latency_max_ms)
+        .join(Model, Model.id == TrafficHourly.model_id)
+        .where(TrafficHourly.bucket_start >= start)
+        .order_by(TrafficHourly.bucket_start)
+    )
+    if model_ids is not None:
+        stmt = stmt.where(TrafficHourly.model_id.in_(model_ids))
+    df = fetch(url, stmt, ["model_id", "model", "bucket_start", "role", "version",
+                            "n_predictions", "latency_sum_ms", "latency_max_ms"])
+    df["latency_mean_ms"] = df["latency_sum_ms"] / df["n_predictions"].where(
+        df["n_predictions"] > 0)
+    return df
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def overview(url: str, start: datetime) -> pd.DataFrame:
+    """One row per model: versions, volume, latency, label coverage, drift/performance
+    status and live alerts (aggregates and latest reports only)."""
+    with Session(engine(url)) as session:
+        model_rows = session.execute(
+            select(Model.id, Model.name, Model.task).order_by(Model.name)).all()
+        out: list[dict[str, Any]] = []
+        tr = session.execute(
+            select(TrafficHourly.model_id, TrafficHourly.role, TrafficHourly.model_version,
+                   func.sum(TrafficHourly.n_predictions), func.sum(TrafficHourly.latency_sum_ms))
+            .where(TrafficHourly.bucket_start >= start)
+            .group_by(TrafficHourly.model_id, TrafficHourly.role, TrafficHourly.model_version)
+        ).all()
+        cov = dict(
+            (r[0], (r[1], r[2])) for r in session.execute(
+                select(PerformanceReport.model_id, func.sum(PerformanceReport.n_labelled),
+                       func.sum(PerformanceReport.n_predictions))
+                .where(PerformanceReport.window_end >= start)
+                .group_by(PerformanceReport.model_id)
+            ).all()
+        )
+        alerts = session.execute(
+            select(Alert.model_id, Alert.status, func.count())
+            .where(Alert.status != "resolved").group_by(Alert.model_id, Alert.status)
+        ).all()
+        for model_id, name, task in model_rows:
+            row: dict[str, Any] = {"model_id": model_id, "model": name, "task": task}
+            mine = [t for t in tr if t[0] == model_id]
+            n = sum(int(t[3] or 0) for t in mine)
+            row["versions"] = ", ".join(
+                f"{role} v{ver}" if ver else role
+                for role, ver in sorted({(t[1], t[2]) for t in mine if t[3]})
+            )
+            row["predictions"] = n
+            row["latency_ms"] = sum(float(t[4] or 0) for t in mine) / n if n else None
+            lab, pred = cov.get(model_id, (None, None))
+            row["label_coverage"] = float(lab or 0) / float(pred) if pred else None
+            for kind in ("data", "prediction"):
+                latest = session.execute(
+                    select(DriftReport.verdict, DriftReport.window_end, DriftReport.n_drifted,
+                           DriftReport.n_features)
+                    .where(DriftReport.model_id == model_id, DriftReport.kind == kind)
+                    .order_by(DriftReport.window_end.desc()).limit(1)
+                ).first()
+                row[f"{kind}_drift"] = latest[0] if latest else None
+                if kind == "data":
+                    row["drift_checked"] = latest[1] if latest else None
+                    row["drifted_features"] = (f"{latest[2]}/{latest[3]}" if latest else None)
+            perf = session.execute(
+                select(PerformanceReport.verdict, PerformanceReport.window_end)
+                .where(PerformanceReport.model_id == model_id,
+                       PerformanceReport.verdict.not_in(NOT_ASSESSED))
+                .order_by(PerformanceReport.window_end.desc()).limit(1)
+            ).first()
+            row["performance"] = perf[0] if perf else None
+            row["open_alerts"] = sum(int(a[2]) for a in alerts
+                                     if a[0] == model_id and a[1] == "open")
+            row["acknowledged_alerts"] = sum(int(a[2]) for a in alerts
+                                             if a[0] == model_id and a[1] == "acknowledged")
+            out.append(row)
+    return pd.DataFrame(out, columns=[
+        "model_id", "model", "task", "versions", "predictions", "latency_ms",
+        "label_coverage", "data_drift", "drift_checked", "drifted_features",
+        "prediction_drift", "performance", "open_alerts", "acknowledged_alerts"])
+
+
+# --------------------------------------------------------------------------- drift
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def drift_reports(url: str, model_id: int, kind: str, start: datetime) -> pd.DataFrame:
+    """Drift reports of one model and kind whose window ends after ``start``, newest first."""
+    stmt = (
+        select(DriftReport.id, DriftReport.window_start, DriftReport.window_end,
+               DriftReport.verdict, DriftReport.n_reference, DriftReport.n_current,
+               DriftReport.n_features, DriftReport.n_drifted, DriftReport.drift_share)
+        .where(DriftReport.model_id == model_id, DriftReport.kind == kind,
+               DriftReport.window_end >= start)
+        .order_by(DriftReport.window_end.desc())
+    )
+    return fetch(url, stmt, ["report_id", "window_start", "window_end", "verdict",
+                              "n_reference", "n_current", "n_features", "n_drifted",
+                              "drift_share"])
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def drift_kinds(url: str, model_id: int) -> list[str]:
+    """The report kinds (data, prediction, label...) stored for a model."""
+    with Session(engine(url)) as session:
+        kinds = session.scalars(
+            select(DriftReport.kind).where(DriftReport.model_id == model_id).distinct()
+        ).all()
+    order = {"data": 0, "prediction": 1, "label": 2}
+    return sorted(kinds, key=lambda k: (order.get(k, 9), k))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def drift_statistics(url: str, model_id: int, kind: str) -> list[str]:
+    """Statistic names stored in the latest report of a model and kind."""
+    with Session(engine(url)) as session:
+        latest = session.scalar(
+            select(DriftReport.id).where(DriftReport.model_id == model_id,
+                                         DriftReport.kind == kind)
+            .order_by(DriftReport.window_end.desc()).limit(1))
+        if latest is None:
+            return []
+        names = session.scalars(
+            select(DriftFeatureResult.statistic_name)
+            .where(DriftFeatureResult.report_id == latest).distinct()).all()
+    return sorted(names)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def drift_matrix(url: str, model_id: int, kind: str, start: datetime,
+                 statistic: str) -> pd.DataFrame:
+    """Per (window, feature): one statistic's value and the feature's verdict (no
+    ``details``). The window end is read as its raw database value and parsed in one
+    vectorised step: converting 40,000 timestamps one by one costs over a second."""
+    stmt = (
+        select(type_coerce(DriftReport.window_end, String()), DriftFeatureResult.feature,
+               DriftFeatureResult.statistic, DriftFeatureResult.verdict)
+        .join(DriftFeatureResult, DriftFeatureResult.report_id == DriftReport.id)
+        .where(DriftReport.model_id == model_id, DriftReport.kind == kind,
+               DriftReport.window_end >= start,
+               DriftFeatureResult.statistic_name == statistic)
+        .order_by(DriftReport.window_end)
+    )
+    with engine(url).connect() as conn:
+        rows = conn.execute(stmt).all()
+    df = pd.DataFrame.from_records(rows, columns=["window_end", "feature", "statistic",
+                                                  "verdict"])
+    df["window_end"] = pd.to_datetime(df["window_end"], utc=True, format="ISO8601")
+    df["statistic_name"] = statistic
+    return df
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def drift_matrix_daily(url: str, model_id: int, kind: str, start: datetime,
+                       statistic: str) -> pd.DataFrame:
+    """Like :func:`drift_matrix`, merged per UTC day in SQL (maximum statistic, worst
+    verdict): a year of hourly windows comes back as 365 rows per feature, not 8,760."""
+    eng = engine(url)
+    if eng.dialect.name == "postgresql":
+        day: Any = func.date_trunc("day", func.timezone("UTC", DriftReport.window_end))
+    else:  # SQLite stores naive UTC ISO text: the first 10 characters are the day
+        day = func.substr(type_coerce(DriftReport.window_end, String()), 1, 10)
+    v = DriftFeatureResult.verdict
+    rank = case((v == "drift", 3), (v == "insufficient_data", 2), (v == "warning", 1),
+                else_=0)
+    stmt = (
+        select(type_coerce(day, String()).label("day"), DriftFeatureResult.feature,
+               func.max(DriftFeatureResult.statistic), func.max(rank))
+        .join(DriftFeatureResult, DriftFeatureResult.report_id == DriftReport.id)
+        .where(DriftReport.model_id == model_id, DriftReport.kind == kind,
+               DriftReport.window_end >= start,
+               DriftFeatureResult.statistic_name == statistic)
+        .group_by(day, DriftFeatureResult.feature)
+    )
+    with eng.connect() as conn:
+        rows = conn.execute(stmt).all()
+    df = pd.DataFrame.from_records(rows, columns=["window_end", "feature", "statistic",
+                                                  "rank"])
+    df["window_end"] = (pd.to_datetime(df["window_end"], utc=True, format="ISO8601")
+                        + pd.Timedelta(days=1))
+    df["verdict"] = df["rank"].map({3: "drift", 2: "insufficient_data", 1: "warning",
+                                    0: "no_drift"})
+    df["statistic_name"] = statistic
+    return df.drop(columns=["rank"]).sort_values("window_end", ignore_index=True)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def drift_feature(url: str, report_id: int, feature: str) -> pd.DataFrame:
+    """Every statistic of one feature in one report, with its ``details`` JSON."""
+    c = DriftFeatureResult
+    stmt = (
+        select(c.statistic_name, c.feature_type, c.statistic, c.p_value, c.p_adjusted,
+               c.threshold, c.verdict, c.missing_share_reference, c.missing_share_current,
+               c.out_of_range_share, c.unseen_share, c.details)
+        .where(c.report_id == report_id, c.feature == feature)
+        .order_by(c.statistic_name)
+    )
+    return fetch(url, stmt, ["statistic_name", "feature_type", "statistic", "p_value",
+                              "p_adjusted", "threshold", "verdict", "missing_share_reference",
+                              "missing_share_current", "out_of_range_share", "unseen_share",
+                              "details"])
+
+
+# --------------------------------------------------------------------------- performance
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def performance(url: str, model_id: int, start: datetime) -> pd.DataFrame:
+    """Metric values (realised and estimated) with intervals, per report window."""
+    m, r = PerformanceMetric, PerformanceReport
+    stmt = (
+        select(r.window_end, m.metric, m.kind, m.value, m.ci_low, m.ci_high,
+               m.reference_value, m.verdict)
+        .join(r, r.id == m.report_id)
+        .where(r.model_id == model_id, r.window_end >= start)
+        .order_by(r.window_end)
+    )
+    return fetch(url, stmt, ["window_end", "metric", "kind", "value", "ci_low", "ci_high",
+                              "reference_value", "verdict"])
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def estimate_assumption(url: str, model_id: int) -> str | None:
+    """The assumption stored with the latest label-free estimate, if any."""
+    m, r = PerformanceMetric, PerformanceReport
+    with Session(engine(url)) as session:
+        details = session.scalar(
+            select(m.details).join(r, r.id == m.report_id)
+            .where(r.model_id == model_id, m.kind == "estimated")
+            .order_by(r.window_end.desc()).limit(1))
+    text = details.get("assumption") if isinstance(details, dict) else None
+    return str(text) if text else None
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def coverage(url: str, model_id: int, start: datetime) -> pd.DataFrame:
+    """Label coverage and delay per performance window."""
+    r = PerformanceReport
+    stmt = (
+        select(r.window_start, r.window_end, r.n_predictions, r.n_labelled, r.label_coverage,
+               r.label_delay_median_s, r.verdict)
+        .where(r.model_id == model_id, r.window_end >= start).order_by(r.window_end)
+    )
+    return fetch(url, stmt, ["window_start", "window_end", "n_predictions", "n_labelled",
+                              "label_coverage", "label_delay_median_s", "verdict"])
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def change_points(url: str, model_id: int, start: datetime) -> pd.DataFrame:
+    """Error-stream change points of one model since ``start``."""
+    stmt = (
+        select(ChangePoint.ts, ChangePoint.detector, ChangePoint.stream_index)
+        .where(ChangePoint.model_id == model_id, ChangePoint.ts >= start)
+        .order_by(ChangePoint.ts)
+    )
+    return fetch(url, stmt, ["ts", "detector", "stream_index"])
+
+
+def clear() -> None:
+    """Forget every cached query result (after an action changed the database)."""
+    st.cache_data.clear()

@@ -1,0 +1,79 @@
+"""Overview: every monitored model, its versions, traffic, latency, coverage, status, alerts."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, data, data_ops, tables, ui
+
+
+@st.fragment(run_every=data.REFRESH_S)
+def _live_status(url: str, days: float) -> None:
+    """Status table and open alerts; refreshes on its own every ``REFRESH_S`` seconds."""
+    start = data.since(days)
+    df = data.overview(url, start)
+    needs = df[(df["data_drift"] == "drift") | (df["performance"] == "degraded")
+               | (df["open_alerts"] > 0)]
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Models", len(df))
+    c2.metric("Predictions", f"{int(df['predictions'].sum()):,}")
+    c3.metric("Open alerts", int(df["open_alerts"].sum()))
+    c4.metric("Need attention", len(needs))
+    if len(needs):
+        reasons = []
+        for _, r in needs.iterrows():
+            why = [w for w, on in (("data drift", r["data_drift"] == "drift"),
+                                   ("performance degraded", r["performance"] == "degraded"),
+                                   (f"{r['open_alerts']} open alert(s)", r["open_alerts"] > 0))
+                   if on]
+            reasons.append(f"**{r['model']}**: {', '.join(why)}")
+        st.error("Needs a person — " + "; ".join(reasons))
+    else:
+        st.success(f"All {len(df)} models look healthy: no drift, no degraded performance, "
+                   "no open alert.")
+    st.dataframe(
+        charts.style_status(tables.overview_table(df)), hide_index=True, width="stretch",
+        column_config={
+            "label coverage": st.column_config.ProgressColumn(
+                "label coverage", format="percent", min_value=0.0, max_value=1.0),
+            "predictions": st.column_config.NumberColumn("predictions", format="localized"),
+            "mean latency (ms)": st.column_config.NumberColumn("mean latency (ms)",
+                                                               format="%.1f"),
+        },
+    )
+    open_alerts = data_ops.alerts(url, ("open",), limit=10)
+    st.subheader("Open alerts")
+    if open_alerts.empty:
+        st.caption("No open alert.")
+    else:
+        st.dataframe(charts.style_status(
+            tables.alerts_table(open_alerts).drop(columns=["acknowledged by"])),
+                     hide_index=True, width="stretch")
+    st.caption(f"Refreshes every {data.REFRESH_S} s. Alerts are acknowledged on the "
+               "Jobs & alerts page.")
+
+
+def render() -> None:
+    st.title("Overview")
+    ctx = ui.context()
+    if ctx is None:
+        return
+    models = ui.models_or_empty(ctx)
+    if models is None:
+        return
+    label, days, start = ui.pick_range("overview_range")
+    _live_status(ctx.url, days)
+
+    st.subheader("Traffic and latency")
+    traffic = data.traffic(ctx.url, start)
+    if traffic.empty:
+        st.info(f"No prediction logged in the last {label}. Predictions appear here once "
+                "`@lifecycle.monitor` has logged some (the writer flushes every 0.5 s).")
+        return
+    frame = charts.traffic_frame(traffic, charts.choose_freq(days * 24))
+    left, right = st.columns(2)
+    left.altair_chart(charts.volume_chart(frame), width="stretch")
+    right.altair_chart(charts.latency_chart(frame), width="stretch")
+    st.caption("Served traffic (champion and unmanaged roles; shadow challenger traffic is "
+               "left out) from the hourly aggregates in `traffic_hourly`, daily beyond 14 days. "
+               "The table's predictions count every logged prediction, shadow included.")

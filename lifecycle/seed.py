@@ -1,0 +1,322 @@
+"""Fill a lifecycle database with realistic, seeded monitoring history.
+
+Used by the dashboard tests, the dashboard benchmark, screenshots and the demo. Rows are
+written directly through the ORM tables (bulk ``executemany``), on SQLite or PostgreSQL:
+
+* ``models`` with their tasks and feature lists;
+* ``traffic_hourly`` (champion traffic with a daily cycle; a challenger in shadow over the
+  last fifth of the span) and, when asked, the matching ``predictions`` and
+  ``prediction_batches`` rows (inputs and outputs encoded like the real writer does);
+* ``drift_reports`` + ``drift_feature_results`` (data, prediction and label drift) computed
+  from synthetic binned distributions: drift starts at ``drift_onset`` of the span on the
+  features listed in :attr:`SeedModel.drifting` (see :mod:`lifecycle.seed_reports`);
+* ``performance_reports`` + ``performance_metrics`` (realised and label-free estimate) +
+  ``change_points``; ``alerts`` (open, acknowledged, resolved), ``job_runs`` (a few
+  failures), ``audit_events``.
+
+Everything is deterministic for a given ``seed`` and ``now``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, insert
+from sqlalchemy.orm import Session
+
+from lifecycle.errors import DataError
+from lifecycle.seed_ops import write_ops
+from lifecycle.seed_reports import ReportSeeder
+from lifecycle.storage.tables import Model, Prediction, PredictionBatch, TrafficHourly
+
+__all__ = ["DEFAULT_MODELS", "SeedModel", "SeedSummary", "seed_database", "seed_reference"]
+
+
+@dataclass(frozen=True)
+class SeedModel:
+    """One synthetic monitored model."""
+
+    name: str
+    task: str
+    numeric: tuple[str, ...]
+    categorical: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    drifting: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ("0", "1")
+    rate_per_hour: float = 120.0
+    latency_ms: float = 18.0
+    description: str = ""
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return (*self.numeric, *self.categorical)
+
+
+DEFAULT_MODELS: tuple[SeedModel, ...] = (
+    SeedModel(
+        "churn", "classification",
+        numeric=("tenure_months", "monthly_charges", "support_calls"),
+        categorical={"contract": ("month-to-month", "one-year", "two-year"),
+                     "region": ("north", "south", "east", "west")},
+        drifting=("monthly_charges", "contract"),
+        description="Customer churn in the next 30 days",
+    ),
+    SeedModel(
+        "fraud", "classification",
+        numeric=("amount", "hour_of_day", "account_age_days"),
+        categorical={"merchant_category": ("grocery", "travel", "electronics", "fuel",
+                                           "online")},
+        drifting=(), rate_per_hour=300.0, latency_ms=9.0,
+        description="Card transaction fraud score",
+    ),
+    SeedModel(
+        "house_prices", "regression",
+        numeric=("sqft", "bedrooms", "age_years", "distance_km"),
+        categorical={"neighborhood": ("old-town", "riverside", "hills", "docks")},
+        drifting=("sqft",), rate_per_hour=40.0, latency_ms=35.0,
+        description="Listing price estimate",
+    ),
+    SeedModel(
+        "demand", "regression",
+        numeric=("temperature", "price", "promo_depth"),
+        categorical={"store_type": ("mall", "street", "outlet")},
+        drifting=(), rate_per_hour=80.0, latency_ms=22.0,
+        description="Daily units sold per store",
+    ),
+    SeedModel(
+        "credit_risk", "classification",
+        numeric=("income", "debt_ratio", "credit_lines"),
+        categorical={"employment": ("salaried", "self-employed", "unemployed", "retired")},
+        drifting=("debt_ratio",), rate_per_hour=60.0, latency_ms=27.0,
+        description="Probability of default within 12 months",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """What :func:`seed_database` wrote (row counts per table, time span)."""
+
+    start: datetime
+    end: datetime
+    models: tuple[str, ...]
+    rows: dict[str, int]
+
+
+def _hour_floor(ts: datetime) -> datetime:
+    return ts.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def seed_database(
+    engine: Engine,
+    *,
+    models: Sequence[SeedModel] | None = None,
+    days: float = 14,
+    now: datetime | None = None,
+    seed: int = 0,
+    report_every_hours: int = 1,
+    predictions: int | None = None,
+    drift_onset: float = 0.7,
+    chunk_size: int = 20_000,
+) -> SeedSummary:
+    """Write ``days`` of monitoring history ending at ``now`` (default: this hour).
+
+    Parameters
+    ----------
+    engine
+        A migrated database (SQLite or PostgreSQL). Models with the same names must not exist.
+    models
+        Models to create (default: the first three of :data:`DEFAULT_MODELS`).
+    days
+        Length of the history.
+    report_every_hours
+        One drift and performance report per model per this many hours.
+    predictions
+        When given, scale traffic so that about this many predictions are logged in total and
+        write the per-row ``predictions`` (and their ``prediction_batches``) as well; when
+        None only the hourly aggregates are written.
+    drift_onset
+        Fraction of the span after which the ``drifting`` features start to shift.
+    """
+    models = tuple(DEFAULT_MODELS[:3] if models is None else models)
+    if not models:
+        raise DataError("seed_database needs at least one model; pass models=DEFAULT_MODELS")
+    if days <= 0 or report_every_hours < 1:
+        raise DataError("days must be > 0 and report_every_hours >= 1")
+    end = _hour_floor(now or datetime.now(UTC)) + timedelta(hours=1)
+    n_hours = max(1, int(round(days * 24)))
+    start = end - timedelta(hours=n_hours)
+    hours = [start + timedelta(hours=h) for h in range(n_hours)]
+    rng = np.random.default_rng(seed)
+    rows: dict[str, int] = {}
+
+    def count(table: str, n: int) -> None:
+        rows[table] = rows.get(table, 0) + n
+
+    # Daily cycle shared by all models, peaking mid-afternoon UTC.
+    hour_of_day = np.array([h.hour for h in hours])
+    cycle = 1.0 + 0.6 * np.sin((hour_of_day - 8) / 24 * 2 * np.pi)
+    scale = 1.0
+    if predictions is not None:
+        expected = sum(m.rate_per_hour for m in models) * cycle.sum() * 1.2
+        scale = predictions / expected
+
+    with Session(engine) as session, session.begin():
+        model_ids: dict[str, int] = {}
+        for m in models:
+            model = Model(
+                name=m.name, task=m.task, description=m.description, created_at=start,
+                details={"features": list(m.features), "categorical": list(m.categorical),
+                         "seeded": True},
+            )
+            session.add(model)
+            session.flush()
+            model_ids[m.name] = model.id
+    count("models", len(models))
+
+    shadow_from = int(n_hours * 0.8)
+    upgrade_at = int(n_hours * 0.35)
+    for m in models:
+        model_id = model_ids[m.name]
+        counts = rng.poisson(m.rate_per_hour * scale * cycle)
+        traffic: list[dict[str, Any]] = []
+        plan: list[tuple[int, str, str, int, float]] = []  # hour, role, version, n, mean lat
+        for h, n in enumerate(counts.tolist()):
+            version = "1" if h < upgrade_at else "2"
+            lat = m.latency_ms * (1.0 + 0.25 * cycle[h]) * float(rng.lognormal(0, 0.05))
+            plan.append((h, "champion", version, n, lat))
+            if h >= shadow_from:
+                plan.append((h, "challenger", "3", n, lat * 1.3))
+        for h, role, version, n, lat in plan:
+            traffic.append({
+                "model_id": model_id, "bucket_start": hours[h], "role": role,
+                "model_version": version, "n_predictions": n,
+                "latency_sum_ms": n * lat, "latency_max_ms": (lat * 3.5) if n else 0.0,
+            })
+        with Session(engine) as session, session.begin():
+            for i in range(0, len(traffic), chunk_size):
+                session.execute(insert(TrafficHourly), traffic[i : i + chunk_size])
+        count("traffic_hourly", len(traffic))
+        if predictions is not None:
+            count("predictions", _write_predictions(engine, m, model_id, hours, plan, rng,
+                                                    drift_onset, chunk_size))
+
+    reporter = ReportSeeder(engine, rng, chunk_size=chunk_size)
+    for m in models:
+        written = reporter.seed_model(
+            m, model_ids[m.name], hours, every=report_every_hours, drift_onset=drift_onset,
+        )
+        for table, n in written.items():
+            count(table, n)
+
+    count("job_runs", write_ops(engine, models, model_ids, hours, rng, report_every_hours))
+    return SeedSummary(start=start, end=end, models=tuple(m.name for m in models), rows=rows)
+
+
+def seed_reference(engine: Engine, model: SeedModel, since: datetime, until: datetime) -> int:
+    """Store the data-drift reference profile of ``model`` from its logged champion inputs in
+    ``[since, until)`` (needs ``seed_database(..., predictions=N)``); returns the profile id.
+
+    After this, the real drift job (``lifecycle drift check``, the scheduler, the dashboard's
+    "run a check now") can check later windows of the seeded model.
+    """
+    from lifecycle.drift_check import build_profile
+    from lifecycle.storage.drift_repo import save_profile
+    from lifecycle.storage.models_repo import get_model
+    from lifecycle.storage.window import load_window
+
+    window = load_window(engine, model.name, since, until, role="champion")
+    if len(window) == 0:
+        raise DataError(
+            f"no logged prediction of {model.name!r} in [{since}, {until}); seed with "
+            "predictions=N first"
+        )
+    profile = build_profile(window.inputs[list(model.features)],
+                            categorical=list(model.categorical))
+    with Session(engine) as session, session.begin():
+        model_id = get_model(session, model.name).id
+        return save_profile(session, model_id, profile, kind="data",
+                            source=f"seed window {since.isoformat()} to {until.isoformat()}",
+                            window_start=since, window_end=until)
+
+
+def _write_predictions(
+    engine: Engine,
+    m: SeedModel,
+    model_id: int,
+    hours: list[datetime],
+    plan: list[tuple[int, str, str, int, float]],
+    rng: np.random.Generator,
+    drift_onset: float,
+    chunk_size: int,
+) -> int:
+    """Write per-row predictions matching ``plan`` exactly, one batch per model and day."""
+    import pandas as pd
+
+    from lifecycle.storage.codec import encode_frame
+
+    n_hours = len(hours)
+    by_day: dict[int, list[tuple[int, str, str, int, float]]] = {}
+    for item in plan:
+        by_day.setdefault(item[0] // 24, []).append(item)
+    total = 0
+    seq = 0
+    for day, items in sorted(by_day.items()):
+        n = sum(item[3] for item in items)
+        if n == 0:
+            continue
+        batch_id = f"seed{model_id:04d}{day:06d}".ljust(32, "0")[:32]
+        ts: list[datetime] = []
+        roles: list[str] = []
+        versions: list[str] = []
+        lats: list[float] = []
+        hour_idx: list[int] = []
+        for h, role, version, k, lat in items:
+            offsets = np.sort(rng.uniform(0, 3600, size=k))
+            ts.extend(hours[h] + timedelta(seconds=float(s)) for s in offsets)
+            roles.extend([role] * k)
+            versions.extend([version] * k)
+            lats.extend((lat * rng.lognormal(0, 0.3, size=k)).tolist())
+            hour_idx.extend([h] * k)
+        shift = np.clip((np.array(hour_idx) / n_hours - drift_onset) / 0.1, 0, 1)
+        inputs: dict[str, Any] = {}
+        for f in m.numeric:
+            inputs[f] = rng.normal(0, 1, size=n) + (shift * 0.8 if f in m.drifting else 0)
+        for f, cats in m.categorical.items():
+            inputs[f] = rng.choice(np.array(cats), size=n)
+        if m.task == "classification":
+            out_label = rng.choice(np.array(m.classes), size=n, p=[0.8, 0.2][: len(m.classes)]
+                                   if len(m.classes) == 2 else None)
+            out_value = rng.uniform(0, 1, size=n)
+        else:
+            out_value = rng.normal(100, 20, size=n)
+            out_label = None
+        ids = [f"seed{model_id:04d}{seq + i:024d}"[:32] for i in range(n)]
+        seq += n
+        outputs = pd.DataFrame({
+            "prediction": out_label if out_label is not None else out_value,
+            "_prediction_id": ids, "_join_key": ids,
+            "_ts": pd.to_datetime(ts, utc=True), "_role": roles, "_model_version": versions,
+            "_latency_ms": lats,
+        })
+        with Session(engine) as session, session.begin():
+            session.execute(insert(PredictionBatch), [{
+                "id": batch_id, "model_id": model_id, "created_at": max(ts),
+                "ts_min": min(ts), "ts_max": max(ts), "n_rows": n,
+                "inputs": encode_frame(pd.DataFrame(inputs)), "outputs": encode_frame(outputs),
+            }])
+            rows = [
+                {"prediction_id": ids[i], "model_id": model_id, "model_version": versions[i],
+                 "role": roles[i], "join_key": ids[i], "request_id": None, "ts": ts[i],
+                 "batch_id": batch_id, "row_index": i, "latency_ms": lats[i],
+                 "output_value": float(out_value[i]),
+                 "output_label": None if out_label is None else str(out_label[i])}
+                for i in range(n)
+            ]
+            for i in range(0, n, chunk_size):
+                session.execute(insert(Prediction), rows[i : i + chunk_size])
+        total += n
+    return total

@@ -1,0 +1,50 @@
+"""Fixtures of the dashboard tests: seeded databases and the dashboard pointed at them."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from dashboard_support import seed
+
+
+@pytest.fixture
+def use_db(tmp_home: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Point the dashboard (settings read per run) at a database URL."""
+
+    def point(url: str) -> None:
+        monkeypatch.setenv("LIFECYCLE_DATABASE_URL", url)
+
+    return point
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One seeded SQLite file per test session (seeding takes seconds; copying does not)."""
+    from lifecycle.storage.engine import make_engine
+    from lifecycle.storage.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("seeded") / "template.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    seed(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:  # fold the WAL into the main file before copying it
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def seeded_sqlite(seeded_template: Path, tmp_path: Path,
+                  use_db: Callable[[str], None]) -> str:
+    """A private copy of the seeded database, and the dashboard pointed at it."""
+    path = tmp_path / "seeded.db"
+    shutil.copyfile(seeded_template, path)
+    url = f"sqlite:///{path}"
+    use_db(url)
+    return url
+
+

@@ -1,0 +1,156 @@
+"""Pure chart builders: no Streamlit, no database."""
+
+from __future__ import annotations
+
+import ast
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dashboard import charts, tables
+
+
+def test_charts_module_makes_no_streamlit_calls() -> None:
+    tree = ast.parse(Path(charts.__file__).read_text())
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)
+                for a in n.names} | {n.module for n in ast.walk(tree)
+                                     if isinstance(n, ast.ImportFrom)}
+    assert "streamlit" not in imported
+
+
+@pytest.mark.parametrize(("verdict", "level"), [
+    ("drift", "bad"), ("degraded", "bad"), ("failed", "bad"), ("open", "bad"),
+    ("warning", "warn"), ("acknowledged", "warn"), ("no_drift", "ok"), ("ok", "ok"),
+    ("insufficient_data", "none"), (None, "none"), (float("nan"), "none"),
+])
+def test_status_levels_are_red_only_when_a_person_is_needed(verdict: object,
+                                                            level: str) -> None:
+    assert charts.status_level(verdict) == level  # type: ignore[arg-type]
+
+
+def test_status_labels_and_badges() -> None:
+    assert charts.status_label("no_drift") == "● no drift"
+    assert charts.status_label(None) == "– none yet"
+    assert charts.status_badge("drift") == ":red-badge[drift]"
+    assert charts.status_badge("warning") == ":orange-badge[warning]"
+    assert charts.worst(["no_drift", "warning", "drift"]) == "drift"
+    styled = charts.style_status(pd.DataFrame({"s": ["● drift", "● no drift", "x"],
+                                               "n": ["● 2 open", "0", "1"]}))
+    html = styled.to_html()
+    assert charts.RED in html and charts.GREEN in html
+
+
+def test_distribution_frame_numeric_bins_with_missing_bucket() -> None:
+    details = {"bin_edges": [1.0, 2.0], "reference_counts": [10, 20, 10, 0],
+               "current_counts": [5, 5, 30, 10]}
+    frame = charts.distribution_frame(details)
+    assert frame is not None
+    ref = frame[frame["side"] == "reference"]
+    assert ref["bucket"].tolist() == ["< 1", "[1, 2)", "≥ 2", "missing"]
+    assert ref["share"].tolist() == pytest.approx([0.25, 0.5, 0.25, 0.0])
+    cur = frame[frame["side"] == "current"]
+    assert cur["share"].sum() == pytest.approx(1.0)
+    assert cur["count"].tolist() == [5, 5, 30, 10]
+    spec = charts.distribution_chart(frame).to_dict()
+    assert spec["mark"]["type"] == "bar"
+
+
+def test_distribution_frame_categories_and_graceful_degradation() -> None:
+    details = {"categories": ["a", "b", "__unseen__", "__missing__"],
+               "reference_counts": [5, 5, 0, 0], "current_counts": [1, 6, 2, 1]}
+    frame = charts.distribution_frame(details)
+    assert frame is not None
+    assert frame["bucket"].unique().tolist() == ["a", "b", "unseen", "missing"]
+    assert charts.distribution_frame({}) is None
+    assert charts.distribution_frame(None) is None
+    assert charts.distribution_frame({"reference_counts": [1, 2], "current_counts": [1]}) is None
+    odd = charts.distribution_frame({"bin_edges": [1.0], "reference_counts": [1, 2, 3, 4, 5],
+                                     "current_counts": [1, 1, 1, 1, 1]})
+    assert odd is not None and odd["bucket"].iloc[0] == "bin 0"
+
+
+def _matrix(n_windows: int) -> pd.DataFrame:
+    end = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = []
+    for i in range(n_windows):
+        we = end + timedelta(hours=i)
+        for feature in ("a", "b"):
+            verdict = "drift" if (feature == "a" and i == n_windows - 1) else "no_drift"
+            rows.append({"report_id": i, "window_end": we, "feature": feature,
+                         "statistic_name": "psi", "statistic": 0.01 * i, "verdict": verdict})
+            rows.append({"report_id": i, "window_end": we, "feature": feature,
+                         "statistic_name": "ks", "statistic": 0.5, "verdict": "no_drift"})
+    return pd.DataFrame(rows)
+
+
+def test_heatmap_frame_one_cell_per_window_and_feature() -> None:
+    matrix = _matrix(10)
+    assert charts.heatmap_statistic(["ks", "psi"]) == "psi"
+    assert charts.heatmap_statistic(["custom"]) == "custom"
+    frame = charts.heatmap_frame(matrix, "psi")
+    assert len(frame) == 20
+    last_a = frame[(frame["feature"] == "a")].iloc[-1]
+    assert last_a["verdict"] == "drift" and last_a["value"] == pytest.approx(0.09)
+    assert (frame["window_end"] - frame["window_start"]).eq(pd.Timedelta(hours=1)).all()
+    assert charts.features_by_severity(matrix) == ["a", "b"]
+    spec = charts.drift_heatmap(frame, "psi").to_dict()
+    assert len(spec["layer"]) == 2
+
+
+def test_heatmap_frame_merges_many_windows_per_day() -> None:
+    frame = charts.heatmap_frame(_matrix(24 * 30), "psi", max_windows=400)
+    assert len(frame) <= 2 * 31
+    assert "drift" in frame["verdict"].tolist()
+    assert charts.heatmap_frame(pd.DataFrame(), "psi").empty
+
+
+def test_traffic_frame_sums_roles_and_resamples() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    df = pd.DataFrame([
+        {"model": "m", "role": "champion", "bucket_start": t0, "n_predictions": 10,
+         "latency_sum_ms": 100.0},
+        {"model": "m", "role": "unmanaged", "bucket_start": t0, "n_predictions": 10,
+         "latency_sum_ms": 300.0},
+        {"model": "m", "role": "challenger", "bucket_start": t0, "n_predictions": 10,
+         "latency_sum_ms": 900.0},
+        {"model": "m", "role": "champion", "bucket_start": t0 + timedelta(hours=1),
+         "n_predictions": 0, "latency_sum_ms": 0.0},
+    ])
+    assert charts.traffic_frame(df, "h", roles=None)["n_predictions"].tolist() == [30, 0]
+    hourly = charts.traffic_frame(df, "h")
+    assert hourly["n_predictions"].tolist() == [20, 0]
+    assert hourly["latency_mean_ms"].iloc[0] == pytest.approx(20.0)
+    assert pd.isna(hourly["latency_mean_ms"].iloc[1])
+    daily = charts.traffic_frame(df, "D")
+    assert daily["n_predictions"].tolist() == [20]
+    assert charts.choose_freq(24 * 7) == "h" and charts.choose_freq(24 * 90) == "D"
+    assert charts.volume_chart(hourly).to_dict()["mark"]["type"] == "line"
+
+
+def test_metric_chart_layers_band_line_reference_and_change_points() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    perf = pd.DataFrame([
+        {"window_end": t0 + timedelta(hours=i), "metric": "accuracy", "kind": kind,
+         "value": 0.9, "ci_low": 0.85, "ci_high": 0.95, "reference_value": 0.9,
+         "verdict": "ok"} for i in range(3) for kind in ("realised", "estimated")])
+    points = pd.DataFrame({"ts": [t0], "detector": ["ddm"], "stream_index": [5]})
+    spec = charts.metric_chart(perf, points, "accuracy").to_dict()
+    assert len(spec["layer"]) == 4
+    spec = charts.metric_chart(perf, points.iloc[0:0], "accuracy").to_dict()
+    assert len(spec["layer"]) == 3
+
+
+def test_display_frame_formats_timestamps_as_utc_text() -> None:
+    df = pd.DataFrame({"ts": pd.to_datetime(["2026-01-01T10:30:00+02:00"], utc=True),
+                       "n": [1]})
+    out = tables.display_frame(df)
+    assert out["ts"].tolist() == ["2026-01-01 08:30"]
+    assert out["n"].tolist() == [1]
+
+
+def test_numbers_are_shown_to_four_significant_digits() -> None:
+    assert tables.sig(6.123456e-42) == "6.123e-42"
+    assert tables.sig(0.71754) == "0.7175"
+    assert tables.sig(None) == "-" and tables.sig(float("nan")) == "-"

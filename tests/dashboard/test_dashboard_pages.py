@@ -1,0 +1,227 @@
+"""AppTest: every page renders on a seeded database, an empty one, and an unmigrated one,
+and shows the numbers that are in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from dashboard_support import APP, PAGES, TIMEOUT, metric, run_page, seed, texts
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+from lifecycle.storage.engine import make_engine
+from lifecycle.storage.tables import (
+    Alert,
+    DriftReport,
+    JobRun,
+    Model,
+    PerformanceReport,
+    TrafficHourly,
+)
+
+
+def _since(days: float) -> datetime:
+    from dashboard.data import since
+
+    return since(days)
+
+
+def _scalar(url: str, stmt: object) -> object:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            return session.execute(stmt).scalar()  # type: ignore[call-overload]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_seeded_database(seeded_sqlite: str, page: str) -> None:
+    at = run_page(page)
+    assert at.title[0].value
+    assert not at.error or page == "overview"  # overview's red box is the attention banner
+
+
+def test_overview_numbers_match_the_database(seeded_sqlite: str) -> None:
+    at = run_page("overview")
+    start = _since(7)
+    n = _scalar(seeded_sqlite, select(func.sum(TrafficHourly.n_predictions))
+                .where(TrafficHourly.bucket_start >= start))
+    n_open = _scalar(seeded_sqlite, select(func.count()).select_from(Alert)
+                     .where(Alert.status == "open"))
+    assert metric(at, "Models") == "3"
+    assert metric(at, "Predictions") == f"{int(n):,}"  # type: ignore[call-overload]
+    assert metric(at, "Open alerts") == str(n_open)
+    # churn and house_prices drift in the seed; fraud does not and must not be called out
+    banner = at.error[0].value
+    assert "churn" in banner and "house_prices" in banner and "fraud" not in banner
+    table = at.dataframe[0].value
+    assert list(table["model"]) == ["churn", "fraud", "house_prices"]
+    assert table.loc[table["model"] == "fraud", "data drift"].item() == "● no drift"
+    assert "champion v2" in table.loc[table["model"] == "churn", "versions"].item()
+    assert len(at.get("vega_lite_chart")) == 2  # volume and latency
+
+
+def test_drift_page_shows_latest_report_and_numbers(seeded_sqlite: str) -> None:
+    at = run_page("drift")
+    engine = make_engine(seeded_sqlite)
+    with Session(engine) as session:
+        churn = session.scalar(select(Model.id).where(Model.name == "churn"))
+        latest = session.execute(
+            select(DriftReport.n_drifted, DriftReport.n_features, DriftReport.verdict)
+            .where(DriftReport.model_id == churn, DriftReport.kind == "data")
+            .order_by(DriftReport.window_end.desc()).limit(1)).one()
+    engine.dispose()
+    assert at.selectbox(key="drift_model").value == "churn"
+    assert metric(at, "Drifted features") == f"{latest[0]} / {latest[1]}"
+    assert f"-badge[{latest[2].replace('_', ' ')}]" in texts(at)
+    # three tabs: data, prediction and label drift
+    assert [t.label for t in at.tabs] == ["Data drift", "Prediction drift", "Label drift"]
+    # the feature detail shows the exact numbers behind the verdict
+    numbers = at.dataframe[0].value
+    assert {"psi", "chi_square"} <= set(numbers["statistic"]) or {"psi", "ks"} <= set(
+        numbers["statistic"])
+    assert numbers["drift threshold"].dropna().iloc[0] == pytest.approx(0.2)
+    # a drifting feature is offered first
+    assert at.selectbox(key="drift_data_feature").value in ("monthly_charges", "contract")
+
+
+def test_drift_page_switches_model_and_feature(seeded_sqlite: str) -> None:
+    at = run_page("drift")
+    at.selectbox(key="drift_model").select("house_prices").run()
+    assert not at.exception
+    assert at.selectbox(key="drift_data_feature").value == "sqft"
+    at.selectbox(key="drift_data_feature").select("neighborhood").run()
+    assert not at.exception
+    assert metric(at, "Unseen categories").endswith("%")
+
+
+def test_performance_page_coverage_matches_reports(seeded_sqlite: str) -> None:
+    at = run_page("performance")
+    start = _since(7)
+    engine = make_engine(seeded_sqlite)
+    with Session(engine) as session:
+        churn = session.scalar(select(Model.id).where(Model.name == "churn"))
+        lab, pred = session.execute(
+            select(func.sum(PerformanceReport.n_labelled),
+                   func.sum(PerformanceReport.n_predictions))
+            .where(PerformanceReport.model_id == churn,
+                   PerformanceReport.window_end >= start)).one()
+    engine.dispose()
+    assert metric(at, "Labelled predictions") == f"{int(lab):,} / {int(pred):,}"
+    assert metric(at, "Label coverage (7 days)") == f"{lab / pred:.1%}"
+    assert metric(at, "Reference") == "0.8800"
+    body = texts(at)
+    assert "no concept shift" in body and "covariate shift" in body
+    assert "Stored with the latest estimate: no concept shift" in body
+    at.selectbox(key="perf_metric").select("roc_auc").run()
+    assert not at.exception
+    assert metric(at, "Reference") == "0.9100"
+
+
+def test_jobs_page_counts_runs_and_shows_failures(seeded_sqlite: str) -> None:
+    at = run_page("jobs")
+    start = _since(1)
+    runs = _scalar(seeded_sqlite, select(func.count()).select_from(JobRun)
+                   .where(JobRun.started_at >= start))
+    failed = _scalar(seeded_sqlite, select(func.count()).select_from(JobRun)
+                     .where(JobRun.started_at >= start, JobRun.status == "failed"))
+    assert metric(at, "Runs") == f"{runs:,}"
+    assert metric(at, "Failed") == str(failed)
+    assert failed and at.expander  # the seeded failure is listed with its error
+    assert "database is locked" in at.expander[0].label
+    assert "Read-only" in texts(at)  # no admin token configured in this test
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_empty_database(sqlite_url: str, use_db: Callable[[str], None],
+                                              page: str) -> None:
+    use_db(sqlite_url)
+    at = run_page(page)
+    body = texts(at)
+    if page == "jobs":
+        assert "No job ran" in body and "No open alert" in body
+    else:
+        assert "@lifecycle.monitor" in body and "lifecycle demo" in body
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_unmigrated_database_names_the_fix(empty_sqlite_url: str,
+                                           use_db: Callable[[str], None], page: str) -> None:
+    use_db(empty_sqlite_url)
+    at = run_page(page)
+    assert "lifecycle db upgrade" in at.warning[0].value
+
+
+def test_model_without_reports_gets_next_steps(sqlite_url: str,
+                                               use_db: Callable[[str], None]) -> None:
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session, session.begin():
+        session.add(Model(name="fresh", task="classification", details={}))
+    engine.dispose()
+    use_db(sqlite_url)
+    drift = run_page("drift")
+    assert "lifecycle reference set fresh" in texts(drift)
+    perf = run_page("performance")
+    assert "lifecycle.log_outcomes" in texts(perf)
+    overview = run_page("overview")
+    assert "No prediction logged" in texts(overview)
+    assert overview.dataframe[0].value["data drift"].item() == "– none yet"
+
+
+def test_app_navigation_opens_overview(seeded_sqlite: str) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    assert "Read-only" in "\n".join(str(c.value) for c in at.sidebar.caption)
+
+
+def test_pages_render_on_postgresql(pg_url: str, use_db: Callable[[str], None]) -> None:
+    seed(pg_url, days=1, predictions=300)
+    use_db(pg_url)
+    at = run_page("overview")
+    assert metric(at, "Models") == "3"
+    for page in ("drift", "performance", "jobs"):
+        run_page(page)
+
+
+def test_old_windows_are_outside_the_default_range(sqlite_url: str,
+                                                   use_db: Callable[[str], None]) -> None:
+    """Data older than the range is not counted (and the range selector widens it)."""
+    seed(sqlite_url, days=2, predictions=None, now=datetime.now(UTC) - timedelta(days=20))
+    use_db(sqlite_url)
+    at = run_page("overview")
+    assert metric(at, "Predictions") == "0"
+    at.selectbox(key="overview_range").select("30 days").run()
+    assert not at.exception
+    assert metric(at, "Predictions") != "0"
+
+
+def test_daily_heatmap_query_matches_hourly_rows(db_url: str) -> None:
+    """The per-day SQL merge (wide ranges) equals merging the hourly rows in pandas, on
+    SQLite (text timestamps) and PostgreSQL (timestamptz)."""
+    import pandas as pd
+
+    from dashboard import data
+
+    seed(db_url, days=2, predictions=None)
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        churn = session.scalar(select(Model.id).where(Model.name == "churn"))
+    engine.dispose()
+    start = _since(30)
+    hourly = data.drift_matrix(db_url, churn, "data", start, "psi")
+    daily = data.drift_matrix_daily(db_url, churn, "data", start, "psi")
+    rank = {"drift": 3, "insufficient_data": 2, "warning": 1, "no_drift": 0}
+    expected = hourly.assign(
+        day=hourly["window_end"].dt.floor("D") + pd.Timedelta(days=1),
+        rank=hourly["verdict"].map(rank),
+    ).groupby(["day", "feature"]).agg(value=("statistic", "max"), rank=("rank", "max"))
+    got = daily.assign(rank=daily["verdict"].map(rank)).set_index(["window_end", "feature"])
+    assert len(got) == len(expected) and len(got) >= 2 * 5
+    for (day, feature), row in expected.iterrows():
+        assert got.loc[(day, feature), "statistic"] == pytest.approx(row["value"])
+        assert got.loc[(day, feature), "rank"] == row["rank"]
