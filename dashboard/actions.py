@@ -15,7 +15,7 @@ import hmac
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -121,13 +121,15 @@ def run_check_function() -> Callable[..., Any] | None:
     return _optional("lifecycle.jobs.runner", "run_window")
 
 
-def latest_window(size: timedelta, now: datetime) -> tuple[datetime, datetime]:
-    """The last complete window of ``size``, aligned to multiples of ``size`` since the epoch
-    (the windows the scheduler checks, so a manual run never creates an odd window)."""
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    n = (now - epoch) // size
-    end = epoch + n * size
-    return end - size, end
+def latest_window(
+    size: timedelta, now: datetime, delay: timedelta = timedelta(0)
+) -> tuple[datetime, datetime]:
+    """The last complete window of ``size``, aligned exactly as the scheduler aligns it
+    (:func:`lifecycle.windows.latest_closed`), so a manual run never creates an odd window."""
+    from lifecycle.windows import latest_closed
+
+    window = latest_closed(now, size, delay)
+    return window.start, window.end
 
 
 def run_check_now(
@@ -153,10 +155,10 @@ def run_check_now(
     if model_id is None:
         raise ActionRefused(f"unknown model {model!r} (refresh the page)")
     try:
-        size = manual_job(settings, "drift", model).schedule.window
+        schedule = manual_job(settings, "drift", model).schedule
     except LifecycleError as exc:
         raise ActionRefused(str(exc)) from None
-    start, end = latest_window(size, utcnow())
+    start, end = latest_window(schedule.window, utcnow(), schedule.delay)
     result = run_window("drift", engine, settings, model, start, end,
                         owner=f"dashboard:{actor}")
     status, error = str(getattr(result, "status", "unknown")), getattr(result, "error", None)

@@ -186,3 +186,10 @@ def test_latest_window_is_aligned() -> None:
         datetime(2026, 3, 1, 9, tzinfo=UTC), datetime(2026, 3, 1, 10, tzinfo=UTC))
     assert actions.latest_window(timedelta(days=1), now) == (
         datetime(2026, 2, 28, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC))
+    # Same windows as the scheduler, including multi-day sizes and a delay.
+    from lifecycle.windows import latest_closed
+
+    for size, delay in ((timedelta(days=7), timedelta(0)), (timedelta(hours=6),
+                                                            timedelta(minutes=30))):
+        expected = latest_closed(now, size, delay)
+        assert actions.latest_window(size, now, delay) == (expected.start, expected.end)
