@@ -20,6 +20,14 @@ from lifecycle.errors import LifecycleError
 COMMAND_MODULES: list[str] = [
     "db",
     "models",
+    "reference",
+    "drift",
+    "performance",
+    "dashboard",
+    "scheduler",
+    "jobs",
+    "alerts",
+    "demo",
 ]
 
 

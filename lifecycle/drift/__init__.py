@@ -1,0 +1,53 @@
+"""Pure drift statistics: numpy arrays in, frozen dataclasses out.
+
+Imports only the standard library, numpy and scipy (a test proves it). The pandas edge is
+:func:`lifecycle.check_drift` in :mod:`lifecycle.drift_check`.
+"""
+
+from __future__ import annotations
+
+from lifecycle.drift.base import StatOptions
+from lifecycle.drift.decision import (
+    DriftPolicy,
+    FeatureOverride,
+    FeatureStatistics,
+    Thresholds,
+    benjamini_hochberg,
+    decide,
+)
+from lifecycle.drift.engine import check_profile, feature_statistics
+from lifecycle.drift.profile import (
+    CategoricalProfile,
+    NumericProfile,
+    ReferenceProfile,
+    build_categorical_profile,
+    build_numeric_profile,
+)
+from lifecycle.drift.registry import STATISTICS, Statistic, get_statistic
+from lifecycle.drift.report import DriftReport, FeatureResult, StatResult
+from lifecycle.drift.sample import CategoricalSample, NumericSample
+
+__all__ = [
+    "STATISTICS",
+    "CategoricalProfile",
+    "CategoricalSample",
+    "DriftPolicy",
+    "DriftReport",
+    "FeatureOverride",
+    "FeatureResult",
+    "FeatureStatistics",
+    "NumericProfile",
+    "NumericSample",
+    "ReferenceProfile",
+    "StatOptions",
+    "StatResult",
+    "Statistic",
+    "Thresholds",
+    "benjamini_hochberg",
+    "build_categorical_profile",
+    "build_numeric_profile",
+    "check_profile",
+    "decide",
+    "feature_statistics",
+    "get_statistic",
+]

@@ -1,0 +1,99 @@
+"""Missing-value share and out-of-range share: two drift signals of their own.
+
+* ``missing_share``: share of rows whose value is missing, reference vs current.
+* ``out_of_range_share``: share of non-missing current values outside the reference support
+  (numeric: below the reference minimum or above its maximum; categorical: categories never
+  seen in the reference). The reference share is 0 by construction.
+
+Each is tested with the pooled two-proportion z-test, two-sided:
+``z = (p2 - p1) / sqrt(p (1 - p) (1/n1 + 1/n2))`` with ``p = (x1 + x2) / (n1 + n2)``,
+``p-value = 2 * (1 - Phi(|z|))``; when ``p`` is 0 or 1 nothing can differ and the p-value is 1.
+The statistic is ``p2 - p1`` and the effect compared with thresholds is ``|p2 - p1|``
+(percentage points, easy to explain; does not shrink with sample size).
+
+Part of the pure core: standard library, numpy and scipy only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from lifecycle.drift.base import StatOptions, buckets, check_pair
+from lifecycle.drift.profile import FeatureProfile, NumericProfile
+from lifecycle.drift.report import StatResult
+from lifecycle.drift.sample import CategoricalSample, NumericSample
+
+__all__ = ["compute_missing", "compute_out_of_range", "two_proportion_z"]
+
+VARIANT = "pooled two-proportion z-test, two-sided; effect = |current share - reference share|"
+
+
+def two_proportion_z(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float]:
+    """``(z, two-sided p)`` of the pooled two-proportion z-test."""
+    pooled = (x1 + x2) / (n1 + n2)
+    if pooled <= 0.0 or pooled >= 1.0:
+        return 0.0, 1.0
+    se = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2))
+    z = (x2 / n2 - x1 / n1) / se
+    return z, float(min(1.0, 2.0 * stats.norm.sf(abs(z))))
+
+
+def _result(
+    name: str, kind: str, x1: int, n1: int, x2: int, n2: int, extra: dict[str, object]
+) -> StatResult:
+    if n1 == 0 or n2 == 0:
+        return StatResult(
+            name=name, kind=kind, statistic=float("nan"), effect=float("nan"), p_value=None,
+            n_reference=n1, n_current=n2,
+            variant="not computed: no values on one side", extra=extra,
+        )
+    z, p = two_proportion_z(x1, n1, x2, n2)
+    diff = x2 / n2 - x1 / n1
+    return StatResult(
+        name=name,
+        kind=kind,
+        statistic=diff,
+        effect=abs(diff),
+        p_value=p,
+        n_reference=n1,
+        n_current=n2,
+        variant=VARIANT,
+        reference_counts=(x1, n1 - x1),
+        current_counts=(x2, n2 - x2),
+        extra={"reference_share": x1 / n1, "current_share": x2 / n2, "z": z, **extra},
+    )
+
+
+def compute_missing(
+    profile: FeatureProfile, sample: NumericSample | CategoricalSample, options: StatOptions
+) -> StatResult:
+    """Missing-value share, reference vs current (denominators: all rows)."""
+    check_pair(profile, sample, "missing_share")
+    return _result(
+        "missing_share", profile.kind, profile.n_missing, profile.n_total,
+        sample.n_missing, sample.n_total, {},
+    )
+
+
+def compute_out_of_range(
+    profile: FeatureProfile, sample: NumericSample | CategoricalSample, options: StatOptions
+) -> StatResult:
+    """Share of non-missing current values outside the reference support."""
+    if isinstance(profile, NumericProfile) and isinstance(sample, NumericSample):
+        c = sample.sorted_values
+        below = int(np.searchsorted(c, profile.minimum, side="left"))
+        above = int(c.size - np.searchsorted(c, profile.maximum, side="right"))
+        extra: dict[str, object] = {
+            "below_min": below, "above_max": above,
+            "reference_min": profile.minimum, "reference_max": profile.maximum,
+        }
+        return _result("out_of_range_share", "numeric", 0, profile.n, below + above, c.size,
+                       extra)
+    b = buckets(profile, sample)
+    unseen = sum(cnt for _, cnt in b.unseen)
+    extra = {"unseen_categories": [list(t) for t in b.unseen[:50]],
+             "n_unseen_categories": len(b.unseen)}
+    return _result("out_of_range_share", "categorical", 0, profile.n, unseen, sample.n, extra)

@@ -1,0 +1,180 @@
+"""Persist reference profiles and drift reports.
+
+* A reference profile is one ``reference_profiles`` row per (model, kind) that is active:
+  saving a new one deactivates the previous one in the same transaction. The JSON part goes to
+  ``profile``, the numeric CDF arrays to ``arrays`` (an ``.npz`` blob, no pickle).
+* A drift report is one ``drift_reports`` row per (model, kind, window) - the table's unique
+  key - plus one ``drift_feature_results`` row per (feature, statistic). Saving a report for a
+  window that already has one replaces it (same row id, feature rows rewritten), so a job that
+  runs twice for a window never duplicates it.
+
+All functions take a :class:`~sqlalchemy.orm.Session` inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from lifecycle.drift.profile import ReferenceProfile as Profile
+from lifecycle.drift.report import DriftReport as Report
+from lifecycle.storage.tables import DriftFeatureResult, DriftReport, ReferenceProfile
+from lifecycle.storage.types import utcnow
+
+__all__ = [
+    "ProfileRecord",
+    "load_active_profile",
+    "load_active_profiles",
+    "save_profile",
+    "save_report",
+]
+
+ProfileRecord = tuple[int, Profile]
+
+
+def save_profile(
+    session: Session,
+    model_id: int,
+    profile: Profile,
+    *,
+    kind: str = "data",
+    source: str,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+) -> int:
+    """Store ``profile`` as the active reference of ``kind`` for the model; returns its id."""
+    doc, blob = profile.to_payload()
+    session.execute(
+        update(ReferenceProfile)
+        .where(ReferenceProfile.model_id == model_id, ReferenceProfile.kind == kind,
+               ReferenceProfile.is_active.is_(True))
+        .values(is_active=False)
+    )
+    row = ReferenceProfile(
+        model_id=model_id,
+        kind=kind,
+        created_at=utcnow(),
+        source=source,
+        n_rows=profile.n_rows,
+        digest=profile.digest(),
+        is_active=True,
+        window_start=window_start,
+        window_end=window_end,
+        profile=doc,
+        arrays=blob,
+    )
+    session.add(row)
+    session.flush()
+    return int(row.id)
+
+
+def load_active_profiles(session: Session, model_id: int) -> dict[str, ProfileRecord]:
+    """Active profiles of the model by kind (``data``, ``prediction``, ``label``)."""
+    rows = session.scalars(
+        select(ReferenceProfile)
+        .where(ReferenceProfile.model_id == model_id, ReferenceProfile.is_active.is_(True))
+        .order_by(ReferenceProfile.created_at, ReferenceProfile.id)
+    ).all()
+    return {r.kind: (int(r.id), Profile.from_payload(r.profile, r.arrays)) for r in rows}
+
+
+def load_active_profile(session: Session, model_id: int, kind: str = "data") -> (
+    ProfileRecord | None
+):
+    """The active profile of one kind, or None."""
+    return load_active_profiles(session, model_id).get(kind)
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _summary(report: Report, extra: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "drifted": [f.feature for f in report.features if f.verdict == "drift"],
+        "warning": [f.feature for f in report.features if f.verdict == "warning"],
+        "insufficient_data": [
+            f.feature for f in report.features if f.verdict == "insufficient_data"
+        ],
+        "reasons": {f.feature: list(f.reasons) for f in report.features if f.reasons},
+        "unseen_categories": {
+            f.feature: [list(t) for t in f.unseen_categories[:20]]
+            for f in report.features if f.unseen_categories
+        },
+        **(extra or {}),
+    }
+
+
+def save_report(
+    session: Session,
+    model_id: int,
+    report: Report,
+    *,
+    window_start: datetime,
+    window_end: datetime,
+    reference_id: int | None,
+    extra_summary: dict[str, Any] | None = None,
+) -> int:
+    """Insert or replace the report of (model, ``report.kind``, window); returns its id."""
+    existing = session.scalar(
+        select(DriftReport).where(
+            DriftReport.model_id == model_id, DriftReport.kind == report.kind,
+            DriftReport.window_start == window_start, DriftReport.window_end == window_end,
+        )
+    )
+    values: dict[str, Any] = {
+        "reference_id": reference_id,
+        "created_at": utcnow(),
+        "n_reference": report.n_reference,
+        "n_current": report.n_current,
+        "verdict": report.verdict,
+        "drift_share": report.drift_share,
+        "n_features": report.n_features,
+        "n_drifted": report.n_drifted,
+        "policy": dict(report.policy),
+        "summary": _summary(report, extra_summary),
+    }
+    if existing is None:
+        row = DriftReport(model_id=model_id, kind=report.kind, window_start=window_start,
+                          window_end=window_end, **values)
+        session.add(row)
+        session.flush()
+        report_id = int(row.id)
+    else:
+        for key, value in values.items():
+            setattr(existing, key, value)
+        report_id = int(existing.id)
+        session.execute(delete(DriftFeatureResult).where(DriftFeatureResult.report_id ==
+                                                         report_id))
+    rows: list[dict[str, Any]] = []
+    for f in report.features:
+        for s in f.statistics:
+            details = s.to_dict()
+            details["deciding"] = s.name in f.deciding
+            details["feature_reasons"] = list(f.reasons)
+            rows.append({
+                "report_id": report_id,
+                "feature": f.feature,
+                "feature_type": f.kind,
+                "statistic_name": s.name,
+                "statistic": _num(s.statistic),
+                "p_value": _num(s.p_value),
+                "p_adjusted": _num(s.p_adjusted),
+                "threshold": _num(s.drift_threshold),
+                "verdict": f.verdict,
+                "missing_share_reference": _num(f.missing_share_reference),
+                "missing_share_current": _num(f.missing_share_current),
+                "out_of_range_share": _num(f.out_of_range_share),
+                "unseen_share": _num(f.unseen_share),
+                "details": details,
+            })
+    if rows:
+        session.execute(insert(DriftFeatureResult), rows)
+    return report_id
