@@ -18,9 +18,13 @@ _LAZY: dict[str, str] = {
     "flush": "lifecycle.monitor:flush",
     "stats": "lifecycle.monitor:stats",
     "log_outcomes": "lifecycle.monitor:log_outcomes",
+    "configure": "lifecycle.monitor:configure",
+    "capture_context": "lifecycle.monitor:capture_context",
+    "last_prediction_ids": "lifecycle.monitor:last_prediction_ids",
     "check_drift": "lifecycle.drift_check:check_drift",
     "Settings": "lifecycle.config:Settings",
     "load_settings": "lifecycle.config:load_settings",
+    "run_window": "lifecycle.jobs.runner:run_window",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

@@ -1,0 +1,6 @@
+"""Capture internals behind :mod:`lifecycle.monitor`.
+
+``records`` normalises inputs/outputs to columns, ``writer`` batches them into the database
+in a background thread, ``spill`` keeps what the database refuses, ``runtime`` owns the
+process-global writers. Importing this package starts nothing and connects to nothing.
+"""

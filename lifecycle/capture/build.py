@@ -1,0 +1,221 @@
+"""Build the columns of one writer batch from records (runs in the writer thread)."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from hashlib import sha256
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from lifecycle.capture.columns import (
+    array_names,
+    concat_tables,
+    output_columns,
+    piece_from_input,
+    to_arrow,
+)
+from lifecycle.capture.ids import call_prefix, prediction_ids
+from lifecycle.capture.records import (
+    R_IN,
+    R_LAT,
+    R_METHOD,
+    R_OUT,
+    R_RAND,
+    R_REQ,
+    R_SPEC,
+    R_TS,
+    CaptureSpec,
+    Note,
+    Record,
+    count_rows,
+    normalize_key,
+)
+
+
+@dataclass
+class BuiltBatch:
+    """A writer batch in columnar form, before encoding."""
+
+    model: str
+    inputs: pa.Table
+    outputs: pa.Table  # output columns + META columns
+    request_ids: list[str | None] | None
+
+
+def build_batch(records: Sequence[Record], note: Note) -> BuiltBatch:
+    """Columns of the records of one model (records keep their order)."""
+    in_tables: list[pa.Table] = []
+    out_tables: list[pa.Table] = []
+    request_ids: list[str | None] = []
+    i = 0
+    while i < len(records):
+        j = _run_end(records, i)
+        tin, tout = _run_tables(records[i:j], note)
+        in_tables.append(tin)
+        out_tables.append(tout)
+        for rec in records[i:j]:
+            request_ids.extend([rec[R_REQ]] * count_rows(rec[R_IN]))
+        i = j
+    return BuiltBatch(
+        model=records[0][R_SPEC].name,
+        inputs=concat_tables(in_tables),
+        outputs=concat_tables(out_tables),
+        request_ids=request_ids if any(r is not None for r in request_ids) else None,
+    )
+
+
+def _signature(rec: Record) -> tuple[Any, ...]:
+    obj = rec[R_IN]
+    if isinstance(obj, np.ndarray) and obj.ndim in (1, 2):
+        return (rec[R_SPEC], "np", obj.shape[-1], obj.dtype.str, rec[R_METHOD])
+    if isinstance(obj, pd.DataFrame):
+        return (rec[R_SPEC], "df", tuple(obj.columns), rec[R_METHOD])
+    return (rec[R_SPEC], "other", id(rec))
+
+
+def _run_end(records: Sequence[Record], start: int) -> int:
+    sig = _signature(records[start])
+    end = start + 1
+    if sig[1] == "other":
+        return end
+    while end < len(records) and _signature(records[end]) == sig:
+        end += 1
+    return end
+
+
+def _run_tables(run: Sequence[Record], note: Note) -> tuple[pa.Table, pa.Table]:
+    spec: CaptureSpec = run[0][R_SPEC]
+    first_in = run[0][R_IN]
+    if isinstance(first_in, np.ndarray) and first_in.ndim in (1, 2):
+        # fast path: a run of numpy records with the same width and dtype
+        arrays_in = [rec[R_IN] for rec in run]
+        if first_in.ndim == 1 and all(a.ndim == 1 for a in arrays_in):
+            data = np.stack(arrays_in)
+            counts = [1] * len(run)
+        else:
+            parts = [a.reshape(1, -1) if a.ndim == 1 else a for a in arrays_in]
+            data = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            counts = [p.shape[0] for p in parts]
+        names = array_names(data.shape[1], spec)
+        first: Any = data
+    else:
+        pieces = [piece_from_input(rec[R_IN], spec) for rec in run]
+        names, first, _ = pieces[0]
+        counts = [p[2] for p in pieces]
+    n_total = sum(counts)
+    if isinstance(first, np.ndarray):  # 2-D, from the fast path
+        arrays = [to_arrow(first[:, c]) for c in range(first.shape[1])]
+    elif isinstance(first, pd.DataFrame):
+        frame = pd.concat([p[1] for p in pieces], ignore_index=True) if len(pieces) > 1 else first
+        arrays = [to_arrow(frame.iloc[:, c]) for c in range(frame.shape[1])]
+    else:
+        arrays = [to_arrow(first[name]) for name in names]
+    if arrays:
+        inputs = pa.Table.from_arrays(arrays, names=list(names))
+    else:  # no feature columns: keep the row count
+        inputs = pa.table({"_": pa.nulls(n_total)}).drop_columns(["_"])
+
+    # meta: ids, join keys, timestamps, latency, role, version
+    walls = np.fromiter((rec[R_TS] for rec in run), dtype=np.float64, count=len(run))
+    lats = np.fromiter((rec[R_LAT] for rec in run), dtype=np.float64, count=len(run))
+    ts_us = np.repeat((walls * 1_000_000).astype(np.int64), counts)
+    lat = np.repeat(lats * 1000.0, counts)
+    if n_total == len(run):  # one row per call
+        pids = [call_prefix(rec[R_TS], rec[R_RAND]) + "00000000" for rec in run]
+    else:
+        pids = []
+        for rec, n in zip(run, counts, strict=True):
+            pids.extend(prediction_ids(call_prefix(rec[R_TS], rec[R_RAND]), n))
+    join_keys = _join_keys(inputs, spec, pids, note)
+    inputs = _protect(inputs, spec, note)
+
+    out_cols: dict[str, list[Any]] = {}
+    fast = _scalar_outputs(run, counts)
+    out_parts = [fast] if fast is not None else [
+        output_columns(rec[R_OUT], n, spec, rec[R_METHOD])
+        for rec, n in zip(run, counts, strict=True)]
+    out_arrays: list[pa.Array] = []
+    out_names: list[str] = []
+    if len(out_parts) == 1:
+        for name, values in out_parts[0].items():
+            out_names.append(_out_name(name))
+            out_arrays.append(to_arrow(values))
+    else:
+        for part in out_parts:
+            for name in part:
+                out_cols.setdefault(name, [])
+        for part, n in zip(out_parts, counts, strict=True):
+            for name, acc in out_cols.items():
+                values = part.get(name)
+                acc.extend([None] * n if values is None else list(values))
+        for name, acc in out_cols.items():
+            out_names.append(_out_name(name))
+            out_arrays.append(to_arrow(acc))
+    meta = {
+        "_prediction_id": pa.array(pids, type=pa.string()),
+        "_join_key": pa.array(join_keys, type=pa.string()),
+        "_ts": pa.array(ts_us, type=pa.timestamp("us", tz="UTC")),
+        "_role": pa.array([spec.role] * n_total, type=pa.string()),
+        "_model_version": pa.array([spec.version] * n_total, type=pa.string()),
+        "_latency_ms": pa.array(lat, type=pa.float64()),
+    }
+    outputs = pa.Table.from_arrays(out_arrays + list(meta.values()),
+                                   names=out_names + list(meta))
+    return inputs, outputs
+
+
+def _scalar_outputs(run: Sequence[Record], counts: list[int]) -> dict[str, Any] | None:
+    """Fast path for one-row calls returning a plain number: one ``prediction`` column."""
+    if len(run) < 2 or any(c != 1 for c in counts):
+        return None
+    outs = [rec[R_OUT] for rec in run]
+    kind = type(outs[0])
+    if kind not in (float, int, np.float64, np.float32, np.int64) or any(
+        type(o) is not kind for o in outs
+    ):
+        return None
+    return {"prediction": np.asarray(outs)}
+
+
+def _out_name(name: str) -> str:
+    return f"output{name}" if name.startswith("_") else name
+
+
+def _join_keys(inputs: pa.Table, spec: CaptureSpec, pids: list[str], note: Note) -> list[str]:
+    if spec.id_column is None:
+        return pids
+    if spec.id_column not in inputs.column_names:
+        note("id_column_missing",
+             f"model {spec.name!r}: id_column {spec.id_column!r} is not among the input "
+             f"columns {inputs.column_names[:20]}; the prediction id is used as join key")
+        return pids
+    values = inputs.column(spec.id_column).to_pylist()
+    return [k if (k := normalize_key(v)) is not None else pid
+            for v, pid in zip(values, pids, strict=True)]
+
+
+def _protect(inputs: pa.Table, spec: CaptureSpec, note: Note) -> pa.Table:
+    drop = [c for c in inputs.column_names if c in spec.redact]
+    if drop:
+        inputs = inputs.drop_columns(drop)
+    if spec.hash_columns:
+        key = spec.hash_key or b""
+        for name in spec.hash_columns:
+            if name not in inputs.column_names:
+                continue
+            idx = inputs.column_names.index(name)
+            hashed = [None if v is None else keyed_hash(key, v)
+                      for v in inputs.column(idx).to_pylist()]
+            inputs = inputs.set_column(idx, name, pa.array(hashed, type=pa.string()))
+    return inputs
+
+
+def keyed_hash(key: bytes, value: Any) -> str:
+    """HMAC-SHA256 (hex) of the value's text form (integral floats as integers)."""
+    text = normalize_key(value) if not isinstance(value, str) else value
+    return hmac.new(key, (text or "").encode("utf-8"), sha256).hexdigest()

@@ -1,0 +1,194 @@
+"""The caller's side of capture: wrap a function or an estimator method.
+
+The wrapped call runs first, untouched: its return value and its exceptions are exactly
+those of the bare call (an exception is not logged and propagates as is). Then, inside a
+``try`` that swallows everything, the wrapper builds one tuple and appends it to the
+writer's queue; that is all the caller pays for.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from lifecycle.capture import ids, runtime
+from lifecycle.capture.records import (
+    CaptureSpec,
+    Record,
+    count_rows,
+    guard_input,
+    guard_output,
+)
+
+log = logging.getLogger("lifecycle.capture")
+
+ESTIMATOR_METHODS = ("predict", "predict_proba", "decision_function")
+
+_tls = threading.local()
+_perf = time.perf_counter
+_wall = time.time
+_rand = ids.getrandbits
+_generation = runtime.generation
+_terminating = runtime.terminating
+_outside_errors: dict[str, int] = {}
+_outside_logged: dict[str, float] = {}
+_outside_lock = threading.Lock()
+
+
+def outside_errors() -> dict[str, int]:
+    """Errors that happened before a writer existed (e.g. invalid settings)."""
+    with _outside_lock:
+        return dict(_outside_errors)
+
+
+def _internal_error(kind: str, exc: BaseException) -> None:
+    with _outside_lock:
+        _outside_errors[kind] = _outside_errors.get(kind, 0) + 1
+        now = time.monotonic()
+        if now - _outside_logged.get(kind, -1e9) < 60.0:
+            return
+        _outside_logged[kind] = now
+    log.warning("lifecycle capture [%s] %r; the prediction was served, not logged", kind, exc)
+
+
+def last_record() -> Record | None:
+    return getattr(_tls, "last", None)
+
+
+def push_context(records: list[Record]) -> None:
+    stack = getattr(_tls, "ctx", None)
+    if stack is None:
+        stack = _tls.ctx = []
+    stack.append(records)
+
+
+def pop_context(records: list[Record]) -> None:
+    stack = getattr(_tls, "ctx", None)
+    if stack and stack[-1] is records:
+        stack.pop()
+
+
+def _log_call(spec: CaptureSpec, cache: list[Any], features: Any, result: Any,
+              wall: float, latency: float, method: str) -> None:
+    if _terminating[0]:  # SIGTERM: log under the lock the drain holds until the process dies
+        with runtime.terminate_lock:
+            _log_call_now(spec, cache, features, result, wall, latency, method)
+        return
+    _log_call_now(spec, cache, features, result, wall, latency, method)
+
+
+def _log_call_now(spec: CaptureSpec, cache: list[Any], features: Any, result: Any,
+                  wall: float, latency: float, method: str) -> None:
+    if spec.sample_rate < 1.0:
+        rng = spec.rng
+        if (rng.random() if rng is not None else ids.rng.random()) >= spec.sample_rate:
+            _tls.last = None
+            runtime.count_sampled_out(count_rows(features))
+            return
+    writer = cache[0]
+    if writer is None or cache[1] != _generation[0]:
+        writer = runtime.writer_for(spec.database_url)
+        cache[0], cache[1] = writer, _generation[0]
+    copy = spec.copy_inputs
+    record = (spec, guard_input(features, copy), guard_output(result, copy), wall, latency,
+              _rand(48), method, None)
+    _tls.last = record
+    stack = getattr(_tls, "ctx", None)
+    if stack:
+        for records in stack:
+            records.append(record)
+    if spec.durable:
+        writer.write_sync(record)
+    else:
+        writer.submit(record)
+
+
+def _clock_seconds(clock: Callable[[], Any]) -> float:
+    """Epoch seconds from a user clock; a failing or naive clock falls back to the wall clock
+    (counted and logged), because monitoring never breaks the prediction."""
+    try:
+        now = clock()
+        if now.tzinfo is None:
+            raise ValueError("clock() returned a naive datetime; return an aware UTC datetime")
+        return float(now.timestamp())
+    except Exception as exc:  # noqa: BLE001 - logging must never break serving
+        _internal_error("clock", exc)
+        return _wall()
+
+
+def wrap_callable(fn: Callable[..., Any], spec: CaptureSpec, method: str,
+                  features_index: int = 0, features_name: str | None = None
+                  ) -> Callable[..., Any]:
+    """A wrapper of ``fn`` that logs its features argument and its result."""
+    cache: list[Any] = [None, -1]
+
+    clock = spec.clock
+
+    @functools.wraps(fn)
+    def monitored(*args: Any, **kwargs: Any) -> Any:
+        wall = _wall() if clock is None else _clock_seconds(clock)
+        t0 = _perf()
+        result = fn(*args, **kwargs)
+        latency = _perf() - t0
+        try:
+            if len(args) > features_index:
+                features = args[features_index]
+            else:
+                features = kwargs[features_name] if features_name else None
+            _log_call(spec, cache, features, result, wall, latency, method)
+        except Exception as exc:  # noqa: BLE001 - logging must never break serving
+            _internal_error("record", exc)
+        return result
+
+    monitored.__lifecycle_spec__ = spec  # type: ignore[attr-defined]
+    return monitored
+
+
+def features_position(fn: Callable[..., Any]) -> tuple[int, str | None]:
+    """Index and name of the features parameter (skips ``self`` / ``cls``)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return 0, None
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if positional and positional[0].name in ("self", "cls"):
+        return 1, positional[1].name if len(positional) > 1 else None
+    return 0, positional[0].name if positional else None
+
+
+class MonitoredEstimator:
+    """An estimator whose ``predict`` / ``predict_proba`` / ``decision_function`` are logged.
+
+    Every other attribute is the estimator's own (read and written through). The estimator
+    itself is ``wrapper.__wrapped__``.
+    """
+
+    def __init__(self, estimator: Any, spec: CaptureSpec) -> None:
+        object.__setattr__(self, "__wrapped__", estimator)
+        object.__setattr__(self, "_lc_spec", spec)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_lc_") or name == "__wrapped__":
+            raise AttributeError(name)
+        estimator = object.__getattribute__(self, "__wrapped__")
+        attr = getattr(estimator, name)
+        if name in ESTIMATOR_METHODS and callable(attr):
+            wrapped = wrap_callable(attr, object.__getattribute__(self, "_lc_spec"), name)
+            object.__setattr__(self, name, wrapped)  # cached: later lookups are plain
+            return wrapped
+        return attr
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(object.__getattribute__(self, "__wrapped__"), name, value)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(dir(object.__getattribute__(self, "__wrapped__"))) | {"__wrapped__"})
+
+    def __repr__(self) -> str:
+        spec = object.__getattribute__(self, "_lc_spec")
+        return f"lifecycle.monitor({spec.name!r})({self.__wrapped__!r})"

@@ -1,0 +1,123 @@
+"""What the hot path enqueues (:data:`Record`) and the cheap helpers it uses.
+
+The caller's thread only builds a tuple (see ``hotpath.py``); the conversion to columns runs
+in the writer thread (``columns.py``, ``build.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lifecycle.capture.ids import call_prefix, prediction_ids
+
+#: A record: (spec, inputs, outputs, wall_time_s, latency_s, rand48, method, request_id).
+Record = tuple[Any, ...]
+R_SPEC, R_IN, R_OUT, R_TS, R_LAT, R_RAND, R_METHOD, R_REQ = range(8)
+
+#: Arrays up to this many elements are copied on the caller's thread (cheap: < 1 us).
+COPY_LIMIT = 4096
+#: Output arrays up to this many elements are copied (one-row results).
+OUTPUT_COPY_LIMIT = 256
+
+Note = Callable[[str, str], None]
+
+
+@dataclass(eq=False)
+class CaptureSpec:
+    """Everything fixed at decoration time for one monitored predictor."""
+
+    name: str
+    version: str | None = None
+    role: str = "unmanaged"
+    id_column: str | None = None
+    redact: frozenset[str] = frozenset()
+    hash_columns: frozenset[str] = frozenset()
+    hash_key: bytes | None = None
+    feature_names: tuple[str, ...] | None = None
+    classes: tuple[Any, ...] | None = None
+    estimator: Any = None
+    database_url: str | None = None
+    sample_rate: float = 1.0
+    rng: random.Random | None = None
+    durable: bool = False
+    copy_inputs: bool | None = None
+    #: Time source for the record timestamp (aware datetime); None = the wall clock.
+    #: Simulations and backfills pass their own clock.
+    clock: Callable[[], datetime] | None = None
+    # caches filled by the writer thread
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+
+def count_rows(obj: Any) -> int:
+    """How many prediction rows an input object holds (the same rule everywhere)."""
+    if isinstance(obj, np.ndarray):
+        return 1 if obj.ndim <= 1 else int(obj.shape[0])
+    if isinstance(obj, pd.DataFrame):
+        return len(obj)
+    if isinstance(obj, list | tuple) and obj:
+        first = obj[0]
+        if isinstance(first, dict | list | tuple | np.ndarray):
+            return len(obj)
+    return 1
+
+
+def guard_output(obj: Any, copy: bool | None) -> Any:
+    """Outputs are fresh objects made by the predictor: copy only small arrays (one-row
+    results) unless ``copy=True``; DataFrames/Series get a copy-on-write snapshot."""
+    if isinstance(obj, np.ndarray):
+        if copy or (copy is None and obj.size <= OUTPUT_COPY_LIMIT):
+            return obj.copy()
+        return obj
+    return guard_input(obj, copy)
+
+
+def guard_input(obj: Any, copy: bool | None) -> Any:
+    """Protect the record from later in-place changes by the caller (cheap cases only).
+
+    numpy arrays are copied when small (or always with ``copy=True``); DataFrames get a
+    shallow copy, which pandas' copy-on-write turns into a snapshot; other objects are kept
+    by reference (see docs/capture.md).
+    """
+    if isinstance(obj, np.ndarray):
+        if copy or (copy is None and obj.size <= COPY_LIMIT):
+            return obj.copy()
+        return obj
+    if isinstance(obj, pd.DataFrame | pd.Series):
+        return obj.copy(deep=bool(copy))
+    if copy and isinstance(obj, dict):
+        return dict(obj)
+    if copy and isinstance(obj, list):
+        return list(obj)
+    return obj
+
+
+def ids_of(record: Record) -> list[str]:
+    """Prediction ids of a record, in input row order."""
+    return prediction_ids(call_prefix(record[R_TS], record[R_RAND]), count_rows(record[R_IN]))
+
+
+def normalize_key(value: Any) -> str | None:
+    """The join-key string of a value: integral numbers lose their ``.0``; None/NaN -> None."""
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        if math.isnan(f):
+            return None
+        return str(int(f)) if f.is_integer() else repr(f)
+    if isinstance(value, bytes):
+        return value.hex()
+    text = str(value)
+    return text[:255] if text else None

@@ -1,0 +1,220 @@
+"""Process-global state of capture: one writer per database URL, settings, exit hooks.
+
+* Settings are read lazily, the first time a record has to be written (never at import or
+  decoration time), unless :func:`configure` set them explicitly.
+* Fork safety: a child created by ``os.fork`` (gunicorn's pre-fork model, multiprocessing
+  with "fork") forgets the parent's writers, queues, spill handles and pooled connections
+  and starts its own writer on its first record. Records still queued in the parent at fork
+  time are written by the parent only, so nothing is written twice.
+* Exit: an ``atexit`` hook drains every writer (written, or spilled when the database does
+  not answer within ``capture.shutdown_timeout_s``). A SIGTERM handler does the same and
+  then lets the signal kill the process as before; it is installed only in the main thread
+  and only when no other handler is installed (a server's own handler is left alone; its
+  normal exit then runs the ``atexit`` hook).
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from lifecycle.capture.writer import Writer
+from lifecycle.config import CaptureSettings, Settings, load_settings
+
+_lock = threading.RLock()
+_writers: dict[str, Writer] = {}
+_orphans: list[Writer] = []  # parents' writers seen in a forked child (kept, never used)
+_settings: Settings | None = None
+_explicit: dict[str, Any] = {}
+_hooks_installed = False
+_sampled_out = [0]
+#: Bumped in a forked child so cached writer references are refreshed.
+generation = [0]
+
+
+def configure(
+    *,
+    database_url: str | None = None,
+    settings: Settings | None = None,
+    **capture: Any,
+) -> None:
+    """Set where and how predictions are captured, instead of reading ``lifecycle.toml``.
+
+    Parameters
+    ----------
+    database_url
+        Database for every monitor that does not name its own.
+    settings
+        Full settings (e.g. from :func:`lifecycle.load_settings`); ``database_url`` wins.
+    **capture
+        Overrides of :class:`~lifecycle.config.CaptureSettings` fields, e.g.
+        ``flush_interval_s=0.05, spill_dir="/var/spool/lifecycle"``.
+    """
+    valid = {f.name for f in dataclasses.fields(CaptureSettings)}
+    unknown = sorted(set(capture) - valid)
+    if unknown:
+        from lifecycle.errors import ConfigError
+
+        raise ConfigError(f"unknown capture setting(s) {unknown}; valid: {sorted(valid)}")
+    with _lock:
+        global _settings
+        _settings = settings
+        _explicit.clear()
+        if database_url is not None:
+            _explicit["database_url"] = database_url
+        _explicit["capture"] = capture
+
+
+def current_settings() -> Settings:
+    """The settings capture uses (loaded on first use)."""
+    global _settings
+    with _lock:
+        if _settings is None:
+            _settings = load_settings()
+        return _settings
+
+
+def _capture_settings() -> tuple[CaptureSettings, Path]:
+    settings = current_settings()
+    cap = settings.capture
+    overrides = dict(_explicit.get("capture", {}))
+    if "spill_dir" in overrides and overrides["spill_dir"] is not None:
+        overrides["spill_dir"] = Path(overrides["spill_dir"])
+    if overrides:
+        cap = dataclasses.replace(cap, **overrides)
+    spill = cap.spill_dir or settings.home / "spill"
+    return cap, spill
+
+
+def default_url() -> str:
+    return str(_explicit.get("database_url") or current_settings().database_url)
+
+
+def writer_for(database_url: str | None) -> Writer:
+    """The running writer for ``database_url`` (default: the configured database)."""
+    with _lock:
+        url = database_url or default_url()
+        writer = _writers.get(url)
+        if writer is None:
+            cap, spill = _capture_settings()
+            writer = Writer(url, cap, spill)
+            writer.start()
+            _writers[url] = writer
+            _install_hooks(cap)
+        return writer
+
+
+def writers() -> list[Writer]:
+    with _lock:
+        return list(_writers.values())
+
+
+def count_sampled_out(n: int) -> None:
+    with _lock:
+        _sampled_out[0] += n
+
+
+def sampled_out() -> int:
+    return _sampled_out[0]
+
+
+def flush(timeout: float | None = None) -> bool:
+    """Flush every writer of this process; True when all buffered rows are in the database."""
+    import time
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    ok = True
+    for writer in writers():
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        ok = writer.flush(remaining) and ok
+    return ok
+
+
+def shutdown(timeout: float | None = None) -> None:
+    """Drain and stop every writer (written, or spilled if the database does not answer)."""
+    with _lock:
+        current = list(_writers.values())
+        _writers.clear()
+        generation[0] += 1  # monitors drop their cached writer and ask again
+    for writer in current:
+        limit = writer.capture.shutdown_timeout_s if timeout is None else timeout
+        writer.close(limit)
+
+
+def reset() -> None:
+    """Stop writers and forget settings (tests, and a fresh :func:`configure`)."""
+    global _settings
+    shutdown()
+    with _lock:
+        _settings = None
+        _explicit.clear()
+        _sampled_out[0] = 0
+
+
+# ---------------------------------------------------------------------- process hooks
+
+_previous_sigterm: Any = None
+
+
+def _install_hooks(cap: CaptureSettings) -> None:
+    global _hooks_installed, _previous_sigterm
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    atexit.register(shutdown)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+    if not cap.handle_sigterm or threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        current = signal.getsignal(signal.SIGTERM)
+        if current in (signal.SIG_DFL, None):
+            _previous_sigterm = current
+            signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):  # not the main interpreter / unsupported platform
+        pass
+
+
+#: Set once SIGTERM arrived; monitored calls then wait on ``terminate_lock`` (held by the
+#: drain until the process dies), so no call returns whose record could miss the drain.
+terminating = [False]
+terminate_lock = threading.Lock()
+
+
+def _on_sigterm(signum: int, _frame: Any) -> None:
+    """Drain in a helper thread: the handler runs on the main thread, which may have been
+    interrupted inside a monitored call holding a lock the writer needs, so it must return
+    at once. A second SIGTERM during the drain kills as before."""
+    if terminating[0]:
+        return
+    terminate_lock.acquire()  # released never: the process dies holding it
+    terminating[0] = True
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_terminate, args=(signum,), name="lifecycle-sigterm",
+                     daemon=True).start()
+
+
+def _terminate(signum: int) -> None:
+    drained = writers()
+    try:
+        shutdown()
+        for writer in drained:  # a record that reached a closing writer late
+            writer.close(5.0)
+        for writer in drained:  # let a write in flight commit before the process dies
+            writer.join(writer.capture.shutdown_timeout_s)
+    finally:
+        os.kill(os.getpid(), signum)
+
+
+def _after_fork_in_child() -> None:
+    global _lock
+    _lock = threading.RLock()
+    for writer in _writers.values():
+        writer.abandon()
+        _orphans.append(writer)
+    _writers.clear()
+    generation[0] += 1

@@ -1,0 +1,431 @@
+"""The background writer: one thread per database URL per process.
+
+The hot path appends a record to a ``collections.deque`` (atomic, no lock) and, past a
+threshold, sets an event. The writer wakes every ``flush_interval_s`` (or earlier), takes up
+to ``batch_size`` rows, groups them by model, converts them to columns, and writes each
+model's rows as one batch in one transaction. When the database does not answer, the batch
+is appended to the spill file and the writer switches to *degraded* mode: later batches go
+straight to the spill file (keeping their order) and the database is retried with backoff
+(0.2 s doubling to 30 s); once it answers, every spill file of this database is replayed,
+oldest first, and direct writes resume.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from lifecycle.capture.batch import derive_rows, encode
+from lifecycle.capture.build import build_batch
+from lifecycle.capture.health import Health, is_outage, schema_missing
+from lifecycle.capture.records import R_IN, R_SPEC, Record, count_rows
+from lifecycle.capture.spill import SpillWriter, pending_rows, replay, spill_files, url_tag
+from lifecycle.config import CaptureSettings
+from lifecycle.storage.capture_repo import StoredBatch, model_id_for, write_batch
+from lifecycle.storage.engine import make_engine, redact_url
+
+log = logging.getLogger("lifecycle.capture")
+
+_RETRY_MIN_S, _RETRY_MAX_S = 0.2, 30.0
+
+
+class Writer:
+    """Batches records into one database; spills and replays when it does not answer."""
+
+    def __init__(self, database_url: str, capture: CaptureSettings, spill_dir: Path) -> None:
+        self.url = database_url
+        self.capture = capture
+        self.tag = url_tag(database_url)
+        self.spill_dir = Path(spill_dir)
+        self.spill = SpillWriter(self.spill_dir, self.tag)
+        self.rejected = SpillWriter(self.spill_dir / "rejected", self.tag)
+        self.queue: deque[Any] = deque()
+        self.pending_rows = 0
+        self._queue_lock = threading.RLock()
+        self.max_rows = capture.queue_size
+        self.wake_at = max(1, min(capture.batch_size, capture.queue_size // 4))
+        self.wake = threading.Event()
+        self._overflow_lock = threading.RLock()
+        self._overflow_buf: list[Record] = []
+        self._overflow_rows = 0
+        self.overflow_chunk = max(1, min(capture.batch_size, 1000))
+        self.health = Health()
+        self._engine: Engine | None = None
+        self._model_ids: dict[str, int] = {}
+        # re-entrant: the SIGTERM handler drains on the main thread, which may have been
+        # interrupted while holding one of these
+        self._write_lock = threading.RLock()
+        self._spill_seq = 0
+        self.degraded = bool(spill_files(self.spill_dir, self.tag))
+        self._next_retry = 0.0
+        self._backoff = _RETRY_MIN_S
+        self._stop = False
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ hot path
+
+    def submit(self, record: Record) -> None:
+        """Enqueue one record (never blocks; a full queue spills on the caller's thread).
+
+        The queue is bounded in rows (``capture.queue_size``), so its memory is bounded
+        whether calls carry one row or a thousand.
+        """
+        n = count_rows(record[R_IN])
+        with self._queue_lock:
+            pending = self.pending_rows
+            if pending and pending + n > self.max_rows:
+                full = True
+            else:
+                full = False
+                self.pending_rows = pending + n
+                self.queue.append(record)
+        if full:
+            self._overflow(record)
+        elif pending + n >= self.wake_at:
+            self.wake.set()
+
+    def _overflow(self, record: Record) -> None:
+        """Queue full: collect the record in a small side buffer that goes to the spill file
+        in chunks (by the caller that fills it, or by the writer's next cycle), so one-row
+        calls do not become one-row spill frames."""
+        n = count_rows(record[R_IN])
+        self._count("overflow", n)
+        with self._overflow_lock:
+            self._overflow_buf.append(record)
+            self._overflow_rows += n
+            if self._overflow_rows < self.overflow_chunk:
+                return
+            chunk, self._overflow_buf, self._overflow_rows = self._overflow_buf, [], 0
+        self._spill_records(chunk)
+
+    def _spill_overflow(self) -> None:
+        with self._overflow_lock:
+            chunk, self._overflow_buf, self._overflow_rows = self._overflow_buf, [], 0
+        if chunk:
+            self._spill_records(chunk)
+
+    def _spill_records(self, records: list[Record]) -> None:
+        try:
+            self._count("logged", sum(count_rows(r[R_IN]) for r in records))
+            for batch in self._encode(records):
+                self._spill(batch)
+        except Exception as exc:  # noqa: BLE001 - never raise into the caller
+            self.note("overflow", f"could not spill records from a full queue: {exc!r}")
+
+    def write_sync(self, record: Record) -> None:
+        """``durable=True``: write now on the caller's thread (spill with fsync on failure)."""
+        try:
+            self._count("logged", count_rows(record[R_IN]))
+            for batch in self._encode([record]):
+                with self._write_lock:
+                    if self.degraded:
+                        self._spill(batch, fsync=True)
+                    else:
+                        self._deliver(batch, fsync=True)
+        except Exception as exc:  # noqa: BLE001
+            self.note("durable", f"durable write failed: {exc!r}")
+
+    # ------------------------------------------------------------------ thread
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="lifecycle-capture-writer",
+                                            daemon=True)
+            self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        interval = self.capture.flush_interval_s
+        while True:
+            self.wake.wait(interval)
+            self.wake.clear()
+            try:
+                self._cycle()
+            except Exception as exc:  # noqa: BLE001 - the thread must survive anything
+                self.note("writer", f"writer cycle failed: {exc!r}")
+            if self._stop and not self.queue:
+                return
+
+    def _cycle(self) -> None:
+        self._spill_overflow()
+        if self.degraded and time.monotonic() >= self._next_retry:
+            with self._write_lock:
+                self._try_replay()
+        while self.queue:
+            records, markers = self._take()
+            if records:
+                self._count("logged", sum(count_rows(r[R_IN]) for r in records))
+                batches = self._encode(records)
+                with self._write_lock:
+                    for batch in batches:
+                        if self.degraded:
+                            self._spill(batch)
+                        else:
+                            self._deliver(batch)
+            if markers:
+                self._spill_overflow()  # flush() covers records that overflowed before it
+            for marker in markers:
+                marker.set()
+
+    def _take(self) -> tuple[list[Record], list[threading.Event]]:
+        records: list[Record] = []
+        markers: list[threading.Event] = []
+        rows = 0
+        limit = self.capture.batch_size
+        queue = self.queue
+        while queue and rows < limit:
+            item = queue.popleft()
+            if isinstance(item, threading.Event):
+                markers.append(item)
+                break
+            records.append(item)
+            rows += count_rows(item[R_IN])
+        if rows:
+            with self._queue_lock:
+                self.pending_rows -= rows
+        return records, markers
+
+    # ------------------------------------------------------------------ batches
+
+    def _encode(self, records: Sequence[Record]) -> list[StoredBatch]:
+        groups: dict[str, list[Record]] = {}
+        for rec in records:
+            groups.setdefault(rec[R_SPEC].name, []).append(rec)
+        out = []
+        for group in groups.values():
+            if not any(count_rows(r[R_IN]) for r in group):
+                continue
+            try:
+                out.append(encode(build_batch(group, self.note)))
+            except Exception as exc:  # noqa: BLE001 - isolate the record that cannot convert
+                out.extend(self._encode_one_by_one(group, exc))
+        return out
+
+    def _encode_one_by_one(self, group: list[Record], first: Exception) -> list[StoredBatch]:
+        out = []
+        for rec in group:
+            if not count_rows(rec[R_IN]):
+                continue
+            try:
+                out.append(encode(build_batch([rec], self.note)))
+            except Exception as exc:  # noqa: BLE001
+                self._count("rejected", count_rows(rec[R_IN]))
+                self.note("convert", f"a record of {rec[R_SPEC].name!r} could not be "
+                                     f"converted and was dropped: {exc!r} (first: {first!r})")
+        return out
+
+    def _engine_or_make(self) -> Engine:
+        if self._engine is None:
+            engine = make_engine(self.url)
+            timeout = self.capture.db_timeout_s
+            if engine.dialect.name == "sqlite":
+                @event.listens_for(engine, "connect")
+                def _busy(dbapi_connection: Any, _record: Any) -> None:
+                    cur = dbapi_connection.cursor()
+                    cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+                    # bigger page cache and fewer WAL checkpoints: ~3x cheaper commits
+                    cur.execute("PRAGMA cache_size=-65536")
+                    cur.execute("PRAGMA wal_autocheckpoint=10000")
+                    cur.close()
+            else:
+                engine.dispose()
+                engine = make_engine(self.url, connect_args={
+                    "connect_timeout": max(1, int(timeout)),
+                    "application_name": "lifecycle-capture"})
+            self._engine = engine
+        return self._engine
+
+    def _write(self, batch: StoredBatch) -> bool:
+        rows = derive_rows(batch)
+        engine = self._engine_or_make()
+        with engine.begin() as conn:
+            model_id = self._model_ids.get(batch.model)
+            if model_id is None:
+                model_id = model_id_for(conn, batch.model)
+            written = write_batch(conn, model_id, batch, rows)
+        self._model_ids[batch.model] = model_id
+        return written
+
+    def _deliver(self, batch: StoredBatch, *, fsync: bool = False) -> None:
+        try:
+            if self._write(batch):
+                self._count("written", batch.n_rows)
+            else:
+                self._count("duplicates_skipped", batch.n_rows)
+        except Exception as exc:  # noqa: BLE001
+            if is_outage(exc):
+                self._outage(exc)
+                self._spill(batch, fsync=fsync)
+            else:
+                self._reject(batch, exc)
+
+    def _outage(self, exc: BaseException) -> None:
+        self._model_ids.clear()
+        if schema_missing(exc):
+            self.note("schema_missing",
+                      f"the database {redact_url(self.url)} has no lifecycle schema; run "
+                      f"`lifecycle db upgrade` (predictions are kept in {self.spill_dir} "
+                      "and written once the schema exists)")
+        else:
+            self.note("database_unavailable",
+                      f"cannot write predictions to {redact_url(self.url)}: "
+                      f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+                      f"; spilling to {self.spill_dir} and retrying")
+        if not self.degraded:
+            self._backoff = _RETRY_MIN_S
+        self.degraded = True
+        self._next_retry = time.monotonic() + self._backoff
+        self._backoff = min(self._backoff * 2, _RETRY_MAX_S)
+
+    def _reject(self, batch: StoredBatch, exc: BaseException) -> None:
+        self._count("rejected", batch.n_rows)
+        self.note("rejected", f"the database refused a batch of {batch.n_rows} rows of "
+                              f"{batch.model!r} ({type(exc).__name__}: {exc}); it is kept in "
+                              f"{self.rejected.folder} for inspection")
+        try:
+            self.rejected.append(batch)
+        except Exception as spill_exc:  # noqa: BLE001
+            self.note("spill", f"cannot write the rejected batch: {spill_exc!r}")
+
+    def _spill(self, batch: StoredBatch, *, fsync: bool = False) -> None:
+        try:
+            self.spill.append(batch, fsync=fsync)
+            self._spill_seq += 1
+            self.degraded = True
+            self._count("spilled", batch.n_rows)
+        except Exception as exc:  # noqa: BLE001
+            self._count("rejected", batch.n_rows)
+            self.note("spill", f"cannot append to the spill folder {self.spill_dir} "
+                               f"({exc!r}); {batch.n_rows} rows of {batch.model!r} are lost")
+
+    def _write_or_reject(self, batch: StoredBatch) -> bool:
+        try:
+            return self._write(batch)
+        except Exception as exc:
+            if is_outage(exc):
+                raise
+            self._reject(batch, exc)
+            return True
+
+    def _try_replay(self) -> None:
+        seq = self._spill_seq
+        self.spill.close()
+        try:
+            written, skipped = replay(self.spill_dir, self.tag, self._write_or_reject)
+        except Exception as exc:  # noqa: BLE001
+            self._outage(exc)
+            return
+        self._count("replayed", written)
+        self._count("duplicates_skipped", skipped)
+        if written or skipped:
+            log.info("lifecycle capture: database %s answers again; replayed %d spilled rows",
+                     redact_url(self.url), written)
+        self.degraded = self._spill_seq != seq or bool(spill_files(self.spill_dir, self.tag))
+        self._backoff = _RETRY_MIN_S
+        self._next_retry = time.monotonic() + (_RETRY_MIN_S if self.degraded else 0.0)
+
+    # ------------------------------------------------------------------ control
+
+    def flush(self, timeout: float | None = None, *, until_database: bool = True) -> bool:
+        """Wait until everything submitted so far is written (True) or the timeout passes.
+
+        With ``until_database=False`` it is enough that records are durable (in the
+        database or in the spill file); exit uses that.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self.alive:
+            self._drain_inline()
+        else:
+            marker = threading.Event()
+            self.queue.append(marker)
+            self.wake.set()
+            if not marker.wait(None if deadline is None else max(0.0, deadline - time.monotonic())):
+                return False
+        if not until_database:
+            return True
+        while self.degraded:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            self._next_retry = min(self._next_retry, time.monotonic() + _RETRY_MIN_S)
+            if self.alive:
+                self.wake.set()
+                time.sleep(0.05)
+            else:
+                with self._write_lock:
+                    self._try_replay()
+                if self.degraded:
+                    time.sleep(_RETRY_MIN_S)
+        return True
+
+    def _drain_inline(self) -> None:
+        """Process the queue on the calling thread (no writer thread, e.g. at exit)."""
+        try:
+            self._cycle()
+        except Exception as exc:  # noqa: BLE001
+            self.note("writer", f"draining the queue failed: {exc!r}")
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Drain (written or spilled), stop the thread, release files and connections."""
+        done = self.flush(timeout, until_database=False)
+        self._stop = True
+        self.wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=1.0 if done else 0.1)
+        self._spill_overflow()
+        if self.queue:  # the writer is stuck (database hanging): keep what is left on disk
+            leftover = [r for r in list(self.queue) if not isinstance(r, threading.Event)]
+            self.queue.clear()
+            self.pending_rows = 0
+            if leftover:
+                self._count("logged", sum(count_rows(r[R_IN]) for r in leftover))
+                for batch in self._encode(leftover):
+                    self._spill(batch, fsync=True)
+        self.spill.close()
+        self.rejected.close()
+        if self._engine is not None and not (self._thread and self._thread.is_alive()):
+            self._engine.dispose()
+        return done
+
+    def join(self, timeout: float) -> None:
+        """Wait for the writer thread to end (after :meth:`close`)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def abandon(self) -> None:
+        """In a forked child: forget the parent's thread, queue, files and connections."""
+        self.spill.abandon()
+        self.rejected.abandon()
+        if self._engine is not None:
+            self._engine.dispose(close=False)
+        self.queue = deque()
+        self.pending_rows = 0
+        self._queue_lock = threading.RLock()
+        self._overflow_lock = threading.RLock()
+        self._overflow_buf = []
+        self._overflow_rows = 0
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _count(self, name: str, n: int = 1) -> None:
+        self.health.count(name, n)
+
+    def note(self, kind: str, message: str) -> None:
+        """Count an error of ``kind`` and log it, at most once per minute per kind."""
+        self.health.note(kind, message)
+
+    def snapshot(self) -> dict[str, Any]:
+        out = self.health.snapshot()
+        out["queued"] = self.pending_rows
+        out["degraded"] = self.degraded
+        out["spill_pending_rows"] = pending_rows(self.spill_dir, self.tag) if self.degraded else 0
+        return out

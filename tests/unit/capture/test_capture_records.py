@@ -1,0 +1,238 @@
+"""Unit tests of the capture internals that need no database."""
+
+from __future__ import annotations
+
+import math
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from lifecycle.capture.batch import derive_rows, encode, headline
+from lifecycle.capture.build import build_batch
+from lifecycle.capture.ids import call_prefix, new_id, prediction_ids
+from lifecycle.capture.records import (
+    CaptureSpec,
+    count_rows,
+    guard_input,
+    ids_of,
+    normalize_key,
+)
+from lifecycle.capture.spill import SpillWriter, read_frames, replay, spill_files
+from lifecycle.config import load_settings
+from lifecycle.errors import ConfigError
+
+
+def record(spec: CaptureSpec, inputs: Any, outputs: Any, method: str = "call",
+           ts: float | None = None) -> tuple[Any, ...]:
+    return (spec, inputs, outputs, ts if ts is not None else time.time(), 0.001, 12345,
+            method, None)
+
+
+def no_note(kind: str, message: str) -> None:
+    raise AssertionError(f"unexpected note {kind}: {message}")
+
+
+def test_ids_are_time_ordered_unique_and_32_hex() -> None:
+    ids = [new_id() for _ in range(2000)]
+    assert len(set(ids)) == 2000
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    early = prediction_ids(call_prefix(1_000.0, 5), 3)
+    late = prediction_ids(call_prefix(1_000.002, 1), 1)
+    assert early == sorted(early) and early[-1] < late[0]
+    assert [i[-8:] for i in early] == ["00000000", "00000001", "00000002"]
+
+
+@pytest.mark.parametrize("obj, n", [
+    (np.zeros(5), 1), (np.zeros((4, 2)), 4), (pd.DataFrame({"a": [1, 2, 3]}), 3),
+    (pd.Series({"a": 1}), 1), ({"a": 1}, 1), ([{"a": 1}, {"a": 2}], 2), ([1.0, 2.0], 1),
+    ([[1, 2], [3, 4], [5, 6]], 3), ("text", 1), (None, 1), ([], 1),
+])
+def test_count_rows(obj: Any, n: int) -> None:
+    assert count_rows(obj) == n
+
+
+def test_guard_input_copies_small_arrays_and_snapshots_frames() -> None:
+    small = np.ones((1, 20))
+    guarded = guard_input(small, None)
+    small[0, 0] = 99.0
+    assert guarded[0, 0] == 1.0
+    big = np.ones((1000, 20))
+    assert guard_input(big, None) is big
+    assert guard_input(big, True) is not big
+    frame = pd.DataFrame({"a": [1.0]})
+    snap = guard_input(frame, None)
+    frame.loc[0, "a"] = 5.0
+    frame["b"] = 1
+    assert snap["a"].tolist() == [1.0] and list(snap.columns) == ["a"]
+
+
+def test_normalize_key() -> None:
+    assert normalize_key(5) == "5"
+    assert normalize_key(5.0) == "5"
+    assert normalize_key(np.int64(7)) == "7"
+    assert normalize_key(2.5) == "2.5"
+    assert normalize_key(float("nan")) is None
+    assert normalize_key(None) is None
+    assert normalize_key("abc") == "abc"
+
+
+def test_odd_values_are_stored_faithfully_or_as_text() -> None:
+    spec = CaptureSpec(name="m")
+    rows = [
+        {"f": float("nan"), "i": 2**70, "d": Decimal("1.25"), "b": b"\x00\x01", "n": None,
+         "mixed": 1, "nested": {"x": [1, 2]}},
+        {"f": float("inf"), "i": 1, "d": Decimal("2.50"), "b": b"", "n": None,
+         "mixed": "one", "nested": {"x": [3]}},
+    ]
+    built = build_batch([record(spec, rows, [np.float64(0.5), None])], no_note)
+    table = built.inputs
+    f = table.column("f").to_pylist()
+    assert math.isnan(f[0]) and f[1] == math.inf
+    assert table.column("d").to_pylist() == [Decimal("1.25"), Decimal("2.50")]
+    assert table.column("b").to_pylist() == [b"\x00\x01", b""]
+    assert table.column("n").to_pylist() == [None, None]
+    assert table.column("mixed").to_pylist() == ["1", "one"]
+    assert table.column("i").to_pylist() == [str(2**70), "1"]
+    assert table.column("nested").to_pylist() == [{"x": [1, 2]}, {"x": [3]}]
+    assert built.outputs.column("prediction").to_pylist() == [0.5, None]
+
+
+def test_numpy_records_merge_into_one_run_with_estimator_names() -> None:
+    class Est:
+        feature_names_in_ = np.array(["p", "q"])
+        classes_ = np.array(["no", "yes"])
+
+    spec = CaptureSpec(name="m", estimator=Est())
+    recs = [record(spec, np.array([1.0, 2.0]), np.array([[0.2, 0.8]]), "predict_proba"),
+            record(spec, np.array([[3.0, 4.0], [5.0, 6.0]]),
+                   np.array([[0.9, 0.1], [0.4, 0.6]]), "predict_proba")]
+    built = build_batch(recs, no_note)
+    assert built.inputs.column_names == ["p", "q"]
+    assert built.inputs.column("p").to_pylist() == [1.0, 3.0, 5.0]
+    assert built.outputs.column("prediction").to_pylist() == ["yes", "no", "yes"]
+    assert built.outputs.column("_prediction_id").to_pylist() == (
+        ids_of(recs[0]) + ids_of(recs[1]))
+    value, label = headline(built.outputs.select(["proba_no", "proba_yes", "prediction"]))
+    assert value.to_pylist() == [0.8, 0.1, 0.6] and label.to_pylist() == ["yes", "no", "yes"]
+
+
+def test_join_key_redaction_and_missing_id_column() -> None:
+    notes: list[str] = []
+    spec = CaptureSpec(name="m", id_column="uid", redact=frozenset({"uid", "secret"}))
+    built = build_batch([record(spec, {"uid": 42.0, "secret": "s", "x": 1}, 1)],
+                        lambda kind, msg: notes.append(kind))
+    assert built.inputs.column_names == ["x"]
+    assert built.outputs.column("_join_key").to_pylist() == ["42"]
+    spec2 = CaptureSpec(name="m", id_column="missing")
+    rec = record(spec2, {"x": 1}, 1)
+    built = build_batch([rec], lambda kind, msg: notes.append(kind))
+    assert built.outputs.column("_join_key").to_pylist() == ids_of(rec)
+    assert notes == ["id_column_missing"]
+
+
+def _headline(table: pa.Table) -> tuple[list[Any], list[Any]]:
+    value, label = headline(table)
+    return value.to_pylist(), label.to_pylist()
+
+
+def test_headline_rules() -> None:
+    t = pa.table({"prediction": pa.array([1, 0]), "score": [0.3, 0.4]})
+    assert _headline(t) == ([1.0, 0.0], ["1", "0"])
+    t = pa.table({"prediction": ["cat", None]})
+    assert _headline(t) == ([None, None], ["cat", None])
+    t = pa.table({"proba_a": [0.1, 0.5], "proba_b": [0.2, 0.3], "proba_c": [0.7, 0.2]})
+    assert _headline(t)[0] == [0.7, 0.5]
+    t = pa.table({"score": [1.5, float("nan")]})
+    assert _headline(t) == ([1.5, None], [None, None])
+    t = pa.table({"prediction": [True, False]})
+    assert _headline(t) == ([1.0, 0.0], ["True", "False"])
+
+
+def _batch(n: int) -> Any:
+    spec = CaptureSpec(name="m")
+    return encode(build_batch([record(spec, np.arange(n * 2.0).reshape(n, 2), np.zeros(n))],
+                              no_note))
+
+
+def test_spill_roundtrip_torn_tail_and_replay(tmp_path: Path) -> None:
+    writer = SpillWriter(tmp_path, "tag")
+    batches = [_batch(3), _batch(5)]
+    for b in batches:
+        writer.append(b)
+    path = writer.path
+    assert path is not None
+    writer.close()
+    with open(path, "ab") as fh:  # a frame cut short by a crash
+        fh.write(b"LCS1\x10\x00")
+    with open(path, "rb") as fh:
+        back = list(read_frames(fh))
+    assert [b.batch_id for b in back] == [b.batch_id for b in batches]
+    rows = derive_rows(back[1])
+    assert rows.column("prediction_id") == derive_rows(batches[1]).column("prediction_id")
+
+    seen: list[str] = []
+    failing = {"left": 1}
+
+    def write(batch: Any) -> bool:
+        if failing["left"]:
+            failing["left"] -= 1
+            raise ConnectionError("database away")
+        seen.append(batch.batch_id)
+        return True
+
+    with pytest.raises(ConnectionError):
+        replay(tmp_path, "tag", write)
+    assert spill_files(tmp_path, "tag") == [path]
+    assert replay(tmp_path, "tag", write) == (8, 0)
+    assert seen == [b.batch_id for b in batches]
+    assert spill_files(tmp_path, "tag") == []
+
+
+def test_open_spill_file_is_not_replayed_by_others(tmp_path: Path) -> None:
+    writer = SpillWriter(tmp_path, "tag")
+    writer.append(_batch(2))
+    assert replay(tmp_path, "tag", lambda b: True) == (0, 0)  # locked by its writer
+    writer.close()
+    assert replay(tmp_path, "tag", lambda b: True) == (2, 0)
+
+
+def test_capture_settings_validation(tmp_path: Path) -> None:
+    cfg = tmp_path / "lifecycle.toml"
+    cfg.write_text("[capture]\ndb_timeout_s = 2.5\nshutdown_timeout_s = 1\n"
+                   "handle_sigterm = false\n")
+    settings = load_settings(cfg, env={}, cwd=tmp_path)
+    assert settings.capture.db_timeout_s == 2.5
+    assert settings.capture.handle_sigterm is False
+    cfg.write_text("[capture]\ndb_timeout_s = 0\n")
+    with pytest.raises(ConfigError, match="capture.db_timeout_s"):
+        load_settings(cfg, env={}, cwd=tmp_path)
+
+
+def test_monitor_argument_errors() -> None:
+    from lifecycle.monitor import monitor
+
+    with pytest.raises(ConfigError, match="sample_rate"):
+        monitor("m", sample_rate=0)
+    with pytest.raises(ConfigError, match="role"):
+        monitor("m", role="boss")
+    with pytest.raises(ConfigError, match="model name"):
+        monitor("")
+    with pytest.raises(TypeError, match="needs a function"):
+        monitor("m")(42)
+
+
+def test_monitor_is_callable_even_after_importing_the_module() -> None:
+    import lifecycle
+    import lifecycle.monitor  # binds the attribute lifecycle.monitor to the module
+
+    decorate = lifecycle.monitor("m")
+    wrapped = decorate(lambda features: 41 + 1)
+    assert wrapped.__name__ == "<lambda>"
+    assert callable(lifecycle.monitor.flush)
+    assert lifecycle.monitor.__name__ == "lifecycle.monitor"
