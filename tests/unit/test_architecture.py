@@ -53,3 +53,21 @@ def test_import_lifecycle_is_light() -> None:
 def test_public_names_resolve() -> None:
     for name in lifecycle.__all__:
         assert getattr(lifecycle, name) is not None, name
+
+
+def test_public_names_are_pinned() -> None:
+    """Adding or removing a public name is a deliberate change: update this list with it."""
+    assert lifecycle.__all__ == [
+        "__version__",
+        "Settings",
+        "capture_context",
+        "check_drift",
+        "configure",
+        "flush",
+        "last_prediction_ids",
+        "load_settings",
+        "log_outcomes",
+        "monitor",
+        "run_window",
+        "stats",
+    ]
