@@ -31,10 +31,11 @@ from lifecycle.capture.hotpath import (
     outside_errors,
     pop_context,
     push_context,
+    reset_outside_errors,
     wrap_callable,
 )
 from lifecycle.capture.records import CaptureSpec, Record, ids_of
-from lifecycle.errors import ConfigError
+from lifecycle.errors import ConfigError, DataError
 
 __all__ = [
     "monitor", "flush", "stats", "log_outcomes", "configure", "capture_context",
@@ -178,9 +179,11 @@ def monitor(
 def configure(*, database_url: str | None = None, settings: Any = None, **capture: Any) -> None:
     """Set the database and capture settings explicitly (see :func:`runtime.configure`).
 
-    Stops running writers first (after draining them), so it takes effect for new records.
+    Stops running writers first (after draining them), so it takes effect for new records;
+    the counters of :func:`stats` start again from zero, like the new writers'.
     """
     runtime.shutdown()
+    reset_outside_errors()
     runtime.configure(database_url=database_url, settings=settings, **capture)
 
 
@@ -224,9 +227,14 @@ def log_outcomes(
     labels: Any,
     *,
     timestamps: Any = None,
+    received_at: datetime | None = None,
     database_url: str | None = None,
 ) -> int:
     """Record ground truth for logged predictions, one or many, at any time.
+
+    ``timestamps`` are the event times of the labels (default: now). ``received_at`` is when
+    the labels reached you (default: now); label delay is measured with it, so replays,
+    backfills and simulations pass their own.
 
     ``keys`` are join keys (``id_column`` values, or prediction ids). Labels are stored as
     JSON (and as a number when numeric). A key logged again replaces the earlier label
@@ -240,11 +248,16 @@ def log_outcomes(
 
     if not isinstance(model, str) or not model.strip():
         raise ConfigError(f"model must be a model name, got {model!r}")
+    if received_at is not None and (
+        not isinstance(received_at, datetime) or received_at.tzinfo is None
+    ):
+        raise DataError(f"received_at must be an aware datetime (e.g. datetime.now(UTC)), "
+                        f"got {received_at!r}")
     rows = build_rows(keys, labels, timestamps)
     if not rows:
         return 0
     engine = runtime.writer_for(database_url)._engine_or_make()
-    return write_outcomes(engine, model, rows)
+    return write_outcomes(engine, model, rows, received_at=received_at)
 
 
 @dataclass

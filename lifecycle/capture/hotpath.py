@@ -46,6 +46,13 @@ def outside_errors() -> dict[str, int]:
         return dict(_outside_errors)
 
 
+def reset_outside_errors() -> None:
+    """Forget the caller-side error counters (a fresh :func:`lifecycle.configure`)."""
+    with _outside_lock:
+        _outside_errors.clear()
+        _outside_logged.clear()
+
+
 def _internal_error(kind: str, exc: BaseException) -> None:
     with _outside_lock:
         _outside_errors[kind] = _outside_errors.get(kind, 0) + 1

@@ -103,13 +103,15 @@ def build_rows(keys: Any, labels: Any, timestamps: Any = None) -> list[OutcomeRo
     return rows
 
 
-def write_outcomes(engine: Any, model: str, rows: Sequence[OutcomeRow]) -> int:
+def write_outcomes(engine: Any, model: str, rows: Sequence[OutcomeRow],
+                   received_at: datetime | None = None) -> int:
     """Upsert ``rows`` for ``model`` in one transaction; returns distinct keys written."""
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
         with engine.begin() as conn:
-            return upsert_outcomes(conn, model_id_for(conn, model), rows)
+            return upsert_outcomes(conn, model_id_for(conn, model), rows,
+                                   received_at=received_at)
     except SQLAlchemyError as exc:
         text = str(exc).lower()
         url = redact_url(engine.url)

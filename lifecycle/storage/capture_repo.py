@@ -180,7 +180,8 @@ class OutcomeRow:
     ts: datetime
 
 
-def upsert_outcomes(conn: Connection, model_id: int, items: Sequence[OutcomeRow]) -> int:
+def upsert_outcomes(conn: Connection, model_id: int, items: Sequence[OutcomeRow],
+                    received_at: datetime | None = None) -> int:
     """Insert or replace outcomes by ``(model_id, join_key)``: the latest received wins.
 
     Each replacement increments ``revisions``; a key repeated inside ``items`` counts as
@@ -193,7 +194,7 @@ def upsert_outcomes(conn: Connection, model_id: int, items: Sequence[OutcomeRow]
         seen[item.join_key] += 1
     if not last:
         return 0
-    now = utcnow()
+    now = received_at if received_at is not None else utcnow()
     values = [
         {"model_id": model_id, "join_key": key, "label": row.label,
          "label_value": row.label_value, "ts": row.ts, "received_at": now,

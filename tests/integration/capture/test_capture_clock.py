@@ -60,3 +60,24 @@ def test_broken_clock_falls_back_to_wall_clock(sqlite_url: str,
 def test_clock_must_be_callable() -> None:
     with pytest.raises(ConfigError, match="clock must be a zero-argument callable"):
         lifecycle.monitor("m", clock=datetime(2025, 1, 1, tzinfo=UTC))  # type: ignore[arg-type]
+
+
+def test_outcomes_receipt_time_is_settable(sqlite_url: str, capture_to: Callable[..., Any],
+                                           engine_for: Callable[..., Any]) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from lifecycle.errors import DataError
+    from lifecycle.storage.tables import Outcome
+
+    capture_to(sqlite_url)
+    received = datetime(2025, 3, 4, 6, tzinfo=UTC)
+    event = datetime(2025, 3, 3, 18, tzinfo=UTC)
+    assert lifecycle.log_outcomes("late", ["k1", "k2"], [0, 1], timestamps=[event, event],
+                                  received_at=received) == 2
+    with pytest.raises(DataError, match="received_at must be an aware datetime"):
+        lifecycle.log_outcomes("late", ["k3"], [1], received_at=datetime(2025, 3, 4))
+    with Session(engine_for(sqlite_url)) as session:
+        rows = session.execute(select(Outcome.join_key, Outcome.ts, Outcome.received_at)
+                               .order_by(Outcome.join_key)).all()
+    assert [tuple(r) for r in rows] == [("k1", event, received), ("k2", event, received)]
