@@ -59,6 +59,19 @@ def models_or_empty(ctx: Context) -> pd.DataFrame | None:
     return df
 
 
+def open_page(title: str) -> tuple[Context, pd.DataFrame] | None:
+    """Title, settings, schema check and the model list for a page about models; None (after
+    showing what to do next) when the page has nothing to render."""
+    st.title(title)
+    ctx = context()
+    if ctx is None:
+        return None
+    models = models_or_empty(ctx)
+    if models is None:
+        return None
+    return ctx, models
+
+
 def pick_model(df: pd.DataFrame, key: str) -> tuple[int, str]:
     """A model selector remembered across pages; returns (id, name)."""
     names = df["name"].tolist()

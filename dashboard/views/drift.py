@@ -103,13 +103,10 @@ def _section(url: str, model_id: int, model: str, kind: str, start: datetime,
 
 
 def render() -> None:
-    st.title("Drift")
-    ctx = ui.context()
-    if ctx is None:
+    page = ui.open_page("Drift")
+    if page is None:
         return
-    models = ui.models_or_empty(ctx)
-    if models is None:
-        return
+    ctx, models = page
     c1, c2 = st.columns(2)
     with c1:
         model_id, model = ui.pick_model(models, "drift_model")

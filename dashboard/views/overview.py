@@ -54,13 +54,10 @@ def _live_status(url: str, days: float) -> None:
 
 
 def render() -> None:
-    st.title("Overview")
-    ctx = ui.context()
-    if ctx is None:
+    page = ui.open_page("Overview")
+    if page is None:
         return
-    models = ui.models_or_empty(ctx)
-    if models is None:
-        return
+    ctx, models = page
     label, days, start = ui.pick_range("overview_range")
     _live_status(ctx.url, days)
 

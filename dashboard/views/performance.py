@@ -21,13 +21,10 @@ NO_REPORT = (
 
 
 def render() -> None:
-    st.title("Performance")
-    ctx = ui.context()
-    if ctx is None:
+    page = ui.open_page("Performance")
+    if page is None:
         return
-    models = ui.models_or_empty(ctx)
-    if models is None:
-        return
+    ctx, models = page
     c1, c2, c3 = st.columns(3)
     with c1:
         model_id, model = ui.pick_model(models, "perf_model")

@@ -65,6 +65,17 @@ def parse_time(value: str | None, *, name: str, now: datetime | None = None) -> 
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def parse_window(since: str, until: str) -> tuple[datetime, datetime]:
+    """``--since`` / ``--until`` as an ordered, half-open window ``[since, until)``."""
+    start = parse_time(since, name="--since")
+    end = parse_time(until, name="--until")
+    if start is None or end is None:
+        raise click.BadParameter("both --since and --until are needed")
+    if start >= end:
+        raise click.BadParameter(f"--since ({since}) must be before --until ({until})")
+    return start, end
+
+
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Print a plain aligned text table (no dependency, pipes well)."""
     cells = [[_fmt(v) for v in row] for row in rows]

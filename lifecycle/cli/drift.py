@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from lifecycle.cli._common import echo_table, get_settings, open_engine, parse_time
+from lifecycle.cli._common import echo_table, get_settings, open_engine, parse_window
 
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
 
@@ -68,11 +68,7 @@ def check(ctx: click.Context, model: str, since: str, until: str, as_json: bool)
     from lifecycle.jobs.drift import run_drift_check_all
 
     settings = get_settings(ctx)
-    start = parse_time(since, name="--since")
-    end = parse_time(until, name="--until")
-    assert start is not None and end is not None
-    if start >= end:
-        raise click.BadParameter(f"--since ({since}) must be before --until ({until})")
+    start, end = parse_window(since, until)
     engine = open_engine(settings)
     try:
         result = run_drift_check_all(engine, settings, model, start, end)

@@ -9,7 +9,7 @@ import json
 
 import click
 
-from lifecycle.cli._common import echo_table, get_settings, open_engine, parse_time
+from lifecycle.cli._common import echo_table, get_settings, open_engine, parse_window
 
 
 def _hours(seconds: float | None) -> str:
@@ -33,11 +33,7 @@ def performance(
     from lifecycle.jobs.performance import run_performance_check
 
     settings = get_settings(ctx)
-    start = parse_time(since, name="--since")
-    end = parse_time(until, name="--until")
-    assert start is not None and end is not None
-    if start >= end:
-        raise click.BadParameter(f"--since ({since}) must be before --until ({until})")
+    start, end = parse_window(since, until)
     engine = open_engine(settings)
     try:
         result = run_performance_check(engine, settings, model, start, end, persist=not no_save)
