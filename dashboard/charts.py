@@ -14,6 +14,22 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+
+def _utc_naive(frame: pd.DataFrame) -> pd.DataFrame:
+    """Time columns as naive UTC: every axis is labelled UTC, and handing tz-aware columns to
+    Altair/Streamlit goes through a conversion pandas 3.1 deprecates (Series.values)."""
+    aware = [c for c in frame.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
+    if not aware:
+        return frame
+    out = frame.copy()
+    for column in aware:
+        out[column] = out[column].dt.tz_convert("UTC").dt.tz_localize(None)
+    return out
+
+
+def _chart(frame: pd.DataFrame) -> alt.Chart:
+    return alt.Chart(_utc_naive(frame))
+
 RED, ORANGE, GREEN, GREY, BLUE = "#d62728", "#ff7f0e", "#2ca02c", "#9e9e9e", "#1f77b4"
 
 _BAD = {"drift", "degraded", "failed", "critical", "open"}
@@ -109,7 +125,7 @@ def traffic_frame(df: pd.DataFrame, freq: str = "h",
 
 def volume_chart(frame: pd.DataFrame) -> alt.Chart:
     """Predictions per bucket, one line per model."""
-    return alt.Chart(frame).mark_line(interpolate="monotone").encode(
+    return _chart(frame).mark_line(interpolate="monotone").encode(
         x=alt.X("bucket:T", title=None),
         y=alt.Y("n_predictions:Q", title="predictions"),
         color=alt.Color("model:N", title="model"),
@@ -120,7 +136,7 @@ def volume_chart(frame: pd.DataFrame) -> alt.Chart:
 
 def latency_chart(frame: pd.DataFrame) -> alt.Chart:
     """Mean latency per bucket, one line per model."""
-    return alt.Chart(frame).mark_line(interpolate="monotone").encode(
+    return _chart(frame).mark_line(interpolate="monotone").encode(
         x=alt.X("bucket:T", title=None),
         y=alt.Y("latency_mean_ms:Q", title="mean latency (ms)"),
         color=alt.Color("model:N", title="model"),
@@ -176,7 +192,7 @@ def heatmap_frame(matrix: pd.DataFrame, statistic: str,
 
 def drift_heatmap(frame: pd.DataFrame, statistic: str) -> alt.LayerChart:
     """Effect size by window (blue scale) with drift marked red and warnings orange."""
-    base = alt.Chart(frame)
+    base = _chart(frame)
     rect = base.mark_rect().encode(
         x=alt.X("window_start:T", title="window"),
         x2="window_end:T",
@@ -258,7 +274,7 @@ def distribution_frame(details: Mapping[str, Any] | None) -> pd.DataFrame | None
 def distribution_chart(frame: pd.DataFrame) -> alt.Chart:
     """Side-by-side bars of reference and current shares per bin or category."""
     order = list(dict.fromkeys(frame.sort_values("order")["bucket"]))
-    return alt.Chart(frame).mark_bar().encode(
+    return _chart(frame).mark_bar().encode(
         x=alt.X("bucket:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30)),
         xOffset=alt.XOffset("side:N", sort=["reference", "current"]),
         y=alt.Y("share:Q", title="share of rows", axis=alt.Axis(format="%")),
@@ -287,7 +303,7 @@ def metric_chart(perf: pd.DataFrame, change_points: pd.DataFrame,
     frame = perf[perf["metric"] == metric].copy()
     frame["window_end"] = pd.to_datetime(frame["window_end"], utc=True)
     kinds = alt.Scale(domain=["realised", "estimated"], range=[BLUE, "#9467bd"])
-    base = alt.Chart(frame)
+    base = _chart(frame)
     band = base.mark_area(opacity=0.18).encode(
         x=alt.X("window_end:T", title=None), y=alt.Y("ci_low:Q", title=metric),
         y2="ci_high:Q", color=alt.Color("kind:N", scale=kinds, title=None))
@@ -301,12 +317,12 @@ def metric_chart(perf: pd.DataFrame, change_points: pd.DataFrame,
     layers: list[Any] = [band, line]
     ref = frame["reference_value"].dropna()
     if len(ref):
-        layers.append(alt.Chart(pd.DataFrame({"reference": [float(ref.iloc[-1])]}))
+        layers.append(_chart(pd.DataFrame({"reference": [float(ref.iloc[-1])]}))
                       .mark_rule(strokeDash=[4, 4], color=GREY)
                       .encode(y="reference:Q", tooltip=["reference:Q"]))
     if not change_points.empty:
         cp = change_points.assign(ts=pd.to_datetime(change_points["ts"], utc=True))
-        layers.append(alt.Chart(cp).mark_rule(color=RED, strokeWidth=2).encode(
+        layers.append(_chart(cp).mark_rule(color=RED, strokeWidth=2).encode(
             x="ts:T", tooltip=["detector:N", alt.Tooltip("ts:T", format="%Y-%m-%d %H:%M"),
                                "stream_index:Q"]))
     return alt.LayerChart(layer=layers).properties(height=300)
@@ -315,7 +331,7 @@ def metric_chart(perf: pd.DataFrame, change_points: pd.DataFrame,
 def coverage_chart(cov: pd.DataFrame) -> alt.Chart:
     """Label coverage per window (share of predictions with a label so far)."""
     frame = cov.assign(window_end=pd.to_datetime(cov["window_end"], utc=True))
-    return alt.Chart(frame).mark_area(opacity=0.5, color=GREEN).encode(
+    return _chart(frame).mark_area(opacity=0.5, color=GREEN).encode(
         x=alt.X("window_end:T", title=None),
         y=alt.Y("label_coverage:Q", title="label coverage",
                 scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
