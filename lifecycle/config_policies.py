@@ -1,0 +1,228 @@
+"""Per-model policy sections of ``lifecycle.toml``: ``[models.NAME.drift]`` (drift engine,
+docs/drift.md) and ``[models.NAME.performance]`` (performance checks, docs/concept-drift.md).
+Re-exported by :mod:`lifecycle.config`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lifecycle.config_section import _Section
+from lifecycle.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DriftSettings:
+    """Per-model drift policy (owned by the drift engine; see docs/drift.md).
+
+    TOML, all keys optional::
+
+        [models.churn.drift]
+        alpha = 0.05                 # Benjamini-Hochberg false discovery rate
+        min_samples = 100            # fewer values -> "insufficient_data"
+        numeric_tests = ["psi", "ks", "wasserstein", "jensen_shannon"]
+        categorical_tests = ["psi", "chi_square", "jensen_shannon"]
+        bins = 10                    # PSI / Jensen-Shannon quantile bins
+        max_points = 10000           # distinct values kept exactly in a stored profile
+        psi_epsilon = 0.0001
+        ks_method = "auto"           # auto | exact | asymp (as scipy.stats.ks_2samp)
+        prediction_drift = true      # also check the model outputs
+        label_drift = true           # also check outcome labels when there are any
+        [models.churn.drift.thresholds]
+        psi = { warning = 0.1, drift = 0.25 }
+        [models.churn.drift.features.age]
+        tests = ["ks"]
+        thresholds = { ks = { warning = 0.1, drift = 0.15 } }
+        min_samples = 500
+    """
+
+    alpha: float = 0.05
+    min_samples: int = 100
+    numeric_tests: tuple[str, ...] = ("psi", "ks", "wasserstein", "jensen_shannon")
+    categorical_tests: tuple[str, ...] = ("psi", "chi_square", "jensen_shannon")
+    bins: int = 10
+    max_points: int = 10_000
+    psi_epsilon: float = 1e-4
+    ks_method: str = "auto"
+    prediction_drift: bool = True
+    label_drift: bool = True
+    thresholds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    features: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @staticmethod
+    def _thresholds(data: Any, prefix: str) -> dict[str, tuple[float, float]]:
+        s = _Section(data, prefix)
+        out: dict[str, tuple[float, float]] = {}
+        for name in s.data:
+            t = _Section(s.data[name], s.key(name), {"warning", "drift"})
+            if set(t.data) != {"warning", "drift"}:
+                raise ConfigError(
+                    f"{s.key(name)} needs both warning and drift, e.g. "
+                    f"{name} = {{ warning = 0.1, drift = 0.25 }}"
+                )
+            warning = t.number("warning", 0.0, minimum=0.0)
+            drift = t.number("drift", 0.0, minimum=0.0)
+            if warning > drift:
+                raise ConfigError(
+                    f"{s.key(name)}: warning ({warning}) must be <= drift ({drift})"
+                )
+            out[name] = (warning, drift)
+        return out
+
+    @classmethod
+    def parse(cls, data: Any, prefix: str) -> DriftSettings:
+        s = _Section(data, prefix, {
+            "alpha", "min_samples", "numeric_tests", "categorical_tests", "bins",
+            "max_points", "psi_epsilon", "ks_method", "prediction_drift", "label_drift",
+            "thresholds", "features",
+        })
+        feats_raw = _Section(s.get("features"), s.key("features"))
+        features: dict[str, Mapping[str, Any]] = {}
+        for fname in feats_raw.data:
+            f = _Section(feats_raw.data[fname], feats_raw.key(fname),
+                         {"tests", "thresholds", "min_samples"})
+            entry: dict[str, Any] = {
+                "thresholds": cls._thresholds(f.get("thresholds"), f.key("thresholds"))
+            }
+            if "tests" in f.data:
+                entry["tests"] = f.str_list("tests")
+            if "min_samples" in f.data:
+                entry["min_samples"] = f.integer("min_samples", 1, minimum=1)
+            features[fname] = entry
+        settings = cls(
+            alpha=s.number("alpha", cls.alpha, minimum=0.0, maximum=1.0, exclusive_min=True),
+            min_samples=s.integer("min_samples", cls.min_samples, minimum=1),
+            numeric_tests=s.str_list("numeric_tests", cls.numeric_tests),
+            categorical_tests=s.str_list("categorical_tests", cls.categorical_tests),
+            bins=s.integer("bins", cls.bins, minimum=2, maximum=1000),
+            max_points=s.integer("max_points", cls.max_points, minimum=2),
+            psi_epsilon=s.number("psi_epsilon", cls.psi_epsilon, minimum=0.0, maximum=1.0,
+                                 exclusive_min=True),
+            ks_method=s.choice("ks_method", cls.ks_method, ("auto", "exact", "asymp"))
+            or cls.ks_method,
+            prediction_drift=s.boolean("prediction_drift", cls.prediction_drift),
+            label_drift=s.boolean("label_drift", cls.label_drift),
+            thresholds=cls._thresholds(s.get("thresholds"), s.key("thresholds")),
+            features=features,
+        )
+        if s.data:  # validate statistic names now, so a typo fails at start, not at 3 am
+            try:
+                settings.to_policy()
+            except ValueError as exc:
+                raise ConfigError(f"{prefix}: {exc}") from None
+        return settings
+
+    def to_policy(self) -> Any:
+        """The :class:`lifecycle.drift.DriftPolicy` these settings describe."""
+        from lifecycle.drift.decision import DriftPolicy, FeatureOverride, Thresholds
+
+        return DriftPolicy(
+            alpha=self.alpha,
+            min_samples=self.min_samples,
+            numeric_tests=tuple(self.numeric_tests),
+            categorical_tests=tuple(self.categorical_tests),
+            thresholds={k: Thresholds(*v) for k, v in self.thresholds.items()},
+            features={
+                name: FeatureOverride(
+                    tests=tuple(f["tests"]) if "tests" in f else None,
+                    thresholds={k: Thresholds(*v) for k, v in f["thresholds"].items()},
+                    min_samples=f.get("min_samples"),
+                )
+                for name, f in self.features.items()
+            },
+            bins=self.bins,
+            max_points=self.max_points,
+            psi_epsilon=self.psi_epsilon,
+            ks_method=self.ks_method,
+        )
+
+
+_PERFORMANCE_KEYS = {
+    "reference_since", "reference_until", "alpha", "min_drop", "min_relative_increase",
+    "min_labels", "min_coverage", "n_boot", "confidence", "calibration", "positive_label",
+    "detectors",
+}
+_DETECTOR_NAMES = ("page_hinkley", "ddm", "adwin")
+
+
+def _utc_time(s: _Section, name: str) -> Any:
+    """A TOML datetime/date or ISO-8601 string as an aware UTC datetime (naive = UTC)."""
+    from datetime import UTC, date, datetime
+
+    value = s.get(name)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ConfigError(
+                f"{s.key(name)} = {value!r} is not a time; use ISO-8601, e.g. 2026-01-31T00:00:00Z"
+            ) from None
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if not isinstance(value, datetime):
+        raise ConfigError(f"{s.key(name)} must be a date-time, got {value!r}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class PerformanceSettings:
+    """Per-model performance policy (owned by the performance layer).
+
+    The reference period is ``[reference_since, reference_until)`` when both are set;
+    otherwise the window of the model's active reference profile (see docs/concept-drift.md).
+    """
+
+    reference_since: Any = None  # datetime | None (aware UTC)
+    reference_until: Any = None
+    alpha: float = 0.01
+    min_drop: float = 0.02
+    min_relative_increase: float = 0.10
+    min_labels: int = 30
+    min_coverage: float = 0.10
+    n_boot: int = 200
+    confidence: float = 0.95
+    calibration: str = "isotonic"
+    positive_label: str | None = None
+    detectors: tuple[str, ...] = _DETECTOR_NAMES
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, data: Any, prefix: str) -> PerformanceSettings:
+        s = _Section(data, prefix, _PERFORMANCE_KEYS)
+        since, until = _utc_time(s, "reference_since"), _utc_time(s, "reference_until")
+        if (since is None) != (until is None) or (since is not None and since >= until):
+            raise ConfigError(
+                f"{prefix}.reference_since and {prefix}.reference_until must both be set, "
+                "with reference_since before reference_until"
+            )
+        detectors = s.str_list("detectors", _DETECTOR_NAMES)
+        unknown = sorted(set(detectors) - set(_DETECTOR_NAMES))
+        if unknown:
+            raise ConfigError(
+                f"{prefix}.detectors names unknown detector(s) {unknown}; "
+                f"choose from {', '.join(_DETECTOR_NAMES)}"
+            )
+        positive = s.get("positive_label")
+        return cls(
+            reference_since=since,
+            reference_until=until,
+            alpha=s.number("alpha", cls.alpha, minimum=0, maximum=0.5, exclusive_min=True),
+            min_drop=s.number("min_drop", cls.min_drop, minimum=0, maximum=1),
+            min_relative_increase=s.number(
+                "min_relative_increase", cls.min_relative_increase, minimum=0
+            ),
+            min_labels=s.integer("min_labels", cls.min_labels, minimum=2),
+            min_coverage=s.number("min_coverage", cls.min_coverage, minimum=0, maximum=1),
+            n_boot=s.integer("n_boot", cls.n_boot, minimum=20, maximum=100_000),
+            confidence=s.number(
+                "confidence", cls.confidence, minimum=0.5, maximum=0.999
+            ),
+            calibration=s.choice("calibration", cls.calibration, ("isotonic", "platt"))
+            or cls.calibration,
+            positive_label=None if positive is None else str(positive),
+            detectors=detectors,
+            raw=s.data,
+        )

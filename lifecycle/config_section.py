@@ -1,0 +1,106 @@
+"""Typed reads out of one TOML table, naming the full key (``models.churn.drift.alpha``) in
+every error. Shared by every settings section."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from lifecycle.errors import ConfigError
+
+
+class _Section:
+    """Reads typed values out of one TOML table, naming the full key on error."""
+
+    def __init__(self, data: Any, prefix: str, allowed: set[str] | None = None) -> None:
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            raise ConfigError(
+                f"[{prefix}] must be a table, got {type(data).__name__} ({data!r})"
+            )
+        self.data = dict(data)
+        self.prefix = prefix
+        if allowed is not None:
+            unknown = sorted(set(self.data) - allowed)
+            if unknown:
+                where = f"in [{prefix}]" if prefix else "at the top level"
+                raise ConfigError(
+                    f"unknown key(s) {', '.join(self.key(k) for k in unknown)}; "
+                    f"allowed keys {where}: {', '.join(sorted(allowed))}"
+                )
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.data.get(name, default)
+
+    def str_(self, name: str, default: str | None = None) -> str | None:
+        value = self.data.get(name, default)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{self.key(name)} must be a non-empty string, got {value!r}")
+        return value
+
+    def number(
+        self,
+        name: str,
+        default: float,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        exclusive_min: bool = False,
+    ) -> float:
+        value = self.data.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{self.key(name)} must be a number, got {value!r}")
+        low_ok = (
+            minimum is None
+            or (value > minimum if exclusive_min else value >= minimum)
+        )
+        if not low_ok or (maximum is not None and value > maximum):
+            lo = "" if minimum is None else f"{'>' if exclusive_min else '>='} {minimum}"
+            hi = "" if maximum is None else f"<= {maximum}"
+            rng = " and ".join(x for x in (lo, hi) if x)
+            raise ConfigError(f"{self.key(name)} = {value!r} is out of range; it must be {rng}")
+        return float(value)
+
+    def integer(self, name: str, default: int, *, minimum: int | None = None,
+                maximum: int | None = None) -> int:
+        value = self.data.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{self.key(name)} must be an integer, got {value!r}")
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            bounds = [f">= {minimum}" if minimum is not None else "",
+                      f"<= {maximum}" if maximum is not None else ""]
+            raise ConfigError(
+                f"{self.key(name)} = {value!r} is out of range; it must be "
+                + " and ".join(b for b in bounds if b)
+            )
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.data.get(name, default)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self.key(name)} must be true or false, got {value!r}")
+        return value
+
+    def str_list(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = self.data.get(name, list(default))
+        if not isinstance(value, list | tuple) or not all(
+            isinstance(v, str) and v for v in value
+        ):
+            raise ConfigError(f"{self.key(name)} must be a list of strings, got {value!r}")
+        return tuple(value)
+
+    def choice(self, name: str, default: str | None, choices: tuple[str, ...]) -> str | None:
+        value = self.data.get(name, default)
+        if value is None:
+            return None
+        if value not in choices:
+            raise ConfigError(
+                f"{self.key(name)} = {value!r} is not valid; choose one of {', '.join(choices)}"
+            )
+        return str(value)
