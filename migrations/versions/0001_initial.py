@@ -315,16 +315,13 @@ def upgrade() -> None:
     sa.Column('output_value', sa.Float(), nullable=True),
     sa.Column('output_label', sa.String(length=255), nullable=True),
     sa.CheckConstraint("role IN ('champion', 'challenger', 'unmanaged')", name=op.f('ck_predictions_role')),
-    sa.ForeignKeyConstraint(['batch_id'], ['prediction_batches.id'], name=op.f('fk_predictions_batch_id_prediction_batches'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['model_id'], ['models.id'], name=op.f('fk_predictions_model_id_models'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_predictions')),
     sa.UniqueConstraint('prediction_id', name=op.f('uq_predictions_prediction_id'))
     )
     with op.batch_alter_table('predictions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_predictions_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_predictions_model_id_join_key'), ['model_id', 'join_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_predictions_model_id_ts'), ['model_id', 'ts'], unique=False)
-        batch_op.create_index(batch_op.f('ix_predictions_request_id'), ['request_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_predictions_request_id'), ['request_id'], unique=False, sqlite_where=sa.text('request_id IS NOT NULL'), postgresql_where=sa.text('request_id IS NOT NULL'))
 
     op.create_table('promotion_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -404,7 +401,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_predictions_request_id'))
         batch_op.drop_index(batch_op.f('ix_predictions_model_id_ts'))
         batch_op.drop_index(batch_op.f('ix_predictions_model_id_join_key'))
-        batch_op.drop_index(batch_op.f('ix_predictions_batch_id'))
 
     op.drop_table('predictions')
     op.drop_table('performance_metrics')
