@@ -14,6 +14,9 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from lifecycle.jobs.runner import LOST
+from lifecycle.leases import DONE, FAILED
+
 
 def _utc_naive(frame: pd.DataFrame) -> pd.DataFrame:
     """Time columns as naive UTC: every axis is labelled UTC, and handing tz-aware columns to
@@ -32,9 +35,10 @@ def _chart(frame: pd.DataFrame) -> alt.Chart:
 
 RED, ORANGE, GREEN, GREY, BLUE = "#d62728", "#ff7f0e", "#2ca02c", "#9e9e9e", "#1f77b4"
 
-_BAD = {"drift", "degraded", "failed", "critical", "open"}
+# Job-run statuses are the runner's own words (lifecycle.leases / lifecycle.jobs.runner).
+_BAD = {"drift", "degraded", FAILED, LOST, "critical", "open"}
 _WARN = {"warning", "acknowledged"}
-_GOOD = {"no_drift", "ok", "fine", "succeeded", "resolved", "promote"}
+_GOOD = {"no_drift", "ok", "fine", DONE, "resolved", "promote"}
 _RANK = {"drift": 3, "degraded": 3, "insufficient_data": 2, "warning": 1, "no_drift": 0, "ok": 0,
          "fine": 0}
 _RANK_NAME = {3: "drift", 2: "insufficient_data", 1: "warning", 0: "no_drift"}

@@ -23,6 +23,7 @@ import streamlit as st
 from sqlalchemy import Engine, String, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from lifecycle.jobs.performance import INSUFFICIENT, NO_DATA, NO_LABELS
 from lifecycle.storage.tables import (
     Alert,
     ChangePoint,
@@ -39,8 +40,7 @@ TTL_S = 60
 #: Live panels (status table, open alerts) refresh this often.
 REFRESH_S = 60
 #: Performance verdicts that say "not enough labels yet" rather than fine or degraded.
-NOT_ASSESSED = ("insufficient_data", "insufficient labels", "no labels", "no data",
-                "not checked")
+NOT_ASSESSED = (INSUFFICIENT, NO_LABELS, NO_DATA)
 
 
 def floor_time(ts: datetime, minutes: int = 5) -> datetime:

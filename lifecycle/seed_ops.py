@@ -10,6 +10,8 @@ import numpy as np
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
+from lifecycle.alerts.policy import open_key
+from lifecycle.leases import DONE, FAILED
 from lifecycle.storage.tables import Alert, AuditEvent, JobRun
 
 if TYPE_CHECKING:
@@ -39,7 +41,7 @@ def write_ops(
                 dur = float(rng.gamma(2.0, 0.6 if job == "drift" else 0.3))
                 runs.append({
                     "job_name": job, "model_name": m.name, "window_start": w_start,
-                    "window_end": w_end, "status": "failed" if fail else "succeeded",
+                    "window_end": w_end, "status": FAILED if fail else DONE,
                     "owner": "scheduler@seed", "attempt": 1, "started_at": started,
                     "finished_at": started + timedelta(seconds=dur), "duration_s": dur,
                     "error": ("OperationalError: database is locked (retried next tick)"
@@ -83,7 +85,7 @@ def _alert(
     return {
         "model_id": model_id, "kind": kind, "feature": feature, "severity": severity,
         "status": status,
-        "open_key": f"{model_id}:{kind}:{feature or ''}" if live else None,
+        "open_key": open_key(model_id, kind, feature) if live else None,
         "message": message, "first_seen": first, "last_seen": last,
         "occurrences": max(1, int((last - first).total_seconds() // 3600)),
         "source_report_id": None,

@@ -20,6 +20,7 @@ from scipy import stats
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
+from lifecycle.jobs.performance import DEGRADED, FINE, INSUFFICIENT
 from lifecycle.storage.tables import (
     ChangePoint,
     DriftFeatureResult,
@@ -269,7 +270,7 @@ class ReportSeeder:
         else:
             specs = [("mae", 12.0, 4.0, False), ("rmse", 16.0, 6.0, False)]
         rows: list[dict[str, Any]] = []
-        worst = "fine"
+        worst = FINE
         for metric, ref, delta, higher in specs:
             true = ref + delta * decline
             for kind in ("realised", "estimated"):
@@ -292,7 +293,7 @@ class ReportSeeder:
                     worse = hi < ref if higher else lo > ref
                     verdict = "degraded" if worse and abs(value - ref) > abs(delta) * 0.4 else "ok"
                     if kind == "realised" and verdict == "degraded":
-                        worst = "degraded"
+                        worst = DEGRADED
                 rows.append({"metric": metric, "kind": kind, "value": value, "ci_low": lo,
                              "ci_high": hi, "reference_value": ref, "p_value": None,
                              "verdict": verdict,
@@ -303,7 +304,7 @@ class ReportSeeder:
             "created_at": w_end + timedelta(minutes=3), "task": m.task, "n_predictions": n,
             "n_labelled": n_lab, "label_coverage": coverage,
             "label_delay_median_s": float(rng.normal(6 * 3600, 900)) if n_lab else None,
-            "verdict": worst if n_lab >= 30 else "insufficient_data",
+            "verdict": worst if n_lab >= 30 else INSUFFICIENT,  # the job's own words
             "summary": {"primary_metric": specs[0][0]},
         }
         return report, rows

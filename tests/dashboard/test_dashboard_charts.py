@@ -24,6 +24,8 @@ def test_charts_module_makes_no_streamlit_calls() -> None:
     ("drift", "bad"), ("degraded", "bad"), ("failed", "bad"), ("open", "bad"),
     ("warning", "warn"), ("acknowledged", "warn"), ("no_drift", "ok"), ("ok", "ok"),
     ("insufficient_data", "none"), (None, "none"), (float("nan"), "none"),
+    # job-run statuses as the runner writes them
+    ("done", "ok"), ("lost", "bad"), ("fine", "ok"), ("insufficient labels", "none"),
 ])
 def test_status_levels_are_red_only_when_a_person_is_needed(verdict: object,
                                                             level: str) -> None:
