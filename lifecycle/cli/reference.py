@@ -101,7 +101,7 @@ def set_reference(ctx: click.Context, model: str, from_file: Path | None, since:
                                               meta={"source": str(from_file)}), None)
             source = f"file {from_file}"
         else:
-            from lifecycle.jobs.drift import _label_frame, window_frames
+            from lifecycle.jobs.drift import label_frame, window_frames
             from lifecycle.storage.window import load_window
 
             start = parse_time(since, name="--since")
@@ -125,7 +125,7 @@ def set_reference(ctx: click.Context, model: str, from_file: Path | None, since:
                                                             policy=policy), None)
                 except DataError as exc:
                     click.echo(f"prediction profile skipped: {exc}", err=True)
-            labels = _label_frame(engine, model, start, end, ms.task)
+            labels = label_frame(engine, model, start, end, ms.task)
             if len(labels):
                 try:
                     profiles["label"] = (build_profile(labels, policy=policy), None)

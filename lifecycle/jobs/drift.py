@@ -57,15 +57,25 @@ def _served(window: Window) -> pd.Series:
     return window.meta["role"].isin(SERVED_ROLES).reset_index(drop=True)
 
 
-def _label_frame(engine: Engine, model: str, since: datetime | None, until: datetime | None,
-                 task: str | None) -> pd.DataFrame:
+def label_frame(engine: Engine, model: str, since: datetime | None, until: datetime | None,
+                task: str | None) -> pd.DataFrame:
+    """The window's labels as one ``label`` column: numbers for regression, one text form per
+    class otherwise (``1``, ``1.0`` and ``"1"`` are one class, as in the performance job).
+    With no task configured, labels that are not classes are compared as numbers."""
+    from lifecycle.performance.data import canonical_label
     from lifecycle.storage.labelled import load_labelled_window
 
     labelled = load_labelled_window(engine, model, since, until, with_proba=False).labelled
+    numeric = pd.DataFrame({"label": labelled["label_value"].astype(float)})
     if task == "regression":
-        return pd.DataFrame({"label": labelled["label_value"].astype(float)})
-    return pd.DataFrame({"label": pd.Series(
-        [None if v is None else str(v) for v in labelled["label"]], dtype=object)})
+        return numeric
+    try:
+        classes = [None if v is None else canonical_label(v) for v in labelled["label"]]
+    except DataError:
+        if task == "classification":
+            raise
+        return numeric
+    return pd.DataFrame({"label": pd.Series(classes, dtype=object)})
 
 
 def window_frames(window: Window, ms: ModelSettings) -> dict[str, tuple[pd.DataFrame, list[str]]]:
@@ -126,7 +136,7 @@ def check_window(
             if kind == "prediction":
                 df = frames["prediction"][0]
             else:
-                df = _label_frame(engine, model, window_start, window_end, ms.task)
+                df = label_frame(engine, model, window_start, window_end, ms.task)
                 if len(df) == 0:
                     skipped[kind] = "no labelled predictions in the window"
                     continue
