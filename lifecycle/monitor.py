@@ -28,10 +28,8 @@ from lifecycle.capture.hotpath import (
     MonitoredEstimator,
     features_position,
     last_record,
-    outside_errors,
     pop_context,
     push_context,
-    reset_outside_errors,
     wrap_callable,
 )
 from lifecycle.capture.records import CaptureSpec, Record, ids_of
@@ -183,7 +181,6 @@ def configure(*, database_url: str | None = None, settings: Any = None, **captur
     the counters of :func:`stats` start again from zero, like the new writers'.
     """
     runtime.shutdown()
-    reset_outside_errors()
     runtime.configure(database_url=database_url, settings=settings, **capture)
 
 
@@ -214,7 +211,7 @@ def stats() -> dict[str, Any]:
                 totals["degraded"] = totals["degraded"] or value
             else:
                 totals[name] += value
-    for kind, n in outside_errors().items():
+    for kind, n in runtime.caller_health().snapshot()["errors_by_kind"].items():
         totals["errors"] += n
         totals["errors_by_kind"][kind] = totals["errors_by_kind"].get(kind, 0) + n
     totals["dropped_sampling"] = runtime.sampled_out()

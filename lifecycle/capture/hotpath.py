@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -25,8 +24,6 @@ from lifecycle.capture.records import (
     guard_output,
 )
 
-log = logging.getLogger("lifecycle.capture")
-
 ESTIMATOR_METHODS = ("predict", "predict_proba", "decision_function")
 
 _tls = threading.local()
@@ -35,32 +32,10 @@ _wall = time.time
 _rand = ids.getrandbits
 _generation = runtime.generation
 _terminating = runtime.terminating
-_outside_errors: dict[str, int] = {}
-_outside_logged: dict[str, float] = {}
-_outside_lock = threading.Lock()
-
-
-def outside_errors() -> dict[str, int]:
-    """Errors that happened before a writer existed (e.g. invalid settings)."""
-    with _outside_lock:
-        return dict(_outside_errors)
-
-
-def reset_outside_errors() -> None:
-    """Forget the caller-side error counters (a fresh :func:`lifecycle.configure`)."""
-    with _outside_lock:
-        _outside_errors.clear()
-        _outside_logged.clear()
 
 
 def _internal_error(kind: str, exc: BaseException) -> None:
-    with _outside_lock:
-        _outside_errors[kind] = _outside_errors.get(kind, 0) + 1
-        now = time.monotonic()
-        if now - _outside_logged.get(kind, -1e9) < 60.0:
-            return
-        _outside_logged[kind] = now
-    log.warning("lifecycle capture [%s] %r; the prediction was served, not logged", kind, exc)
+    runtime.caller_health().note(kind, f"{exc!r}; the prediction was served")
 
 
 def last_record() -> Record | None:

@@ -23,6 +23,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from lifecycle.capture.health import Health
 from lifecycle.capture.writer import Writer
 from lifecycle.config import CaptureSettings, Settings, load_settings
 
@@ -33,6 +34,9 @@ _settings: Settings | None = None
 _explicit: dict[str, Any] = {}
 _hooks_installed = False
 _sampled_out = [0]
+#: Errors on the callers' side, where no writer is involved (invalid settings, a failing
+#: clock...): counted and rate-limit logged exactly like a writer's.
+_caller_health = [Health()]
 #: Bumped in a forked child so cached writer references are refreshed.
 generation = [0]
 
@@ -68,6 +72,7 @@ def configure(
         if database_url is not None:
             _explicit["database_url"] = database_url
         _explicit["capture"] = capture
+        _reset_counters()
 
 
 def current_settings() -> Settings:
@@ -114,6 +119,16 @@ def writers() -> list[Writer]:
         return list(_writers.values())
 
 
+def caller_health() -> Health:
+    return _caller_health[0]
+
+
+def _reset_counters() -> None:
+    """Caller-side counters start again from zero, like a new writer's (hold ``_lock``)."""
+    _caller_health[0] = Health()
+    _sampled_out[0] = 0
+
+
 def count_sampled_out(n: int) -> None:
     with _lock:
         _sampled_out[0] += n
@@ -153,7 +168,7 @@ def reset() -> None:
     with _lock:
         _settings = None
         _explicit.clear()
-        _sampled_out[0] = 0
+        _reset_counters()
 
 
 # ---------------------------------------------------------------------- process hooks

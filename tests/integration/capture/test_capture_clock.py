@@ -81,3 +81,22 @@ def test_outcomes_receipt_time_is_settable(sqlite_url: str, capture_to: Callable
         rows = session.execute(select(Outcome.join_key, Outcome.ts, Outcome.received_at)
                                .order_by(Outcome.join_key)).all()
     assert [tuple(r) for r in rows] == [("k1", event, received), ("k2", event, received)]
+
+
+def test_configure_restarts_caller_side_counters(sqlite_url: str,
+                                                 capture_to: Callable[..., Any]) -> None:
+    capture_to(sqlite_url)
+
+    @lifecycle.monitor("counted", feature_names=["x"], sample_rate=0.5, seed=1,
+                       clock=lambda: datetime(2025, 1, 1))  # naive: one clock error per call
+    def predict(features: Any) -> Any:
+        return np.ones(len(features))
+
+    for _ in range(20):
+        predict(np.zeros((1, 1)))
+    before = lifecycle.stats()
+    assert before["errors_by_kind"]["clock"] == 20
+    assert 0 < before["dropped_sampling"] < 20
+    capture_to(sqlite_url)  # a fresh configure(): counters start again, like new writers'
+    after = lifecycle.stats()
+    assert after["errors"] == 0 and after["dropped_sampling"] == 0
