@@ -209,7 +209,7 @@ def load_labelled_window(
     if with_proba and len(frame):
         from lifecycle.storage.window import load_window
 
-        window = load_window(engine, model, since, until)
+        window = load_window(engine, model, since, until, with_inputs=False)
         cols = [c for c in window.outputs.columns if str(c).startswith("proba_")]
         if cols:
             proba = window.outputs[cols].copy()

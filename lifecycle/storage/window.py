@@ -13,7 +13,7 @@ from datetime import datetime
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, literal, select
 from sqlalchemy.orm import Session
 
 from lifecycle.storage.codec import META_COLUMNS, decode_table
@@ -56,14 +56,20 @@ def load_window(
     until: datetime | None = None,
     *,
     role: str | None = None,
+    with_inputs: bool = True,
 ) -> Window:
     """Load the half-open window ``[since, until)`` of ``model``'s logged predictions.
+
+    ``with_inputs=False`` reads and decodes only the outputs blobs (``Window.inputs`` is then
+    empty): for callers that need predictions, not features. A batch's inputs are decoded only
+    when at least one of its rows is in the window.
 
     Raises :class:`~lifecycle.errors.UnknownModelError` for an unknown model.
     """
     with Session(engine) as session:
         model_row = get_model(session, model)
-        stmt = select(PredictionBatch.inputs, PredictionBatch.outputs).where(
+        inputs_col = PredictionBatch.inputs if with_inputs else literal(None)
+        stmt = select(inputs_col, PredictionBatch.outputs).where(
             PredictionBatch.model_id == model_row.id
         )
         if since is not None:
@@ -78,7 +84,6 @@ def load_window(
     input_tables: list[pa.Table] = []
     output_tables: list[pa.Table] = []
     for inputs_blob, outputs_blob in blobs:
-        inputs = decode_table(inputs_blob)
         outputs = decode_table(outputs_blob) if outputs_blob is not None else None
         if outputs is None or "_ts" not in outputs.column_names:
             continue
@@ -93,15 +98,20 @@ def load_window(
             is_role = pc.equal(outputs.column("_role"), role)
             mask = is_role if mask is None else pc.and_(mask, is_role)
         if mask is not None:
-            inputs = inputs.filter(mask)
             outputs = outputs.filter(mask)
-        if outputs.num_rows:
-            input_tables.append(inputs)
-            output_tables.append(outputs)
+        if not outputs.num_rows:
+            continue  # no row of this batch is in the window: its inputs stay encoded
+        output_tables.append(outputs)
+        if inputs_blob is not None:
+            inputs = decode_table(inputs_blob)
+            input_tables.append(inputs.filter(mask) if mask is not None else inputs)
     if not output_tables:
         return _empty(model, since, until)
 
-    inputs_df = pa.concat_tables(input_tables, promote_options="permissive").to_pandas()
+    inputs_df = (
+        pa.concat_tables(input_tables, promote_options="permissive").to_pandas()
+        if input_tables else pd.DataFrame(index=range(sum(t.num_rows for t in output_tables)))
+    )
     outputs_all = pa.concat_tables(output_tables, promote_options="permissive").to_pandas()
     meta_cols = [c for c in META_COLUMNS if c in outputs_all.columns]
     meta = outputs_all[meta_cols].rename(columns=_META_RENAME)

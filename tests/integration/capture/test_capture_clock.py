@@ -100,3 +100,28 @@ def test_configure_restarts_caller_side_counters(sqlite_url: str,
     capture_to(sqlite_url)  # a fresh configure(): counters start again, like new writers'
     after = lifecycle.stats()
     assert after["errors"] == 0 and after["dropped_sampling"] == 0
+
+
+def test_window_without_inputs_matches(db_url: str, capture_to: Callable[..., Any],
+                                       engine_for: Callable[..., Any]) -> None:
+    capture_to(db_url)
+    sim = [datetime(2025, 3, 1, tzinfo=UTC)]
+
+    @lifecycle.monitor("outputs_only", feature_names=["x"], clock=lambda: sim[0])
+    def predict(features: Any) -> Any:
+        return features[:, 0] * 2
+
+    for hour in range(6):
+        sim[0] = datetime(2025, 3, 1, hour, tzinfo=UTC)
+        predict(np.full((3, 1), float(hour)))
+    assert lifecycle.flush(30)
+    engine = engine_for(db_url)
+    since, until = datetime(2025, 3, 1, 2, tzinfo=UTC), datetime(2025, 3, 1, 4, tzinfo=UTC)
+    full = load_window(engine, "outputs_only", since, until)
+    lean = load_window(engine, "outputs_only", since, until, with_inputs=False)
+    assert len(full) == len(lean) == 6
+    assert full.inputs["x"].tolist() == [2.0] * 3 + [3.0] * 3
+    assert lean.inputs.shape == (6, 0)
+    assert lean.outputs.equals(full.outputs)
+    assert lean.meta.equals(full.meta)
+    assert lean.outputs["prediction"].tolist() == [4.0] * 3 + [6.0] * 3
