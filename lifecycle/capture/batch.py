@@ -7,7 +7,6 @@ the rows the first attempt would have written.
 
 from __future__ import annotations
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -118,9 +117,3 @@ def headline(outputs: pa.Table) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
         if name in names and _numeric(outputs.column(name)):
             return _floats(outputs.column(name)), label
     return value, label
-
-
-def hour_buckets(ts_us: np.ndarray) -> np.ndarray:
-    """Start of the UTC hour of each timestamp (microseconds)."""
-    return ts_us - (ts_us % 3_600_000_000)
-

@@ -173,11 +173,8 @@ def reset() -> None:
 
 # ---------------------------------------------------------------------- process hooks
 
-_previous_sigterm: Any = None
-
-
 def _install_hooks(cap: CaptureSettings) -> None:
-    global _hooks_installed, _previous_sigterm
+    global _hooks_installed
     if _hooks_installed:
         return
     _hooks_installed = True
@@ -188,7 +185,6 @@ def _install_hooks(cap: CaptureSettings) -> None:
     try:
         current = signal.getsignal(signal.SIGTERM)
         if current in (signal.SIG_DFL, None):
-            _previous_sigterm = current
             signal.signal(signal.SIGTERM, _on_sigterm)
     except (ValueError, OSError):  # not the main interpreter / unsupported platform
         pass

@@ -17,15 +17,6 @@ from lifecycle.cli._common import echo_table, get_settings, open_engine, parse_w
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
 
 
-def _main_stat(f: Any) -> tuple[str, float | None, float | None]:
-    for name in f.deciding:
-        s = f.stat(name)
-        if s.computed:
-            return name, s.effect, s.p_adjusted if s.p_adjusted is not None else (
-                f.stat("ks" if f.kind == "numeric" else "chi_square").p_adjusted)
-    return "-", None, None
-
-
 def print_report(report: Any) -> None:
     """The readable per-feature table of one report."""
     click.echo(f"{report.kind} drift: {report.verdict.upper()}  "

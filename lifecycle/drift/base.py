@@ -72,9 +72,6 @@ class Buckets:
     edges: tuple[float, ...]
     unseen: tuple[tuple[str, int], ...] = ()
 
-    def proportions(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        return self.reference / self.reference.sum(), self.current / self.current.sum()
-
 
 def _numeric_labels(edges: NDArray[np.float64]) -> tuple[str, ...]:
     bounds = ["-inf", *(f"{e:.6g}" for e in edges), "+inf"]

@@ -164,14 +164,6 @@ def _upsert_traffic(conn: Connection, model_id: int, rows: pa.Table) -> None:
         conn.execute(stmt)
 
 
-def batch_exists(conn: Connection, batch_id: str) -> bool:
-    found = conn.execute(
-        PredictionBatch.__table__.select().with_only_columns(PredictionBatch.id)
-        .where(PredictionBatch.id == batch_id)
-    ).first()
-    return found is not None
-
-
 @dataclass(frozen=True)
 class OutcomeRow:
     join_key: str

@@ -78,8 +78,3 @@ def encode_frame(df: pd.DataFrame) -> bytes:
 def decode_table(blob: bytes) -> pa.Table:
     with pa.ipc.open_stream(pa.py_buffer(blob)) as reader:
         return reader.read_all()
-
-
-def decode_frame(blob: bytes) -> pd.DataFrame:
-    """Decode a blob written by :func:`encode_frame` back to a DataFrame."""
-    return decode_table(blob).to_pandas()

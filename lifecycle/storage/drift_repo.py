@@ -27,7 +27,6 @@ from lifecycle.storage.types import utcnow
 
 __all__ = [
     "ProfileRecord",
-    "load_active_profile",
     "load_active_profiles",
     "save_profile",
     "save_report",
@@ -80,13 +79,6 @@ def load_active_profiles(session: Session, model_id: int) -> dict[str, ProfileRe
         .order_by(ReferenceProfile.created_at, ReferenceProfile.id)
     ).all()
     return {r.kind: (int(r.id), Profile.from_payload(r.profile, r.arrays)) for r in rows}
-
-
-def load_active_profile(session: Session, model_id: int, kind: str = "data") -> (
-    ProfileRecord | None
-):
-    """The active profile of one kind, or None."""
-    return load_active_profiles(session, model_id).get(kind)
 
 
 def _num(value: Any) -> float | None:

@@ -43,7 +43,3 @@ def get_or_create_model(session: Session, name: str, task: str | None = None) ->
     model = session.scalar(select(Model).where(Model.name == name))
     assert model is not None
     return model
-
-
-def list_models(session: Session) -> list[Model]:
-    return list(session.scalars(select(Model).order_by(Model.name)))

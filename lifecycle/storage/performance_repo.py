@@ -19,9 +19,6 @@ from lifecycle.storage.types import utcnow
 
 __all__ = [
     "json_safe",
-    "list_change_points",
-    "list_reports",
-    "report_metrics",
     "save_performance_report",
 ]
 
@@ -125,41 +122,3 @@ def save_performance_report(
             )
     session.flush()
     return int(report.id)
-
-
-def list_reports(
-    session: Session, model_id: int, *, limit: int = 100
-) -> list[PerformanceReport]:
-    """The most recent reports of a model, newest window first."""
-    stmt = (
-        select(PerformanceReport)
-        .where(PerformanceReport.model_id == model_id)
-        .order_by(PerformanceReport.window_end.desc(), PerformanceReport.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
-
-
-def report_metrics(session: Session, report_id: int) -> list[PerformanceMetric]:
-    """The metrics of one report (realised first, then estimated)."""
-    stmt = (
-        select(PerformanceMetric)
-        .where(PerformanceMetric.report_id == report_id)
-        .order_by(PerformanceMetric.kind.desc(), PerformanceMetric.id)
-    )
-    return list(session.scalars(stmt))
-
-
-def list_change_points(
-    session: Session,
-    model_id: int,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[ChangePoint]:
-    """Change points of a model in ``[since, until)``, oldest first."""
-    stmt = select(ChangePoint).where(ChangePoint.model_id == model_id)
-    if since is not None:
-        stmt = stmt.where(ChangePoint.ts >= since)
-    if until is not None:
-        stmt = stmt.where(ChangePoint.ts < until)
-    return list(session.scalars(stmt.order_by(ChangePoint.ts, ChangePoint.id)))
