@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import ks_2samp, wasserstein_distance
 
 from lifecycle.drift import (
     CategoricalSample,
@@ -35,8 +38,17 @@ def test_psi_non_negative_and_js_in_unit_interval(a: list[int], b: list[int]) ->
     ra, cb = np.array(a[:k]), np.array(b[:k])
     if ra.sum() == 0 or cb.sum() == 0:
         return
-    assert psi_from_counts(ra, cb) >= 0.0
-    assert 0.0 <= js_from_counts(ra, cb) <= 1.0
+    value = psi_from_counts(ra, cb)
+    assert value >= 0.0
+    # the same number from the documented formula, written out independently (the function
+    # clamps at 0, so the range check alone could not fail)
+    both_empty = (ra == 0) & (cb == 0)
+    r = np.maximum(ra / ra.sum(), 1e-4)[~both_empty]
+    c = np.maximum(cb / cb.sum(), 1e-4)[~both_empty]
+    assert value == pytest.approx(float(np.sum((c - r) * np.log(c / r))), abs=1e-12)
+    js = js_from_counts(ra, cb)
+    assert 0.0 <= js <= 1.0
+    assert js == pytest.approx(float(jensenshannon(ra, cb, base=2)), abs=1e-9)
 
 
 @given(counts)
@@ -59,6 +71,12 @@ def test_numeric_statistics_ranges(x: list[float], y: list[float]) -> None:
     assert d.p_value is not None and 0.0 <= d.p_value <= 1.0
     assert 0.0 <= jensen_shannon.compute(prof, sample, OPTS).statistic <= 1.0
     assert wasserstein.compute(prof, sample, OPTS).statistic >= 0.0
+    # on an exact profile the values are scipy's (the range checks above hold by clamping)
+    exact = build_numeric_profile(np.array(x), max_points=None)
+    assert ks.compute(exact, sample, OPTS).statistic == pytest.approx(
+        ks_2samp(x, y, method="asymp").statistic, abs=1e-12)
+    assert wasserstein.compute(exact, sample, OPTS).statistic == pytest.approx(
+        wasserstein_distance(x, y) / float(np.std(x)), rel=1e-6, abs=1e-9)
 
 
 @settings(max_examples=60, deadline=None)

@@ -91,6 +91,7 @@ def test_better_is_never_worse() -> None:
     comp = compare_performance(_clf(rng, 3000, flip_share=0.2), _clf(rng, 3000))
     assert not comp.degraded
     assert all(m.p_value is None or m.p_value > 0.5 for m in comp.metrics)
+    assert sum(m.p_value is not None for m in comp.metrics) >= 3  # the tests did run
 
 
 def test_stationary_model_raises_nothing_over_many_windows() -> None:
