@@ -16,6 +16,7 @@ import pandas as pd
 
 from lifecycle.jobs.runner import LOST
 from lifecycle.leases import DONE, FAILED
+from lifecycle.storage.labelled import SERVED_ROLES
 
 
 def _utc_naive(frame: pd.DataFrame) -> pd.DataFrame:
@@ -109,7 +110,6 @@ def choose_freq(n_hours: float) -> str:
 
 
 #: Roles whose predictions are served to callers (challenger traffic is shadow traffic).
-SERVED_ROLES = ("champion", "unmanaged")
 
 
 def traffic_frame(df: pd.DataFrame, freq: str = "h",

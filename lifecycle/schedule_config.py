@@ -35,7 +35,7 @@ _SCHEDULE_KEYS = {"every", "cron", "window", "delay", "catch_up", "max_attempts"
                   "retry_backoff", "enabled"}
 
 
-def redact_url(url: str) -> str:
+def redact_webhook_url(url: str) -> str:
     """``scheme://host[:port]/***``: never print a webhook's path or query (they hold tokens)."""
     try:
         parts = urlsplit(url)
@@ -57,7 +57,7 @@ def validate_webhook_url(url: str, key: str) -> str:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
         raise ConfigError(
-            f"{key} = {redact_url(url)!r} is not a valid webhook URL; it must look like "
+            f"{key} = {redact_webhook_url(url)!r} is not a valid webhook URL; it must look like "
             "'https://hooks.example.com/path' (http or https, a host name, an optional port)"
         )
     return url

@@ -6,7 +6,7 @@ attempt, status, HTTP status code, error). Failures are retried with exponential
 (``webhook_backoff_s * 2**(attempt - 1)``, at most 60 s between attempts) on connection errors,
 timeouts, HTTP 408, 429 and 5xx; other 4xx answers are not retried (the request itself is wrong).
 The URL's path and query often hold a token: they are never logged or stored
-(:func:`lifecycle.schedule_config.redact_url`).
+(:func:`lifecycle.schedule_config.redact_webhook_url`).
 
 The payload has a ``text`` field (so Slack / Mattermost incoming webhooks display it as is)
 plus the structured alert.
@@ -29,7 +29,7 @@ from sqlalchemy import Engine, insert
 from lifecycle import __version__
 from lifecycle.alerts.policy import AlertChange
 from lifecycle.config import Settings
-from lifecycle.schedule_config import redact_url
+from lifecycle.schedule_config import redact_webhook_url
 from lifecycle.storage.tables import AlertDelivery
 from lifecycle.storage.types import utcnow
 
@@ -174,7 +174,7 @@ class AlertDispatcher:
                 return True
             if not _retryable(status_code) or attempt == attempts or self._closed.is_set():
                 logger.error("webhook %s failed for alert %s after %d attempt(s): %s",
-                             redact_url(url), change.alert_id, attempt, error)
+                             redact_webhook_url(url), change.alert_id, attempt, error)
                 return False
             self._sleep(min(MAX_BACKOFF_S, cfg.webhook_backoff_s * 2 ** (attempt - 1)))
         return False
@@ -194,7 +194,7 @@ class AlertDispatcher:
             return exc.code, f"HTTP {exc.code} {exc.reason}"
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
-            return None, f"{type(exc).__name__}: {reason}".replace(url, redact_url(url))
+            return None, f"{type(exc).__name__}: {reason}".replace(url, redact_webhook_url(url))
 
     def _record(self, alert_id: int, channel: str, attempt: int, status: str,
                 status_code: int | None, error: str | None) -> None:

@@ -7,6 +7,7 @@ pre-ping so a restarted server does not surface as an error on the first query.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -69,26 +70,41 @@ def redact_url(url: str | URL) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for ``url``. Connects lazily: nothing is opened until first use."""
+def make_engine(
+    url: str,
+    *,
+    timeout_s: float | None = None,
+    application_name: str = "lifecycle",
+    sqlite_pragmas: Mapping[str, int] | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """Create an engine for ``url``. Connects lazily: nothing is opened until first use.
+
+    ``timeout_s`` is how long to wait for the database: SQLite's busy timeout (default
+    30 s), PostgreSQL's connect timeout (default 10 s). ``sqlite_pragmas`` are extra
+    ``PRAGMA name=value`` run on every new SQLite connection (tuning for one workload).
+    """
     parsed = parse_database_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed, **kwargs)
+        busy = SQLITE_BUSY_TIMEOUT_MS / 1000 if timeout_s is None else timeout_s
+        return _sqlite_engine(parsed, busy, dict(sqlite_pragmas or {}), **kwargs)
+    connect_timeout = 10 if timeout_s is None else max(1, int(timeout_s))
     options: dict[str, Any] = {
         "pool_size": 5,
         "max_overflow": 10,
         "pool_pre_ping": True,
         "pool_recycle": 1800,
-        "connect_args": {"connect_timeout": 10, "application_name": "lifecycle"},
+        "connect_args": {"connect_timeout": connect_timeout,
+                         "application_name": application_name},
     }
     options.update(kwargs)
     return create_engine(parsed, **options)
 
 
-def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
+def _sqlite_engine(url: URL, busy_s: float, pragmas: dict[str, int], **kwargs: Any) -> Engine:
     if url.database not in (None, "", ":memory:"):
         Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
-    options: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+    options: dict[str, Any] = {"connect_args": {"timeout": busy_s}}
     options.update(kwargs)
     engine = create_engine(url, **options)
 
@@ -100,7 +116,9 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_s * 1000)}")
+            for name, value in pragmas.items():
+                cursor.execute(f"PRAGMA {name}={int(value)}")
         finally:
             cursor.close()
 

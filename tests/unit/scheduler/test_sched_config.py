@@ -10,7 +10,7 @@ import pytest
 from lifecycle.config import Settings, load_settings
 from lifecycle.errors import ConfigError
 from lifecycle.jobs.plan import build_plan
-from lifecycle.schedule_config import redact_url
+from lifecycle.schedule_config import redact_webhook_url
 
 
 def load(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> Settings:
@@ -88,7 +88,7 @@ def test_webhook_secret_is_never_in_errors_or_repr(tmp_path: Path) -> None:
     assert secret not in str(err.value)
     s = load(tmp_path, f'[scheduler]\nwebhook_url = "https://hooks.example.com/{secret}"')
     assert secret not in repr(s) and secret not in repr(s.scheduler)
-    assert redact_url(f"https://hooks.example.com:8443/{secret}?t=1") == \
+    assert redact_webhook_url(f"https://hooks.example.com:8443/{secret}?t=1") == \
         "https://hooks.example.com:8443/***"
 
 
