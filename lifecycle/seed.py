@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from lifecycle.errors import DataError
 from lifecycle.seed_ops import write_ops
 from lifecycle.seed_reports import ReportSeeder
-from lifecycle.storage.tables import Model, Prediction, PredictionBatch, TrafficHourly
+from lifecycle.storage.tables import Model, PredictionBatch, TrafficHourly, prediction_keys
 
 __all__ = ["DEFAULT_MODELS", "SeedModel", "SeedSummary", "seed_database", "seed_reference"]
 
@@ -253,7 +253,7 @@ def _write_predictions(
     drift_onset: float,
     chunk_size: int,
 ) -> int:
-    """Write per-row predictions matching ``plan`` exactly, one batch per model and day."""
+    """Write predictions matching ``plan`` exactly, one batch per model and day."""
     import pandas as pd
 
     from lifecycle.storage.codec import encode_frame
@@ -288,16 +288,15 @@ def _write_predictions(
         for f, cats in m.categorical.items():
             inputs[f] = rng.choice(np.array(cats), size=n)
         if m.task == "classification":
-            out_label = rng.choice(np.array(m.classes), size=n, p=[0.8, 0.2][: len(m.classes)]
-                                   if len(m.classes) == 2 else None)
-            out_value = rng.uniform(0, 1, size=n)
+            prediction = rng.choice(np.array(m.classes), size=n,
+                                    p=[0.8, 0.2][: len(m.classes)] if len(m.classes) == 2
+                                    else None)
         else:
-            out_value = rng.normal(100, 20, size=n)
-            out_label = None
+            prediction = rng.normal(100, 20, size=n)
         ids = [f"seed{model_id:04d}{seq + i:024d}"[:32] for i in range(n)]
         seq += n
         outputs = pd.DataFrame({
-            "prediction": out_label if out_label is not None else out_value,
+            "prediction": prediction,
             "_prediction_id": ids, "_join_key": ids,
             "_ts": pd.to_datetime(ts, utc=True), "_role": roles, "_model_version": versions,
             "_latency_ms": lats,
@@ -308,15 +307,8 @@ def _write_predictions(
                 "ts_min": min(ts), "ts_max": max(ts), "n_rows": n,
                 "inputs": encode_frame(pd.DataFrame(inputs)), "outputs": encode_frame(outputs),
             }])
-            rows = [
-                {"prediction_id": ids[i], "model_id": model_id, "model_version": versions[i],
-                 "role": roles[i], "join_key": ids[i], "request_id": None, "ts": ts[i],
-                 "batch_id": batch_id, "row_index": i, "latency_ms": lats[i],
-                 "output_value": float(out_value[i]),
-                 "output_label": None if out_label is None else str(out_label[i])}
-                for i in range(n)
-            ]
+            keys = [{"model_id": model_id, "join_key": key} for key in ids]
             for i in range(0, n, chunk_size):
-                session.execute(insert(Prediction), rows[i : i + chunk_size])
+                session.execute(insert(prediction_keys), keys[i : i + chunk_size])
         total += n
     return total

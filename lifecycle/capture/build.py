@@ -19,7 +19,7 @@ from lifecycle.capture.columns import (
     piece_from_input,
     to_arrow,
 )
-from lifecycle.capture.ids import call_prefix, prediction_ids
+from lifecycle.capture.ids import prediction_id_array
 from lifecycle.capture.records import (
     R_IN,
     R_LAT,
@@ -43,29 +43,30 @@ class BuiltBatch:
 
     model: str
     inputs: pa.Table
-    outputs: pa.Table  # output columns + META columns
-    request_ids: list[str | None] | None
+    outputs: pa.Table  # output columns + META columns (``_request_id`` only when one is set)
 
 
 def build_batch(records: Sequence[Record], note: Note) -> BuiltBatch:
     """Columns of the records of one model (records keep their order)."""
     in_tables: list[pa.Table] = []
     out_tables: list[pa.Table] = []
-    request_ids: list[str | None] = []
     i = 0
     while i < len(records):
         j = _run_end(records, i)
         tin, tout = _run_tables(records[i:j], note)
         in_tables.append(tin)
         out_tables.append(tout)
-        for rec in records[i:j]:
-            request_ids.extend([rec[R_REQ]] * count_rows(rec[R_IN]))
         i = j
+    outputs = concat_tables(out_tables)
+    if any(rec[R_REQ] is not None for rec in records):
+        request_ids: list[str | None] = []
+        for rec in records:
+            request_ids.extend([rec[R_REQ]] * count_rows(rec[R_IN]))
+        outputs = outputs.append_column("_request_id", pa.array(request_ids, type=pa.string()))
     return BuiltBatch(
         model=records[0][R_SPEC].name,
         inputs=concat_tables(in_tables),
-        outputs=concat_tables(out_tables),
-        request_ids=request_ids if any(r is not None for r in request_ids) else None,
+        outputs=outputs,
     )
 
 
@@ -109,7 +110,8 @@ def _run_tables(run: Sequence[Record], note: Note) -> tuple[pa.Table, pa.Table]:
         counts = [p[2] for p in pieces]
     n_total = sum(counts)
     if isinstance(first, np.ndarray):  # 2-D, from the fast path
-        arrays = [to_arrow(first[:, c]) for c in range(first.shape[1])]
+        columns = np.ascontiguousarray(first.T)  # one transpose, then contiguous columns
+        arrays = [to_arrow(columns[c]) for c in range(columns.shape[0])]
     elif isinstance(first, pd.DataFrame):
         frame = pd.concat([p[1] for p in pieces], ignore_index=True) if len(pieces) > 1 else first
         arrays = [to_arrow(frame.iloc[:, c]) for c in range(frame.shape[1])]
@@ -125,12 +127,8 @@ def _run_tables(run: Sequence[Record], note: Note) -> tuple[pa.Table, pa.Table]:
     lats = np.fromiter((rec[R_LAT] for rec in run), dtype=np.float64, count=len(run))
     ts_us = np.repeat((walls * 1_000_000).astype(np.int64), counts)
     lat = np.repeat(lats * 1000.0, counts)
-    if n_total == len(run):  # one row per call
-        pids = [call_prefix(rec[R_TS], rec[R_RAND]) + "00000000" for rec in run]
-    else:
-        pids = []
-        for rec, n in zip(run, counts, strict=True):
-            pids.extend(prediction_ids(call_prefix(rec[R_TS], rec[R_RAND]), n))
+    rands = np.fromiter((rec[R_RAND] for rec in run), dtype=np.int64, count=len(run))
+    pids = prediction_id_array(walls, rands, np.asarray(counts))
     join_keys = _join_keys(inputs, spec, pids, note)
     inputs = _protect(inputs, spec, note)
 
@@ -157,11 +155,11 @@ def _run_tables(run: Sequence[Record], note: Note) -> tuple[pa.Table, pa.Table]:
             out_names.append(_out_name(name))
             out_arrays.append(to_arrow(acc))
     meta = {
-        "_prediction_id": pa.array(pids, type=pa.string()),
-        "_join_key": pa.array(join_keys, type=pa.string()),
+        "_prediction_id": pids,
+        "_join_key": join_keys,
         "_ts": pa.array(ts_us, type=pa.timestamp("us", tz="UTC")),
-        "_role": pa.array([spec.role] * n_total, type=pa.string()),
-        "_model_version": pa.array([spec.version] * n_total, type=pa.string()),
+        "_role": pa.repeat(pa.scalar(spec.role, pa.string()), n_total),
+        "_model_version": pa.repeat(pa.scalar(spec.version, pa.string()), n_total),
         "_latency_ms": pa.array(lat, type=pa.float64()),
     }
     outputs = pa.Table.from_arrays(out_arrays + list(meta.values()),
@@ -186,7 +184,8 @@ def _out_name(name: str) -> str:
     return f"output{name}" if name.startswith("_") else name
 
 
-def _join_keys(inputs: pa.Table, spec: CaptureSpec, pids: list[str], note: Note) -> list[str]:
+def _join_keys(inputs: pa.Table, spec: CaptureSpec, pids: pa.StringArray,
+               note: Note) -> pa.Array:
     if spec.id_column is None:
         return pids
     if spec.id_column not in inputs.column_names:
@@ -195,8 +194,8 @@ def _join_keys(inputs: pa.Table, spec: CaptureSpec, pids: list[str], note: Note)
              f"columns {inputs.column_names[:20]}; the prediction id is used as join key")
         return pids
     values = inputs.column(spec.id_column).to_pylist()
-    return [k if (k := normalize_key(v)) is not None else pid
-            for v, pid in zip(values, pids, strict=True)]
+    return pa.array([k if (k := normalize_key(v)) is not None else pid
+                     for v, pid in zip(values, pids.to_pylist(), strict=True)], pa.string())
 
 
 def _protect(inputs: pa.Table, spec: CaptureSpec, note: Note) -> pa.Table:

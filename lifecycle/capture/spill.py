@@ -30,8 +30,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
+import pyarrow as pa
+
 from lifecycle.capture.ids import getrandbits
 from lifecycle.storage.capture_repo import StoredBatch
+from lifecycle.storage.codec import encode_table
 
 MAGIC = b"LCS1"
 _HEAD = struct.Struct("<4sIQQI")
@@ -47,7 +50,6 @@ def _frame(batch: StoredBatch) -> bytes:
     header = json.dumps({
         "batch_id": batch.batch_id, "model": batch.model, "n_rows": batch.n_rows,
         "ts_min_us": batch.ts_min_us, "ts_max_us": batch.ts_max_us,
-        "request_ids": batch.request_ids,
     }).encode("utf-8")
     body = header + batch.inputs_blob + batch.outputs_blob
     head = _HEAD.pack(MAGIC, len(header), len(batch.inputs_blob), len(batch.outputs_blob),
@@ -130,12 +132,23 @@ def read_frames(fh: IO[bytes]) -> Iterator[StoredBatch]:
         if len(body) < hlen + ilen + olen or zlib.crc32(body) != crc:
             return
         header = json.loads(body[:hlen])
-        yield StoredBatch(
+        yield _with_request_ids(StoredBatch(
             batch_id=header["batch_id"], model=header["model"], n_rows=header["n_rows"],
             ts_min_us=header["ts_min_us"], ts_max_us=header["ts_max_us"],
             inputs_blob=body[hlen:hlen + ilen], outputs_blob=body[hlen + ilen:],
-            request_ids=header.get("request_ids"),
-        )
+        ), header.get("request_ids"))
+
+
+def _with_request_ids(batch: StoredBatch, request_ids: list[str | None] | None) -> StoredBatch:
+    """Frames spilled before schema revision 0002 kept request ids in the header; they now
+    live in the outputs blob (``_request_id``), so such a frame gets them moved there."""
+    if not request_ids or all(r is None for r in request_ids):
+        return batch
+    outputs = batch.outputs()
+    if "_request_id" not in outputs.column_names:
+        outputs = outputs.append_column("_request_id", pa.array(request_ids, type=pa.string()))
+        batch.outputs_table, batch.outputs_blob = outputs, encode_table(outputs)
+    return batch
 
 
 def spill_files(folder: Path, tag: str) -> list[Path]:
@@ -157,14 +170,28 @@ def pending_rows(folder: Path, tag: str) -> int:
     return total
 
 
-def replay(folder: Path, tag: str, write: Callable[[StoredBatch], bool]) -> tuple[int, int]:
+def replay(folder: Path, tag: str, write: Callable[[list[StoredBatch]], list[bool]],
+           group_rows: int = 10_000, held: list[Path] | None = None) -> tuple[int, int]:
     """Write every spilled batch of one database with ``write`` (oldest first).
 
-    Files another process holds are skipped. A file is deleted once all its frames are in
+    Consecutive frames are handed to ``write`` in groups of about ``group_rows`` rows (one
+    transaction per group instead of one per frame: overflow frames hold as few as 1,000
+    rows); ``write`` returns, per batch, True if written and False if already present.
+    Files another process holds are skipped (and added to ``held`` when given: that
+    process replays them itself). A file is deleted once all its frames are in
     the database. Exceptions from ``write`` propagate (the file stays for the next try).
     Returns ``(rows written, rows skipped as already present)``.
     """
     written = skipped = 0
+
+    def flush(group: list[StoredBatch]) -> None:
+        nonlocal written, skipped
+        for batch, was_written in zip(group, write(group), strict=True):
+            if was_written:
+                written += batch.n_rows
+            else:
+                skipped += batch.n_rows
+
     for path in spill_files(folder, tag):
         try:
             fh = open(path, "rb")  # noqa: SIM115
@@ -174,14 +201,21 @@ def replay(folder: Path, tag: str, write: Callable[[StoredBatch], bool]) -> tupl
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
+                if held is not None:
+                    held.append(path)
                 continue
             if not path.exists():  # replayed and removed by someone else meanwhile
                 continue
+            group: list[StoredBatch] = []
+            rows = 0
             for batch in read_frames(fh):
-                if write(batch):
-                    written += batch.n_rows
-                else:
-                    skipped += batch.n_rows
+                group.append(batch)
+                rows += batch.n_rows
+                if rows >= group_rows:
+                    flush(group)
+                    group, rows = [], 0
+            if group:
+                flush(group)
             path.unlink(missing_ok=True)
         finally:
             fh.close()

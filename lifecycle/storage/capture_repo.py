@@ -1,22 +1,23 @@
 """Bulk writes of the capture layer: one writer batch per transaction, and outcome upserts.
 
-A batch is written in ONE transaction: its ``prediction_batches`` row, its ``predictions``
-rows (SQLite: DBAPI ``executemany``; PostgreSQL: ``COPY ... FROM STDIN``) and the
-``traffic_hourly`` upserts. The batch row is inserted first with ``ON CONFLICT DO NOTHING``:
-when the batch id already exists (a spilled batch replayed twice) nothing else is written,
-so replay is idempotent.
+A batch is written in ONE transaction: its ``prediction_batches`` row (the blobs hold every
+stored field of every prediction), its join keys in ``prediction_keys`` (SQLite: one
+``INSERT ... SELECT`` over ``json_each`` of the keys; PostgreSQL: ``COPY ... FROM STDIN``) and
+the ``traffic_hourly`` upserts. The
+batch row is inserted first with ``ON CONFLICT DO NOTHING``: when the batch id already exists
+(a spilled batch replayed twice) nothing else is written, so replay is idempotent.
 """
 
 from __future__ import annotations
 
 import io
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv
@@ -25,18 +26,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from lifecycle.storage.codec import FORMAT
+from lifecycle.storage.codec import FORMAT, decode_table
 from lifecycle.storage.models_repo import get_or_create_model
 from lifecycle.storage.tables import Outcome, PredictionBatch, TrafficHourly
 from lifecycle.storage.types import utcnow
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HOUR_US = 3_600_000_000
-
-PREDICTION_COLUMNS = (
-    "prediction_id", "model_id", "model_version", "role", "join_key", "request_id", "ts",
-    "batch_id", "row_index", "latency_ms", "output_value", "output_label",
-)
 
 
 @dataclass
@@ -50,8 +46,13 @@ class StoredBatch:
     ts_max_us: int
     inputs_blob: bytes
     outputs_blob: bytes
-    request_ids: list[str | None] | None = None
-    outputs_table: Any = None  # decoded outputs, kept in memory to avoid a decode
+    outputs_table: pa.Table | None = None  # decoded outputs, kept in memory to avoid a decode
+
+    def outputs(self) -> pa.Table:
+        """The outputs table (output columns + meta columns), decoded once if needed."""
+        if self.outputs_table is None:
+            self.outputs_table = decode_table(self.outputs_blob)
+        return self.outputs_table
 
 
 def us_to_datetime(us: int) -> datetime:
@@ -68,100 +69,99 @@ def model_id_for(conn: Connection, name: str) -> int:
         return int(get_or_create_model(session, name).id)
 
 
-def write_batch(conn: Connection, model_id: int, batch: StoredBatch, rows: pa.Table) -> bool:
-    """Write ``batch`` inside the caller's transaction; False when it already exists.
-
-    ``rows`` has one row per prediction: prediction_id, join_key, ts (timestamp[us, UTC]),
-    role, model_version, latency_ms, output_value, output_label, request_id.
-    """
+def write_batch(conn: Connection, model_id: int, batch: StoredBatch) -> bool:
+    """Write ``batch`` inside the caller's transaction; False when it already exists."""
     insert = _insert(conn)
     stmt = insert(PredictionBatch).values(
         id=batch.batch_id, model_id=model_id, created_at=utcnow(),
         ts_min=us_to_datetime(batch.ts_min_us), ts_max=us_to_datetime(batch.ts_max_us),
         n_rows=batch.n_rows, format=FORMAT, inputs=batch.inputs_blob,
         outputs=batch.outputs_blob,
-    ).on_conflict_do_nothing(index_elements=["id"])
-    if conn.execute(stmt).rowcount == 0:
+    ).on_conflict_do_nothing(index_elements=["id"]).returning(PredictionBatch.id)
+    # RETURNING, not rowcount: psycopg reports rowcount -1 for this statement, which once made
+    # a replayed batch look new and write its keys and traffic a second time
+    if conn.execute(stmt).first() is None:
         return False
-    table = _prediction_table(model_id, batch.batch_id, rows)
+    outputs = batch.outputs()
+    keys = outputs.column("_join_key")
     if conn.dialect.name == "postgresql":
-        _copy_predictions(conn, table)
-    else:
-        _executemany_predictions(conn, table)
-    _upsert_traffic(conn, model_id, rows)
+        _copy_keys(conn, model_id, keys)
+    else:  # one statement, the keys as one JSON text: 2.5x cheaper than executemany
+        conn.exec_driver_sql(
+            "INSERT INTO prediction_keys (model_id, join_key) "
+            "SELECT ?, value FROM json_each(?)",
+            (model_id, json.dumps(keys.to_pylist())),
+        )
+    _upsert_traffic(conn, model_id, outputs)
     return True
 
 
-def _prediction_table(model_id: int, batch_id: str, rows: pa.Table) -> pa.Table:
-    n = rows.num_rows
-    return pa.table({
-        "prediction_id": rows.column("prediction_id"),
-        "model_id": pa.repeat(pa.scalar(model_id, pa.int64()), n),
-        "model_version": rows.column("model_version"),
-        "role": rows.column("role"),
-        "join_key": rows.column("join_key"),
-        "request_id": rows.column("request_id"),
-        # SQLAlchemy's SQLite DATETIME text format; PostgreSQL parses it as UTC below
-        "ts": pc.strftime(rows.column("ts"), format="%Y-%m-%d %H:%M:%S"),
-        "batch_id": pa.repeat(pa.scalar(batch_id, pa.string()), n),
-        "row_index": pa.array(np.arange(n, dtype=np.int64)),
-        "latency_ms": rows.column("latency_ms"),
-        "output_value": rows.column("output_value"),
-        "output_label": rows.column("output_label"),
-    })
-
-
-def _executemany_predictions(conn: Connection, table: pa.Table) -> None:
-    sql = (f"INSERT INTO predictions ({', '.join(PREDICTION_COLUMNS)}) "
-           f"VALUES ({', '.join('?' * len(PREDICTION_COLUMNS))})")
-    columns = [table.column(name).to_pylist() for name in PREDICTION_COLUMNS]
-    conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
-
-
-def _copy_predictions(conn: Connection, table: pa.Table) -> None:
+def _copy_keys(conn: Connection, model_id: int, keys: pa.ChunkedArray) -> None:
     """``COPY ... FROM STDIN (FORMAT csv)`` fed by Arrow's CSV writer (no per-row Python)."""
+    table = pa.table({"model_id": pa.repeat(pa.scalar(model_id, pa.int64()), len(keys)),
+                      "join_key": keys})
     sink = io.BytesIO()
     csv.write_csv(table, sink, csv.WriteOptions(include_header=False))
     raw = conn.connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cur:
-        cur.execute("SET LOCAL timezone = 'UTC'")
-        with cur.copy(f"COPY predictions ({', '.join(PREDICTION_COLUMNS)}) "
-                      "FROM STDIN WITH (FORMAT csv)") as copy:
-            copy.write(sink.getvalue())
+    with raw.cursor() as cur, cur.copy(
+        "COPY prediction_keys (model_id, join_key) FROM STDIN WITH (FORMAT csv)"
+    ) as copy:
+        copy.write(sink.getvalue())
 
 
-def _upsert_traffic(conn: Connection, model_id: int, rows: pa.Table) -> None:
-    ts = rows.column("ts").cast(pa.int64()).to_numpy()
+def _upsert_traffic(conn: Connection, model_id: int, outputs: pa.Table) -> None:
+    """Add the batch's rows to ``traffic_hourly`` (count, latency sum and max per hour, role
+    and version): one pre-built upsert, executed once per group."""
+    ts = outputs.column("_ts").cast(pa.int64()).to_numpy()
     bucket = ts - ts % _HOUR_US
-    grouped = pa.table({
-        "bucket": bucket,
-        "role": rows.column("role"),
-        "version": pc.fill_null(rows.column("model_version"), ""),
-        "latency": pc.fill_null(rows.column("latency_ms"), 0.0),
-    }).group_by(["bucket", "role", "version"]).aggregate(
-        [("latency", "count"), ("latency", "sum"), ("latency", "max")]
-    )
-    insert = _insert(conn)
-    greatest = func.greatest if conn.dialect.name == "postgresql" else func.max
-    for item in grouped.to_pylist():
-        stmt = insert(TrafficHourly).values(
-            model_id=model_id, bucket_start=us_to_datetime(item["bucket"]),
-            role=item["role"], model_version=item["version"],
-            n_predictions=int(item["latency_count"]),
-            latency_sum_ms=float(item["latency_sum"]),
-            latency_max_ms=float(item["latency_max"]),
-        )
-        stmt = stmt.on_conflict_do_update(
+    role = outputs.column("_role")
+    version = pc.fill_null(outputs.column("_model_version").cast(pa.string()), "")
+    latency = pc.fill_null(outputs.column("_latency_ms").cast(pa.float64()), 0.0)
+    if (bucket == bucket[0]).all() and _single(role) and _single(version):
+        # the usual batch: one hour, one role, one version - no group-by needed
+        lat = latency.to_numpy()
+        groups = [(int(bucket[0]), role[0].as_py(), version[0].as_py(), len(lat),
+                   float(lat.sum()), float(lat.max()))]
+    else:
+        table = pa.table({"bucket": bucket, "role": role, "version": version,
+                          "latency": latency}).group_by(["bucket", "role", "version"])
+        groups = [(g["bucket"], g["role"], g["version"], g["latency_count"],
+                   g["latency_sum"], g["latency_max"])
+                  for g in table.aggregate([("latency", "count"), ("latency", "sum"),
+                                            ("latency", "max")]).to_pylist()]
+    conn.execute(_traffic_upsert(conn.dialect.name), [
+        {"model_id": model_id, "bucket_start": us_to_datetime(b), "role": r,
+         "model_version": v, "n_predictions": int(n), "latency_sum_ms": float(total),
+         "latency_max_ms": float(top)}
+        for b, r, v, n, total, top in groups
+    ])
+
+
+def _single(values: pa.ChunkedArray) -> bool:
+    return bool(pc.all(pc.equal(values, values[0])).as_py())
+
+
+_TRAFFIC_UPSERTS: dict[str, Any] = {}
+
+
+def _traffic_upsert(dialect: str) -> Any:
+    """The ``traffic_hourly`` upsert for a dialect, built once (building it per batch cost
+    more than executing it)."""
+    stmt = _TRAFFIC_UPSERTS.get(dialect)
+    if stmt is None:
+        base = (pg_insert if dialect == "postgresql" else sqlite_insert)(TrafficHourly)
+        greatest = func.greatest if dialect == "postgresql" else func.max
+        stmt = _TRAFFIC_UPSERTS[dialect] = base.on_conflict_do_update(
             index_elements=["model_id", "bucket_start", "role", "model_version"],
             set_={
-                "n_predictions": TrafficHourly.n_predictions + stmt.excluded.n_predictions,
-                "latency_sum_ms": TrafficHourly.latency_sum_ms + stmt.excluded.latency_sum_ms,
+                "n_predictions": TrafficHourly.n_predictions + base.excluded.n_predictions,
+                "latency_sum_ms": TrafficHourly.latency_sum_ms + base.excluded.latency_sum_ms,
                 "latency_max_ms": greatest(TrafficHourly.latency_max_ms,
-                                           stmt.excluded.latency_max_ms),
+                                           base.excluded.latency_max_ms),
             },
         )
-        conn.execute(stmt)
+    return stmt
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,13 @@ A batch is stored as two blobs on ``prediction_batches``:
 
 * ``inputs``  - one column per feature, one row per prediction (row order = ``row_index``);
 * ``outputs`` - the model outputs (``prediction``, ``proba_<class>``...) followed by the meta
-  columns below, so a window loads from blobs alone, without touching ``predictions``.
+  columns below: everything stored about a prediction besides its inputs (the only per-row
+  table, ``prediction_keys``, repeats the join key for lookups).
 
 Meta columns (reserved names, all prefixed with ``_``): ``_prediction_id`` (str),
 ``_join_key`` (str), ``_ts`` (timestamp[us, UTC]), ``_role`` (str), ``_model_version`` (str or
-null), ``_latency_ms`` (float or null).
+null), ``_latency_ms`` (float or null), and ``_request_id`` (str; present only in batches where
+some row was served under a request id, e.g. champion and challenger of one request).
 
 Values Arrow cannot type (mixed objects in one column, nested objects of varying shape) are
 stored as their ``repr``-free string form (``str(value)``) so a batch is never rejected.
@@ -22,7 +24,8 @@ import pandas as pd
 import pyarrow as pa
 
 FORMAT = "arrow-ipc-zstd-v1"
-META_COLUMNS = ("_prediction_id", "_join_key", "_ts", "_role", "_model_version", "_latency_ms")
+META_COLUMNS = ("_prediction_id", "_join_key", "_ts", "_role", "_model_version", "_latency_ms",
+                "_request_id")
 _WRITE_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
 
 

@@ -15,13 +15,15 @@ latest revision is stored).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, and_, exists, func, select
+from sqlalchemy import Engine, String, any_, bindparam, column, exists, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from lifecycle.errors import DataError
@@ -32,10 +34,10 @@ from lifecycle.performance import (
     regression_sample,
 )
 from lifecycle.storage.models_repo import get_model
-from lifecycle.storage.tables import Outcome, Prediction
+from lifecycle.storage.tables import Outcome, prediction_keys
 from lifecycle.storage.types import utcnow
 
-__all__ = ["LabelledWindow", "load_labelled_window"]
+__all__ = ["LabelledWindow", "load_labelled_window", "outcomes_for_keys"]
 
 #: Roles whose predictions are served to users; shadow (challenger) traffic is evaluated
 #: by the shadow evaluation, not here.
@@ -156,66 +158,48 @@ def load_labelled_window(
 ) -> LabelledWindow:
     """Join the predictions of ``[since, until)`` with the outcomes received by ``as_of``.
 
+    The predictions come from the batch blobs (:func:`~lifecycle.storage.window.load_window`,
+    outputs only); their outcomes are then fetched by key (:func:`outcomes_for_keys`).
+
     Raises :class:`~lifecycle.errors.UnknownModelError` for an unknown model.
     """
+    from lifecycle.storage.window import load_window
+
     as_of = as_of or utcnow()
+    window = load_window(engine, model, since, until, with_inputs=False, with_headline=True)
+    meta = window.meta
+    served = meta["role"].isin(list(roles)).to_numpy() if len(meta) else np.zeros(0, bool)
+    frame = meta.loc[served, list(_PREDICTION_COLUMNS)].reset_index(drop=True)
+    frame["prediction_id"] = frame["prediction_id"].astype(object)
+    frame["join_key"] = frame["join_key"].astype(object)
+    proba_columns: tuple[str, ...] = ()
+    if with_proba:
+        cols = [c for c in window.outputs.columns if str(c).startswith("proba_")]
+        if cols:
+            proba = window.outputs.loc[served, cols].reset_index(drop=True)
+            frame = pd.concat([frame, proba.astype(float)], axis=1)
+            proba_columns = tuple(cols)
     with Session(engine) as session:
         model_row = get_model(session, model)
-        mid = model_row.id
-        task = model_row.task
-        cond = [Prediction.model_id == mid, Prediction.role.in_(roles)]
-        if since is not None:
-            cond.append(Prediction.ts >= since)
-        if until is not None:
-            cond.append(Prediction.ts < until)
-        join = and_(
-            Outcome.model_id == Prediction.model_id,
-            Outcome.join_key == Prediction.join_key,
-            Outcome.received_at <= as_of,
-        )
-        stmt = (
-            select(
-                Prediction.prediction_id, Prediction.join_key, Prediction.ts,
-                Prediction.model_version, Prediction.role, Prediction.output_value,
-                Prediction.output_label, Outcome.label, Outcome.label_value,
-                Outcome.received_at, Outcome.revisions,
-            )
-            .outerjoin(Outcome, join)
-            .where(*cond)
-            .order_by(Prediction.ts, Prediction.id)
-        )
-        rows = session.execute(stmt).all()
+        mid, task = model_row.id, model_row.task
+        keys = pd.unique(frame["join_key"]).tolist() if len(frame) else []
+        outcomes = outcomes_for_keys(session, mid, keys, as_of)
         ocond = [Outcome.model_id == mid, Outcome.received_at <= as_of]
         if since is not None:
             ocond.append(Outcome.received_at >= since)
         if until is not None:
             ocond.append(Outcome.received_at < until)
         logged = exists().where(
-            Prediction.model_id == mid, Prediction.join_key == Outcome.join_key
+            prediction_keys.c.model_id == mid, prediction_keys.c.join_key == Outcome.join_key
         )
         orphans = session.scalar(select(func.count()).select_from(Outcome).where(*ocond, ~logged))
-    columns = [
-        "prediction_id", "join_key", "ts", "model_version", "role", "output_value",
-        "output_label", "label_text", "label_value", "received_at", "revisions",
-    ]
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=columns)
+    frame = frame.merge(outcomes, on="join_key", how="left", sort=False)
     frame["has_label"] = frame["label_text"].notna()
     frame["label"] = [_decode(t) for t in frame["label_text"]]
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
     frame["received_at"] = pd.to_datetime(frame["received_at"], utc=True)
     delay = (frame["received_at"] - frame["ts"]).dt.total_seconds()
     frame["delay_s"] = delay.where(frame["has_label"]).astype(float)
-    proba_columns: tuple[str, ...] = ()
-    if with_proba and len(frame):
-        from lifecycle.storage.window import load_window
-
-        window = load_window(engine, model, since, until, with_inputs=False)
-        cols = [c for c in window.outputs.columns if str(c).startswith("proba_")]
-        if cols:
-            proba = window.outputs[cols].copy()
-            proba["prediction_id"] = window.meta["prediction_id"].astype(str).to_numpy()
-            frame = frame.merge(proba, on="prediction_id", how="left", sort=False)
-            proba_columns = tuple(cols)
     labelled = frame[frame["has_label"]]
     key_counts = frame["join_key"].value_counts()
     return LabelledWindow(
@@ -232,3 +216,38 @@ def load_labelled_window(
         n_revised=int((labelled["revisions"].fillna(0) > 0).sum()),
         n_orphan_outcomes=int(orphans or 0),
     )
+
+
+_PREDICTION_COLUMNS = ("prediction_id", "join_key", "ts", "model_version", "role",
+                       "output_value", "output_label")
+_OUTCOME_COLUMNS = ["join_key", "label_text", "label_value", "received_at", "revisions"]
+#: Keys per query: one bound array (PostgreSQL) or one JSON text (SQLite) each.
+_KEY_CHUNK = 50_000
+
+
+def outcomes_for_keys(session: Session, model_id: int, keys: Sequence[str],
+                      as_of: datetime) -> pd.DataFrame:
+    """The outcomes of ``keys`` received by ``as_of`` (at most one per key; see module doc).
+
+    Columns: join_key, label_text (JSON text), label_value, received_at, revisions. Each chunk
+    of keys is ONE bound parameter - a PostgreSQL array (``= ANY``) or, on SQLite, a JSON
+    array expanded by ``json_each`` - so the unique ``(model_id, join_key)`` index is used
+    and the statement text does not grow with the number of keys.
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    rows: list[Any] = []
+    cols = (Outcome.join_key, Outcome.label, Outcome.label_value, Outcome.received_at,
+            Outcome.revisions)
+    for start in range(0, len(keys), _KEY_CHUNK):
+        chunk = [str(k) for k in keys[start:start + _KEY_CHUNK]]
+        if postgres:
+            in_chunk = Outcome.join_key == any_(bindparam("keys", chunk, type_=ARRAY(String)))
+        else:
+            each = select(column("value")).select_from(
+                func.json_each(bindparam("keys", json.dumps(chunk)))
+            ).scalar_subquery()
+            in_chunk = Outcome.join_key.in_(each)
+        stmt = select(*cols).where(Outcome.model_id == model_id, in_chunk,
+                                   Outcome.received_at <= as_of)
+        rows.extend(session.execute(stmt).all())
+    return pd.DataFrame([tuple(r) for r in rows], columns=_OUTCOME_COLUMNS)

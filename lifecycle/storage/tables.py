@@ -6,13 +6,13 @@ autogenerate finds no difference between the two.
 
 Design notes
 ------------
-* **Inputs are columnar.** The background writer groups many predictions into one
+* **A prediction lives in its batch.** The background writer groups many predictions into one
   ``prediction_batches`` row whose ``inputs`` / ``outputs`` are compressed Arrow IPC blobs
-  (``storage/codec.py``). Loading a window of 1,000,000 rows is then a handful of blob reads
-  and a zero-copy decode instead of parsing a million JSON documents; the per-row
-  ``predictions`` table keeps what SQL needs to filter, join and aggregate (ids, join key,
-  timestamp, role, version, latency, the headline output).
-* **Idempotent writes.** A batch and its rows are written in one transaction and the batch id
+  (``storage/codec.py``); the outputs blob also carries each row's id, join key, timestamp,
+  role, version, latency and request id. Loading a window of 1,000,000 rows is a handful of
+  blob reads and a zero-copy decode; counting is done by ``traffic_hourly`` (upserted by the
+  writer); ``prediction_keys`` is the only per-row table (two columns, one index).
+* **Idempotent writes.** A batch and its keys are written in one transaction and the batch id
   is the primary key, so replaying a spilled batch twice is a no-op.
 * **Dedup by construction.** ``alerts.open_key`` is set while an alert is open or acknowledged
   and cleared on resolve; its unique index allows one live alert per model/kind/feature.
@@ -37,11 +37,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from lifecycle.storage.types import BigIntPK, Blob, JSONType, UTCDateTime, utcnow
+from lifecycle.storage.types import BigIntPK, Blob, JoinKey, JSONType, UTCDateTime, utcnow
 
 #: Constraint names are deterministic from the first revision on (Alembic batch mode on
 #: SQLite needs named constraints to alter them later).
@@ -101,41 +100,21 @@ class PredictionBatch(Base):
     outputs: Mapped[bytes | None] = mapped_column(Blob)
 
 
-class Prediction(Base):
-    """One logged prediction (its inputs live in the batch blob at ``row_index``).
-
-    The hottest table of the product, so it carries only what its queries need: no foreign
-    keys (the writer inserts a batch row and its prediction rows in one transaction, which is
-    the integrity we need; FK checks halved PostgreSQL's insert rate) and a partial index on
-    ``request_id`` that costs nothing for rows without one (only shadow traffic has it).
-    """
-
-    __tablename__ = "predictions"
-    __table_args__ = (
-        CheckConstraint("role IN ('champion', 'challenger', 'unmanaged')", name="role"),
-        Index(None, "model_id", "ts"),
-        Index(None, "model_id", "join_key"),
-        Index(
-            None,
-            "request_id",
-            sqlite_where=text("request_id IS NOT NULL"),
-            postgresql_where=text("request_id IS NOT NULL"),
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    prediction_id: Mapped[str] = mapped_column(String(32), unique=True)
-    model_id: Mapped[int] = mapped_column(Integer)
-    model_version: Mapped[str | None] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(16), default="unmanaged")
-    join_key: Mapped[str] = mapped_column(String(255))
-    request_id: Mapped[str | None] = mapped_column(String(64))
-    ts: Mapped[datetime]
-    batch_id: Mapped[str] = mapped_column(String(32))
-    row_index: Mapped[int] = mapped_column(Integer)
-    latency_ms: Mapped[float | None] = mapped_column(Float)
-    output_value: Mapped[float | None] = mapped_column(Float)
-    output_label: Mapped[str | None] = mapped_column(String(255))
+#: Every join key a model has logged: one row per logged prediction (a key logged twice has two
+#: rows), nothing else. The rest of a prediction (its id, timestamp, role, version, latency,
+#: outputs and inputs) lives in its batch's blobs, so writing a prediction costs one narrow
+#: row with one index instead of a wide row with four (see docs/capture.md, "Storage"). It
+#: answers one question a blob scan cannot answer cheaply: "was this key ever logged?"
+#: (orphan outcomes in ``storage/labelled.py``). No primary key on purpose: the writer appends
+#: with ``COPY`` / ``executemany``, and a batch's keys are written in the batch's transaction,
+#: whose primary key makes replays idempotent.
+prediction_keys = Table(
+    "prediction_keys",
+    Base.metadata,
+    Column("model_id", Integer, nullable=False),
+    Column("join_key", JoinKey, nullable=False),
+    Index(None, "model_id", "join_key"),
+)
 
 
 class Outcome(Base):
@@ -150,7 +129,7 @@ class Outcome(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     model_id: Mapped[int] = mapped_column(_model_fk())
-    join_key: Mapped[str] = mapped_column(String(255))
+    join_key: Mapped[str] = mapped_column(JoinKey)
     label: Mapped[str] = mapped_column(Text)
     label_value: Mapped[float | None] = mapped_column(Float)
     ts: Mapped[datetime]

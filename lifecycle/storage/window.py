@@ -17,10 +17,12 @@ from sqlalchemy import Engine, literal, select
 from sqlalchemy.orm import Session
 
 from lifecycle.storage.codec import META_COLUMNS, decode_table
+from lifecycle.storage.headline import headline
 from lifecycle.storage.models_repo import get_model
 from lifecycle.storage.tables import PredictionBatch
 
-_META_RENAME = {c: c[1:] for c in META_COLUMNS}
+_HEADLINE_COLUMNS = ("_output_value", "_output_label")
+_META_RENAME = {c: c[1:] for c in META_COLUMNS + _HEADLINE_COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,8 @@ class Window:
 
     ``inputs`` has one column per feature; ``outputs`` has ``prediction`` and any
     ``proba_<class>`` columns; ``meta`` has prediction_id, join_key, ts, role,
-    model_version, latency_ms.
+    model_version, latency_ms, request_id (when logged), and output_value / output_label
+    when loaded ``with_headline=True``.
     """
 
     model: str
@@ -57,12 +60,15 @@ def load_window(
     *,
     role: str | None = None,
     with_inputs: bool = True,
+    with_headline: bool = False,
 ) -> Window:
     """Load the half-open window ``[since, until)`` of ``model``'s logged predictions.
 
     ``with_inputs=False`` reads and decodes only the outputs blobs (``Window.inputs`` is then
     empty): for callers that need predictions, not features. A batch's inputs are decoded only
-    when at least one of its rows is in the window.
+    when at least one of its rows is in the window. ``with_headline=True`` adds each row's
+    headline output to ``meta`` (``output_value``, ``output_label``; see ``storage/headline.py``),
+    computed batch by batch from the stored outputs.
 
     Raises :class:`~lifecycle.errors.UnknownModelError` for an unknown model.
     """
@@ -101,6 +107,11 @@ def load_window(
             outputs = outputs.filter(mask)
         if not outputs.num_rows:
             continue  # no row of this batch is in the window: its inputs stay encoded
+        if with_headline:
+            value, label = headline(outputs.drop_columns(
+                [c for c in META_COLUMNS if c in outputs.column_names]))
+            outputs = outputs.append_column("_output_value", value)
+            outputs = outputs.append_column("_output_label", label)
         output_tables.append(outputs)
         if inputs_blob is not None:
             inputs = decode_table(inputs_blob)
@@ -113,7 +124,7 @@ def load_window(
         if input_tables else pd.DataFrame(index=range(sum(t.num_rows for t in output_tables)))
     )
     outputs_all = pa.concat_tables(output_tables, promote_options="permissive").to_pandas()
-    meta_cols = [c for c in META_COLUMNS if c in outputs_all.columns]
+    meta_cols = [c for c in META_COLUMNS + _HEADLINE_COLUMNS if c in outputs_all.columns]
     meta = outputs_all[meta_cols].rename(columns=_META_RENAME)
     outputs_df = outputs_all.drop(columns=meta_cols)
     order = meta["ts"].argsort(kind="stable").to_numpy()

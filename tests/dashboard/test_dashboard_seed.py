@@ -10,9 +10,9 @@ from lifecycle.storage.engine import make_engine
 from lifecycle.storage.tables import (
     DriftFeatureResult,
     DriftReport,
-    Prediction,
     PredictionBatch,
     TrafficHourly,
+    prediction_keys,
 )
 from lifecycle.storage.window import load_window
 
@@ -23,7 +23,7 @@ def test_seed_is_consistent(db_url: str) -> None:
     try:
         with Session(engine) as session:
             traffic = session.scalar(select(func.sum(TrafficHourly.n_predictions)))
-            logged = session.scalar(select(func.count()).select_from(Prediction))
+            logged = session.scalar(select(func.count()).select_from(prediction_keys))
             batched = session.scalar(select(func.sum(PredictionBatch.n_rows)))
             assert traffic == logged == batched == summary.rows["predictions"]
             assert 750 < logged < 2_500  # about the requested number

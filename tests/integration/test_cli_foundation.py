@@ -114,7 +114,7 @@ def test_upgrade_postgresql_via_cli(empty_pg_url: str, tmp_home: Path,
     assert code == 0, err
     engine = engine_for(empty_pg_url)
     assert current_revision(engine) == head_revision()
-    assert "predictions" in inspect(engine).get_table_names()
+    assert "prediction_keys" in inspect(engine).get_table_names()
 
 
 def test_status_commands_do_not_create_a_database(tmp_home: Path) -> None:

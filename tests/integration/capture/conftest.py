@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 
 from lifecycle.capture import runtime
 from lifecycle.monitor import configure
+from lifecycle.storage.codec import decode_table
 
 FAST = {"flush_interval_s": 0.02, "db_timeout_s": 1.0, "shutdown_timeout_s": 5.0,
         "handle_sigterm": False}
@@ -30,15 +31,27 @@ def capture_to(tmp_home: Path, tmp_path: Path) -> Iterator[Callable[..., Path]]:
 
 
 def _count_rows(engine: Engine, model: str | None = None) -> tuple[int, int]:
-    """(rows, distinct prediction ids) in ``predictions`` (optionally for one model)."""
-    sql = "SELECT COUNT(*), COUNT(DISTINCT p.prediction_id) FROM predictions p"
-    params: dict[str, Any] = {}
+    """(stored predictions, distinct prediction ids), optionally for one model.
+
+    Predictions are read where they live, the batch blobs; the per-row key table and the
+    batches' row counts must agree with them (a batch and its keys share one transaction).
+    """
+    where, params = "", {}
     if model is not None:
-        sql += " JOIN models m ON m.id = p.model_id WHERE m.name = :m"
+        where = " WHERE model_id = (SELECT id FROM models WHERE name = :m)"
         params["m"] = model
     with engine.connect() as conn:
-        total, distinct = conn.execute(text(sql), params).one()
-    return int(total), int(distinct)
+        blobs = conn.execute(text(f"SELECT outputs, n_rows FROM prediction_batches{where}"),
+                             params).all()
+        keys = conn.execute(text(f"SELECT COUNT(*) FROM prediction_keys{where}"),
+                            params).scalar()
+    ids: list[str] = []
+    for blob, n_rows in blobs:
+        batch_ids = decode_table(bytes(blob)).column("_prediction_id").to_pylist()
+        assert len(batch_ids) == n_rows
+        ids.extend(batch_ids)
+    assert keys == len(ids), f"{keys} keys for {len(ids)} stored predictions"
+    return len(ids), len(set(ids))
 
 
 @pytest.fixture

@@ -11,12 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 import lifecycle
 from lifecycle.errors import ConfigError
 from lifecycle.monitor import capture_context, last_prediction_ids
-from lifecycle.storage.tables import Prediction
+from lifecycle.storage.labelled import load_labelled_window
+from lifecycle.storage.tables import PredictionBatch
 from lifecycle.storage.window import load_window
 
 FEATURES = ["a", "b", "c"]
@@ -98,15 +99,13 @@ def test_estimator_wrapper_behaves_like_the_estimator(
     # numpy rows are named after the estimator's feature_names_in_
     assert window.inputs.iloc[-1].tolist() == frame.iloc[0].tolist()
     assert window.meta["prediction_id"].iloc[-1] == ids[0]
+    headline = load_window(engine_for(db_url), "churn", with_headline=True).meta
+    assert headline["output_value"].iloc[0] == pytest.approx(
+        clf.predict_proba(frame.iloc[:1])[0, 1])
+    assert headline["output_label"].iloc[0] == clf.predict(frame.iloc[:1])[0]
     with engine_for(db_url).connect() as conn:
-        value, label, pid = conn.execute(text(
-            "SELECT output_value, output_label, prediction_id FROM predictions "
-            "ORDER BY id LIMIT 1")).one()
-        ts = conn.execute(select(Prediction.ts).where(Prediction.prediction_id == pid)).scalar()
-    assert value == pytest.approx(clf.predict_proba(frame.iloc[:1])[0, 1])
-    assert label == clf.predict(frame.iloc[:1])[0]
-    assert pid == window.meta["prediction_id"].iloc[0]
-    assert ts == window.meta["ts"].iloc[0].to_pydatetime()  # same instant on both backends
+        ts_min = conn.execute(select(func.min(PredictionBatch.ts_min))).scalar()
+    assert ts_min == window.meta["ts"].iloc[0].to_pydatetime()  # same instant on both backends
 
 
 def test_outcomes_join_even_before_flush(db_url: str, capture_to: Callable[..., Any],
@@ -126,13 +125,12 @@ def test_outcomes_join_even_before_flush(db_url: str, capture_to: Callable[..., 
     assert lifecycle.log_outcomes("loans", 102, 1) == 1  # a correction: latest wins
     assert lifecycle.log_outcomes("loans", np.array([103.0]), ["late"]) == 1
     assert lifecycle.flush(30)
-    with engine_for(db_url).connect() as conn:
-        joined = conn.execute(text(
-            "SELECT p.join_key, o.label, o.label_value, o.revisions FROM predictions p "
-            "JOIN outcomes o ON o.model_id = p.model_id AND o.join_key = p.join_key "
-            "ORDER BY p.join_key")).all()
-    assert [tuple(r) for r in joined] == [
-        ("101", "1", 1.0, 0), ("102", "1", 1.0, 1), ("103", '"late"', None, 0)]
+    joined = load_labelled_window(engine_for(db_url), "loans", None, None).frame
+    assert joined["join_key"].tolist() == ["101", "102", "103"]
+    assert joined["label"].tolist() == [1, 1, "late"]
+    assert joined["label_value"].tolist()[:2] == [1.0, 1.0]
+    assert pd.isna(joined["label_value"].iloc[2])
+    assert joined["revisions"].tolist() == [0, 1, 0]
 
 
 def test_outcomes_by_prediction_id_and_bad_input(db_url: str, capture_to: Callable[..., Any],
@@ -148,11 +146,9 @@ def test_outcomes_by_prediction_id_and_bad_input(db_url: str, capture_to: Callab
         lifecycle.log_outcomes("ids", [1], [1], timestamps=[pd.Timestamp("2026-01-01")
                                                             .to_pydatetime()])
     assert lifecycle.flush(30)
-    with engine_for(db_url).connect() as conn:
-        row = conn.execute(text(
-            "SELECT o.label, o.revisions FROM outcomes o JOIN predictions p "
-            "ON p.join_key = o.join_key")).one()
-    assert tuple(row) == ("false", 1)
+    joined = load_labelled_window(engine_for(db_url), "ids", None, None).frame
+    assert joined["prediction_id"].tolist() == [pid]
+    assert joined["label"].tolist() == [False] and joined["revisions"].tolist() == [1]
 
 
 def test_redaction_and_hashing(db_url: str, capture_to: Callable[..., Any],

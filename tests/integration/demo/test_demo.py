@@ -30,7 +30,7 @@ from lifecycle.storage.tables import (
     JobRun,
     PerformanceMetric,
     PerformanceReport,
-    Prediction,
+    PredictionBatch,
 )
 
 pytestmark = pytest.mark.slow
@@ -73,7 +73,7 @@ def engine(demo_run: tuple[Path, str]) -> Iterator[Engine]:
 
 def _start(session: Session) -> datetime:
     """Day 0 00:00 of the simulation, read from the logged predictions themselves."""
-    first = session.scalar(select(func.min(Prediction.ts)))
+    first = session.scalar(select(func.min(PredictionBatch.ts_min)))
     assert first is not None
     first = first.replace(tzinfo=UTC) if first.tzinfo is None else first
     return first.replace(hour=0, minute=0, second=0, microsecond=0)

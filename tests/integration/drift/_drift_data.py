@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from lifecycle.storage.codec import encode_frame
 from lifecycle.storage.models_repo import get_or_create_model
-from lifecycle.storage.tables import Outcome, Prediction, PredictionBatch
+from lifecycle.storage.tables import Outcome, PredictionBatch, prediction_keys
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -51,12 +51,7 @@ def write_window(engine: Engine, model: str, start: datetime, df: pd.DataFrame, 
             if labels is not None:
                 for j, i in enumerate(part):
                     when = ts[i].to_pydatetime()
-                    per_row.append({
-                        "prediction_id": ids[j], "model_id": mid, "model_version": "1",
-                        "role": role, "join_key": keys[j], "request_id": None, "ts": when,
-                        "batch_id": batch_id, "row_index": j, "latency_ms": 1.0,
-                        "output_value": None, "output_label": str(np.asarray(pred)[i]),
-                    })
+                    per_row.append({"model_id": mid, "join_key": keys[j]})
                     outcomes.append({"model_id": mid, "join_key": keys[j],
                                      "label": json.dumps(str(labels[i])), "label_value": None,
                                      "ts": when, "received_at": when})
@@ -74,5 +69,5 @@ def write_window(engine: Engine, model: str, start: datetime, df: pd.DataFrame, 
             })
         session.execute(insert(PredictionBatch), rows)
         if per_row:
-            session.execute(insert(Prediction), per_row)
+            session.execute(insert(prediction_keys), per_row)
             session.execute(insert(Outcome), outcomes)

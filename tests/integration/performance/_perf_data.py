@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from lifecycle.config import ModelSettings, PerformanceSettings, Settings
 from lifecycle.storage.codec import encode_frame
 from lifecycle.storage.models_repo import get_or_create_model
-from lifecycle.storage.tables import Outcome, Prediction, PredictionBatch
+from lifecycle.storage.tables import Outcome, PredictionBatch, prediction_keys
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -52,11 +52,6 @@ def write_predictions(
     out.update({"_prediction_id": ids, "_join_key": keys, "_ts": pd.to_datetime(list(ts), utc=True),
                 "_role": ["champion"] * n, "_model_version": ["1"] * n,
                 "_latency_ms": [1.0] * n})
-    if labels is not None and proba and len(proba) == 2:
-        pos = sorted(proba)[1]
-        value_list = [float(v) for v in proba[pos]]
-    else:
-        value_list = [float(v) for v in (values or [np.nan] * n)]
     with Session(engine) as session, session.begin():
         mid = get_or_create_model(session, model, task).id
         session.execute(insert(PredictionBatch), [{
@@ -64,14 +59,8 @@ def write_predictions(
             "n_rows": n, "inputs": encode_frame(pd.DataFrame(inputs)),
             "outputs": encode_frame(pd.DataFrame(out)),
         }])
-        session.execute(insert(Prediction), [
-            {"prediction_id": ids[i], "model_id": mid, "model_version": "1", "role": "champion",
-             "join_key": keys[i], "request_id": None, "ts": ts[i], "batch_id": batch_id,
-             "row_index": i, "latency_ms": 1.0,
-             "output_value": None if np.isnan(value_list[i]) else value_list[i],
-             "output_label": None if labels is None else str(labels[i])}
-            for i in range(n)
-        ])
+        session.execute(insert(prediction_keys),
+                        [{"model_id": mid, "join_key": key} for key in keys])
     return keys
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from lifecycle.capture.batch import derive_rows, encode, headline
+from lifecycle.capture.batch import encode
 from lifecycle.capture.build import build_batch
 from lifecycle.capture.ids import call_prefix, new_id, prediction_ids
 from lifecycle.capture.records import (
@@ -26,6 +26,7 @@ from lifecycle.capture.records import (
 from lifecycle.capture.spill import SpillWriter, read_frames, replay, spill_files
 from lifecycle.config import load_settings
 from lifecycle.errors import ConfigError
+from lifecycle.storage.headline import headline
 
 
 def record(spec: CaptureSpec, inputs: Any, outputs: Any, method: str = "call",
@@ -173,33 +174,34 @@ def test_spill_roundtrip_torn_tail_and_replay(tmp_path: Path) -> None:
     with open(path, "rb") as fh:
         back = list(read_frames(fh))
     assert [b.batch_id for b in back] == [b.batch_id for b in batches]
-    rows = derive_rows(back[1])
-    assert rows.column("prediction_id") == derive_rows(batches[1]).column("prediction_id")
+    assert back[1].outputs_table is None  # read back: decoded on demand
+    assert back[1].outputs().equals(batches[1].outputs())
 
     seen: list[str] = []
     failing = {"left": 1}
 
-    def write(batch: Any) -> bool:
+    def write(group: list[Any]) -> list[bool]:
         if failing["left"]:
             failing["left"] -= 1
             raise ConnectionError("database away")
-        seen.append(batch.batch_id)
-        return True
+        seen.append([b.batch_id for b in group])
+        return [b.n_rows != 3 for b in group]  # the 3-row batch was already there
 
     with pytest.raises(ConnectionError):
         replay(tmp_path, "tag", write)
     assert spill_files(tmp_path, "tag") == [path]
-    assert replay(tmp_path, "tag", write) == (8, 0)
-    assert seen == [b.batch_id for b in batches]
+    assert replay(tmp_path, "tag", write, group_rows=4) == (5, 3)
+    # groups of >= 4 rows: the 3-row frame waits for the next one, then they go together
+    assert seen == [[b.batch_id for b in batches]]
     assert spill_files(tmp_path, "tag") == []
 
 
 def test_open_spill_file_is_not_replayed_by_others(tmp_path: Path) -> None:
     writer = SpillWriter(tmp_path, "tag")
     writer.append(_batch(2))
-    assert replay(tmp_path, "tag", lambda b: True) == (0, 0)  # locked by its writer
+    assert replay(tmp_path, "tag", lambda g: [True] * len(g)) == (0, 0)  # locked by its writer
     writer.close()
-    assert replay(tmp_path, "tag", lambda b: True) == (2, 0)
+    assert replay(tmp_path, "tag", lambda g: [True] * len(g)) == (2, 0)
 
 
 def test_capture_settings_validation(tmp_path: Path) -> None:
@@ -236,3 +238,34 @@ def test_monitor_is_callable_even_after_importing_the_module() -> None:
     assert wrapped.__name__ == "<lambda>"
     assert callable(lifecycle.monitor.flush)
     assert lifecycle.monitor.__name__ == "lifecycle.monitor"
+
+
+def test_request_ids_live_in_the_outputs_blob() -> None:
+    spec = CaptureSpec(name="m")
+    plain = record(spec, np.zeros((2, 2)), np.zeros(2))
+    served = (*record(spec, np.ones((1, 2)), np.ones(1))[:7], "req-1")
+    built = build_batch([plain, served], no_note)
+    assert built.outputs.column("_request_id").to_pylist() == [None, None, "req-1"]
+    # a batch where no row has a request id stores no such column
+    assert "_request_id" not in build_batch([plain], no_note).outputs.column_names
+
+
+def test_old_spill_frame_request_ids_move_into_the_blob(tmp_path: Path) -> None:
+    """Frames spilled before schema 0002 carried request ids in their JSON header."""
+    import json
+    import struct
+    import zlib
+
+    batch = _batch(2)
+    header = json.dumps({"batch_id": batch.batch_id, "model": "m", "n_rows": 2,
+                         "ts_min_us": batch.ts_min_us, "ts_max_us": batch.ts_max_us,
+                         "request_ids": ["r1", None]}).encode()
+    body = header + batch.inputs_blob + batch.outputs_blob
+    path = tmp_path / "old.spill"
+    path.write_bytes(struct.pack("<4sIQQI", b"LCS1", len(header), len(batch.inputs_blob),
+                                 len(batch.outputs_blob), zlib.crc32(body)) + body)
+    with open(path, "rb") as fh:
+        (back,) = list(read_frames(fh))
+    assert back.outputs().column("_request_id").to_pylist() == ["r1", None]
+    from lifecycle.storage.codec import decode_table
+    assert decode_table(back.outputs_blob).column("_request_id").to_pylist() == ["r1", None]
