@@ -28,7 +28,12 @@ from lifecycle.capture.health import Health, is_outage, schema_missing
 from lifecycle.capture.records import R_IN, R_SPEC, Record, count_rows
 from lifecycle.capture.spill import SpillWriter, pending_rows, replay, spill_files, url_tag
 from lifecycle.config import CaptureSettings
-from lifecycle.storage.capture_repo import StoredBatch, model_id_for, write_batch
+from lifecycle.storage.capture_repo import (
+    StoredBatch,
+    model_id_for,
+    write_batch,
+    write_batches,
+)
 from lifecycle.storage.engine import make_engine, redact_url
 
 log = logging.getLogger("lifecycle.capture")
@@ -338,11 +343,10 @@ class Writer:
             engine = self._engine_or_make()
             ids = dict(self._model_ids)  # cached only once the transaction has committed
             with engine.begin() as conn:
-                out = []
                 for batch in batches:
                     if batch.model not in ids:
                         ids[batch.model] = model_id_for(conn, batch.model)
-                    out.append(write_batch(conn, ids[batch.model], batch))
+                out = write_batches(conn, [(ids[b.model], b) for b in batches])
             self._model_ids.update(ids)
             return out
         except Exception as exc:

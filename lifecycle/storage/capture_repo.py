@@ -71,29 +71,46 @@ def model_id_for(conn: Connection, name: str) -> int:
 
 def write_batch(conn: Connection, model_id: int, batch: StoredBatch) -> bool:
     """Write ``batch`` inside the caller's transaction; False when it already exists."""
+    return write_batches(conn, [(model_id, batch)])[0]
+
+
+_KEY_META = ("_join_key", "_ts", "_role", "_model_version", "_latency_ms")
+
+
+def write_batches(conn: Connection, items: Sequence[tuple[int, StoredBatch]]) -> list[bool]:
+    """Write several ``(model_id, batch)`` in the caller's transaction; per batch, False when
+    it already exists. The keys and traffic of all new batches of a model go in one
+    statement each (replay hands over groups of small spilled frames)."""
     insert = _insert(conn)
-    stmt = insert(PredictionBatch).values(
-        id=batch.batch_id, model_id=model_id, created_at=utcnow(),
-        ts_min=us_to_datetime(batch.ts_min_us), ts_max=us_to_datetime(batch.ts_max_us),
-        n_rows=batch.n_rows, format=FORMAT, inputs=batch.inputs_blob,
-        outputs=batch.outputs_blob,
-    ).on_conflict_do_nothing(index_elements=["id"]).returning(PredictionBatch.id)
-    # RETURNING, not rowcount: psycopg reports rowcount -1 for this statement, which once made
-    # a replayed batch look new and write its keys and traffic a second time
-    if conn.execute(stmt).first() is None:
-        return False
-    outputs = batch.outputs()
-    keys = outputs.column("_join_key")
-    if conn.dialect.name == "postgresql":
-        _copy_keys(conn, model_id, keys)
-    else:  # one statement, the keys as one JSON text: 2.5x cheaper than executemany
-        conn.exec_driver_sql(
-            "INSERT INTO prediction_keys (model_id, join_key) "
-            "SELECT ?, value FROM json_each(?)",
-            (model_id, json.dumps(keys.to_pylist())),
-        )
-    _upsert_traffic(conn, model_id, outputs)
-    return True
+    written: list[bool] = []
+    new: dict[int, list[pa.Table]] = defaultdict(list)
+    for model_id, batch in items:
+        stmt = insert(PredictionBatch).values(
+            id=batch.batch_id, model_id=model_id, created_at=utcnow(),
+            ts_min=us_to_datetime(batch.ts_min_us), ts_max=us_to_datetime(batch.ts_max_us),
+            n_rows=batch.n_rows, format=FORMAT, inputs=batch.inputs_blob,
+            outputs=batch.outputs_blob,
+        ).on_conflict_do_nothing(index_elements=["id"]).returning(PredictionBatch.id)
+        # RETURNING, not rowcount: psycopg reports rowcount -1 for this statement, which
+        # once made a replayed batch look new and write its keys and traffic a second time
+        is_new = conn.execute(stmt).first() is not None
+        written.append(is_new)
+        if is_new:
+            new[model_id].append(batch.outputs().select(list(_KEY_META)))
+    for model_id, tables in new.items():
+        meta = (tables[0] if len(tables) == 1
+                else pa.concat_tables(tables, promote_options="permissive"))
+        keys = meta.column("_join_key")
+        if conn.dialect.name == "postgresql":
+            _copy_keys(conn, model_id, keys)
+        else:  # one statement, the keys as one JSON text: 2.5x cheaper than executemany
+            conn.exec_driver_sql(
+                "INSERT INTO prediction_keys (model_id, join_key) "
+                "SELECT ?, value FROM json_each(?)",
+                (model_id, json.dumps(keys.to_pylist())),
+            )
+        _upsert_traffic(conn, model_id, meta)
+    return written
 
 
 def _copy_keys(conn: Connection, model_id: int, keys: pa.ChunkedArray) -> None:

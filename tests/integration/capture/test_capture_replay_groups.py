@@ -80,3 +80,27 @@ def test_replay_groups_frames_into_few_transactions(sqlite_url: str, tmp_path: P
     assert groups == [10, 10, 5]
     assert writer.snapshot()["replayed"] == 25_000
     assert not spill_files(tmp_path, writer.tag)
+
+
+def test_group_mixing_models_and_present_batches(db_url: str, tmp_path: Path) -> None:
+    writer = Writer(db_url, CaptureSettings(batch_size=100), tmp_path)
+    first, again = _batch(10), _batch(20, model="other")
+    try:
+        assert writer._write_group([first]) == [True]
+        fresh = [_batch(5), _batch(7, model="other")]
+        assert writer._write_group([first, fresh[0], again, fresh[1]]) == [False, True,
+                                                                             True, True]
+        assert writer._write_group([again, *fresh]) == [False, False, False]
+    finally:
+        writer.close()
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        per_model = dict(conn.execute(text(
+            "SELECT m.name, COUNT(*) FROM prediction_keys k JOIN models m ON m.id = k.model_id "
+            "GROUP BY m.name")).all())
+        traffic = dict(conn.execute(text(
+            "SELECT m.name, SUM(t.n_predictions) FROM traffic_hourly t "
+            "JOIN models m ON m.id = t.model_id GROUP BY m.name")).all())
+    engine.dispose()
+    assert per_model == {"grouped": 15, "other": 27}
+    assert {k: int(v) for k, v in traffic.items()} == {"grouped": 15, "other": 27}
