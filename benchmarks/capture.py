@@ -17,6 +17,7 @@ import argparse
 import dataclasses
 import gc
 import os
+import resource
 import statistics
 import tempfile
 import threading
@@ -100,29 +101,41 @@ def count(url: str) -> int:
 # --------------------------------------------------------------------------- overhead
 
 
+def minor_faults() -> int:
+    """Minor page faults of the calling thread so far (Linux; the process elsewhere)."""
+    who = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
+    return resource.getrusage(who).ru_minflt
+
+
 def interleaved(bare: Callable[[], Any], wrapped: Callable[[], Any], calls: int,
-                rounds: int) -> tuple[float, float, float]:
-    """Best per-call time of bare and wrapped (us) and the median of per-round ratios."""
+                rounds: int) -> tuple[float, float, float, float]:
+    """Best per-call time of bare and wrapped (us), the median of per-round ratios, and the
+    extra minor page faults per wrapped call (memory the queue retains comes from new pages
+    while the queue grows; on a VM a fault can cost several us)."""
     for fn in (bare, wrapped):
         for _ in range(max(10, calls // 10)):
             fn()
     bare_t, wrapped_t, ratios = [], [], []
+    faults = {bare: 0, wrapped: 0}
     for r in range(rounds):
         order = (bare, wrapped) if r % 2 == 0 else (wrapped, bare)
         times = {}
         for fn in order:
             gc.disable()
+            f0 = minor_faults()
             t0 = time.perf_counter()
             for _ in range(calls):
                 fn()
             times[fn] = (time.perf_counter() - t0) / calls * 1e6
+            faults[fn] += minor_faults() - f0
             gc.enable()
         bare_t.append(times[bare])
         wrapped_t.append(times[wrapped])
         ratios.append(times[wrapped] / times[bare])
     # min over rounds: the least-disturbed round of each (timeit's advice on a busy machine);
     # the median of per-round ratios is printed too, as a noise indicator
-    return min(bare_t), min(wrapped_t), statistics.median(ratios)
+    extra_faults = (faults[wrapped] - faults[bare]) / (calls * rounds)
+    return min(bare_t), min(wrapped_t), statistics.median(ratios), extra_faults
 
 
 def overhead(args: argparse.Namespace) -> None:
@@ -158,10 +171,11 @@ def overhead(args: argparse.Namespace) -> None:
               f"({N_FEATURES} features, {args.rounds} interleaved rounds, median; writer "
               f"{'asleep' if args.writer_idle else 'running'})")
         print(f"{'case':<22}{'bare us':>10}{'wrapped us':>12}{'ratio':>8}"
-              f"{'median ratio':>14}  target")
+              f"{'median ratio':>14}  target   +faults/call")
         for name, bare, wrapped, calls, target in cases:
-            b, w, ratio = interleaved(bare, wrapped, calls, args.rounds)
-            print(f"{name:<22}{b:>10.1f}{w:>12.1f}{w / b:>8.3f}{ratio:>14.3f}  {target}")
+            b, w, ratio, faults = interleaved(bare, wrapped, calls, args.rounds)
+            print(f"{name:<22}{b:>10.1f}{w:>12.1f}{w / b:>8.3f}{ratio:>14.3f}  {target}"
+                  f"  {faults:>12.2f}")
         noop = lifecycle.monitor("bench_noop")(lambda features: None)
 
         def bare_noop(features: Any) -> None:
@@ -172,8 +186,8 @@ def overhead(args: argparse.Namespace) -> None:
         for name, arg, calls in (("one-row numpy", one_np, args.calls * 2),
                                  ("one-row DataFrame", one_df, args.calls * 2),
                                  ("1,000-row numpy", batch_np, max(20, args.calls // 5))):
-            b, w, _ = interleaved(lambda a=arg: bare_noop(a), lambda a=arg: noop(a),
-                                  calls, args.rounds)
+            b, w, _, _ = interleaved(lambda a=arg: bare_noop(a), lambda a=arg: noop(a),
+                                     calls, args.rounds)
             print(f"added cost per call, no-op predictor, {name:<18}: {w - b:6.2f} us")
         if args.writer_idle:  # drain in normal batches (one batch of millions of rows = GBs)
             for writer in runtime.writers():

@@ -56,15 +56,21 @@ class CaptureSpec:
     _cache: dict[str, Any] = field(default_factory=dict)
 
 
+_ndarray = np.ndarray
+# tuples, not ``X | Y``: a union written in a function body is built again on every call
+_FRAMES = (pd.DataFrame, pd.Series)
+_SEQUENCES = (list, tuple)
+_ROW_LIKE = (dict, list, tuple, np.ndarray)
+
+
 def count_rows(obj: Any) -> int:
     """How many prediction rows an input object holds (the same rule everywhere)."""
-    if isinstance(obj, np.ndarray):
-        return 1 if obj.ndim <= 1 else int(obj.shape[0])
+    if isinstance(obj, _ndarray):
+        return len(obj) if obj.ndim > 1 else 1
     if isinstance(obj, pd.DataFrame):
         return len(obj)
-    if isinstance(obj, list | tuple) and obj:
-        first = obj[0]
-        if isinstance(first, dict | list | tuple | np.ndarray):
+    if isinstance(obj, _SEQUENCES) and obj:
+        if isinstance(obj[0], _ROW_LIKE):
             return len(obj)
     return 1
 
@@ -72,7 +78,9 @@ def count_rows(obj: Any) -> int:
 def guard_output(obj: Any, copy: bool | None) -> Any:
     """Outputs are fresh objects made by the predictor: copy only small arrays (one-row
     results) unless ``copy=True``; DataFrames/Series get a copy-on-write snapshot."""
-    if isinstance(obj, np.ndarray):
+    if obj is None:
+        return obj
+    if isinstance(obj, _ndarray):
         if copy or (copy is None and obj.size <= OUTPUT_COPY_LIMIT):
             return obj.copy()
         return obj
@@ -86,16 +94,19 @@ def guard_input(obj: Any, copy: bool | None) -> Any:
     shallow copy, which pandas' copy-on-write turns into a snapshot; other objects are kept
     by reference (see docs/capture.md).
     """
-    if isinstance(obj, np.ndarray):
+    if obj is None:
+        return obj
+    if isinstance(obj, _ndarray):
         if copy or (copy is None and obj.size <= COPY_LIMIT):
             return obj.copy()
         return obj
-    if isinstance(obj, pd.DataFrame | pd.Series):
+    if isinstance(obj, _FRAMES):
         return obj.copy(deep=bool(copy))
-    if copy and isinstance(obj, dict):
-        return dict(obj)
-    if copy and isinstance(obj, list):
-        return list(obj)
+    if copy:
+        if isinstance(obj, dict):
+            return dict(obj)
+        if isinstance(obj, list):
+            return list(obj)
     return obj
 
 
