@@ -1,13 +1,16 @@
 """The background writer: one thread per database URL per process.
 
-The hot path appends a record to a ``collections.deque`` (atomic, no lock) and, past a
-threshold, sets an event. The writer wakes every ``flush_interval_s`` (or earlier), takes up
-to ``batch_size`` rows, groups them by model, converts them to columns, and writes each
-model's rows as one batch in one transaction. When the database does not answer, the batch
-is appended to the spill file and the writer switches to *degraded* mode: later batches go
-straight to the spill file (keeping their order) and the database is retried with backoff
-(0.2 s doubling to 30 s); once it answers, every spill file of this database is replayed,
-oldest first, and direct writes resume.
+The hot path appends a record to a ``collections.deque`` under a short lock (the queue is
+bounded in rows) and, past a threshold, sets an event unless it is already set. The writer
+wakes every ``flush_interval_s`` (or earlier), takes up to ``batch_size`` rows, groups them
+by model, converts them to columns, and writes each model's rows as one batch in one
+transaction. When the database does not answer, the batch is appended to the spill file and
+the writer switches to *degraded* mode: later batches go straight to the spill file (keeping
+their order) and the database is retried with backoff (0.2 s doubling to 30 s); once it
+answers, every spill file of this database is replayed, oldest first (groups of about
+``batch_size`` rows per transaction), and direct writes resume. Rows that overflow a full
+queue also go to the spill file, but do not degrade the writer: queued rows keep going
+straight to the database and the overflow is replayed once the queue is empty.
 """
 
 from __future__ import annotations
