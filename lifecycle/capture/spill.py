@@ -73,8 +73,17 @@ class SpillWriter:
             name = (f"{self.tag}-{time.time_ns():020d}-{os.getpid()}-"
                     f"{getrandbits(32):08x}{SUFFIX}")
             path = self.folder / name
-            fh = open(path, "ab")  # noqa: SIM115 - kept open across appends
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # created under a name replay does not list, locked, then renamed: a replay
+            # running right now can never take (and delete) the new file before it is locked
+            hidden = self.folder / f".{name}.new"
+            fh = open(hidden, "ab")  # noqa: SIM115 - kept open across appends
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                os.rename(hidden, path)
+            except BaseException:
+                fh.close()
+                hidden.unlink(missing_ok=True)
+                raise
             self._fh, self.path = fh, path
         return self._fh
 
@@ -149,6 +158,12 @@ def _with_request_ids(batch: StoredBatch, request_ids: list[str | None] | None) 
         outputs = outputs.append_column("_request_id", pa.array(request_ids, type=pa.string()))
         batch.outputs_table, batch.outputs_blob = outputs, encode_table(outputs)
     return batch
+
+
+def spill_pid(path: Path) -> int | None:
+    """The id of the process that wrote a spill file (from its name)."""
+    parts = path.name.split("-")
+    return int(parts[2]) if len(parts) >= 4 and parts[2].isdigit() else None
 
 
 def spill_files(folder: Path, tag: str) -> list[Path]:

@@ -16,6 +16,7 @@ straight to the database and the overflow is replayed once the queue is empty.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -29,7 +30,14 @@ from lifecycle.capture.batch import encode
 from lifecycle.capture.build import build_batch
 from lifecycle.capture.health import Health, is_outage, schema_missing
 from lifecycle.capture.records import R_IN, R_SPEC, Record, count_rows
-from lifecycle.capture.spill import SpillWriter, pending_rows, replay, spill_files, url_tag
+from lifecycle.capture.spill import (
+    SpillWriter,
+    pending_rows,
+    replay,
+    spill_files,
+    spill_pid,
+    url_tag,
+)
 from lifecycle.config import CaptureSettings
 from lifecycle.storage.capture_repo import (
     StoredBatch,
@@ -77,6 +85,7 @@ class Writer:
         # empty, direct writes go on meanwhile)
         self.degraded = bool(spill_files(self.spill_dir, self.tag))
         self.spill_pending = self.degraded
+        self._pending_lock = threading.Lock()
         self._next_retry = 0.0
         self._backoff = _RETRY_MIN_S
         self._stop = False
@@ -317,8 +326,9 @@ class Writer:
         leaves direct writes on; the frame is replayed once the queue is empty."""
         try:
             self.spill.append(batch, fsync=fsync)
-            self._spill_seq += 1
-            self.spill_pending = True
+            with self._pending_lock:
+                self._spill_seq += 1
+                self.spill_pending = True
             if degrade:
                 self.degraded = True
             self._count("spilled", batch.n_rows)
@@ -372,11 +382,15 @@ class Writer:
         if written or skipped:
             log.info("lifecycle capture: database %s answers again; replayed %d spilled rows",
                      redact_url(self.url), written)
-        # files another live process is appending to are its own to replay: waiting for
-        # them would keep this writer spilling (and its flush() waiting) for no reason
-        left = self._spill_seq != seq or any(
-            path not in held for path in spill_files(self.spill_dir, self.tag))
-        self.spill_pending = left
+        # a file another live process is appending to is its own to replay: waiting for it
+        # would keep this writer spilling (and its flush() waiting) for no reason. Files of
+        # this process (its own open file, or one another process is replaying) still count.
+        pid = os.getpid()
+        with self._pending_lock:  # no caller-thread spill can slip between check and set
+            left = (self._spill_seq != seq or self.spill.path is not None or any(
+                path not in held or spill_pid(path) == pid
+                for path in spill_files(self.spill_dir, self.tag)))
+            self.spill_pending = left
         self.degraded = self.degraded and left
         self._backoff = _RETRY_MIN_S
         self._next_retry = time.monotonic() + (_RETRY_MIN_S if self.degraded else 0.0)
@@ -458,6 +472,7 @@ class Writer:
         self.pending_rows = 0
         self._queue_lock = threading.RLock()
         self._overflow_lock = threading.RLock()
+        self._pending_lock = threading.Lock()
         self._overflow_buf = []
         self._overflow_rows = 0
 

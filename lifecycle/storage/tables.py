@@ -106,7 +106,7 @@ class PredictionBatch(Base):
 #: row with one index instead of a wide row with four (see docs/capture.md, "Storage"). It
 #: answers one question a blob scan cannot answer cheaply: "was this key ever logged?"
 #: (orphan outcomes in ``storage/labelled.py``). No primary key on purpose: the writer appends
-#: with ``COPY`` / ``executemany``, and a batch's keys are written in the batch's transaction,
+#: with ``COPY`` / ``json_each``, and a batch's keys are written in the batch's transaction,
 #: whose primary key makes replays idempotent.
 prediction_keys = Table(
     "prediction_keys",

@@ -9,8 +9,12 @@ C collation: keys are identifiers, and byte comparison makes the key index cheap
 The blob columns get ``STORAGE EXTERNAL``: they are zstd-compressed already, and TOAST's own
 pglz pass over them made inserting a batch four times slower.
 
-Upgrade copies the keys and drops ``predictions``. Downgrade recreates ``predictions`` and
-refills it from the batch blobs, so no logged prediction is lost either way.
+Upgrade copies the keys and drops ``predictions``. One column of 0001 is not carried over:
+``predictions.request_id``, which revision 0001's capture never set (only the serving layer
+that pairs champion and challenger sets request ids, and it did not exist), so it was NULL on
+every row; request ids now live in the outputs blob (``_request_id``). Downgrade recreates
+``predictions`` and refills it from the batch blobs, so no logged prediction is lost either
+way.
 
 Revision ID: 0002
 Revises: 0001

@@ -269,3 +269,46 @@ def test_old_spill_frame_request_ids_move_into_the_blob(tmp_path: Path) -> None:
     assert back.outputs().column("_request_id").to_pylist() == ["r1", None]
     from lifecycle.storage.codec import decode_table
     assert decode_table(back.outputs_blob).column("_request_id").to_pylist() == ["r1", None]
+
+
+def test_replay_never_takes_a_spill_file_before_its_writer_locked_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replay that runs while another thread is opening a new spill file must not read and
+    delete that file before it is locked: the appended frame would be lost."""
+    import threading
+
+    from lifecycle.capture import spill
+
+    real_flock = spill.fcntl.flock
+    opening = threading.Event()
+
+    def slow_flock(fd: int, op: int) -> None:
+        if threading.current_thread().name == "appender":
+            opening.set()
+            time.sleep(0.3)  # the window between creating the file and locking it
+        real_flock(fd, op)
+
+    monkeypatch.setattr(spill.fcntl, "flock", slow_flock)
+    writer = SpillWriter(tmp_path, "tag")
+    batch = _batch(2)
+    appender = threading.Thread(target=writer.append, args=(batch,), name="appender")
+    appender.start()
+    opening.wait(5)
+    assert replay(tmp_path, "tag", lambda g: [True] * len(g)) == (0, 0)
+    appender.join()
+    assert writer.path is not None and writer.path.exists()
+    writer.close()
+    assert replay(tmp_path, "tag", lambda g: [True] * len(g)) == (2, 0)
+
+
+def test_spill_pid_is_read_from_the_file_name(tmp_path: Path) -> None:
+    import os
+
+    from lifecycle.capture.spill import spill_pid
+
+    writer = SpillWriter(tmp_path, "tag")
+    writer.append(_batch(1))
+    assert writer.path is not None and spill_pid(writer.path) == os.getpid()
+    writer.close()
+    assert spill_pid(tmp_path / "notes.txt") is None
