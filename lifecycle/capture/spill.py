@@ -160,6 +160,24 @@ def _with_request_ids(batch: StoredBatch, request_ids: list[str | None] | None) 
     return batch
 
 
+#: Spill files this process is replaying right now (their flock is held). A forked child
+#: closes its copies at once: otherwise the lock, shared by both descriptors, would outlive a
+#: replay the parent abandons (outage) for as long as the child lives.
+_replaying: set[IO[bytes]] = set()
+
+
+def _close_inherited_replays() -> None:
+    for fh in list(_replaying):
+        try:
+            fh.close()
+        except OSError:
+            pass
+    _replaying.clear()
+
+
+os.register_at_fork(after_in_child=_close_inherited_replays)
+
+
 def spill_pid(path: Path) -> int | None:
     """The id of the process that wrote a spill file (from its name)."""
     parts = path.name.split("-")
@@ -212,6 +230,7 @@ def replay(folder: Path, tag: str, write: Callable[[list[StoredBatch]], list[boo
             fh = open(path, "rb")  # noqa: SIM115
         except FileNotFoundError:
             continue
+        _replaying.add(fh)
         try:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -233,5 +252,6 @@ def replay(folder: Path, tag: str, write: Callable[[list[StoredBatch]], list[boo
                 flush(group)
             path.unlink(missing_ok=True)
         finally:
+            _replaying.discard(fh)
             fh.close()
     return written, skipped

@@ -312,3 +312,42 @@ def test_spill_pid_is_read_from_the_file_name(tmp_path: Path) -> None:
     assert writer.path is not None and spill_pid(writer.path) == os.getpid()
     writer.close()
     assert spill_pid(tmp_path / "notes.txt") is None
+
+
+def test_forked_child_releases_the_spill_file_a_replay_holds(tmp_path: Path) -> None:
+    """A child forked mid-replay must not keep the replay's lock after the parent gives up."""
+    import fcntl
+    import os
+
+    from lifecycle.capture import spill
+
+    writer = SpillWriter(tmp_path, "tag")
+    writer.append(_batch(2))
+    writer.close()
+    (path,) = spill_files(tmp_path, "tag")
+    child = 0
+
+    def write(group: list[Any]) -> list[bool]:
+        nonlocal child
+        child = os.fork()
+        if child == 0:  # the child sleeps with whatever it inherited, then exits
+            time.sleep(3)
+            os._exit(0)
+        raise ConnectionError("database away")  # the parent abandons the replay
+
+    try:
+        with pytest.raises(ConnectionError):
+            spill.replay(tmp_path, "tag", write)
+        with open(path, "rb") as fh:  # lockable again while the child is still alive
+            deadline = time.monotonic() + 1.5  # the child closes its copy as it starts
+            while True:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.02)
+    finally:
+        if child:
+            os.waitpid(child, 0)
