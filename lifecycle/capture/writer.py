@@ -39,12 +39,7 @@ from lifecycle.capture.spill import (
     url_tag,
 )
 from lifecycle.config import CaptureSettings
-from lifecycle.storage.capture_repo import (
-    StoredBatch,
-    model_id_for,
-    write_batch,
-    write_batches,
-)
+from lifecycle.storage.capture_repo import StoredBatch, model_id_for, write_batches
 from lifecycle.storage.engine import make_engine, redact_url
 
 log = logging.getLogger("lifecycle.capture")
@@ -271,13 +266,18 @@ class Writer:
         return self._engine
 
     def _write(self, batch: StoredBatch) -> bool:
+        return self._write_many([batch])[0]
+
+    def _write_many(self, batches: list[StoredBatch]) -> list[bool]:
+        """Write ``batches`` in ONE transaction; per batch, False when already present."""
         engine = self._engine_or_make()
+        ids = dict(self._model_ids)  # cached only once the transaction has committed
         with engine.begin() as conn:
-            model_id = self._model_ids.get(batch.model)
-            if model_id is None:
-                model_id = model_id_for(conn, batch.model)
-            written = write_batch(conn, model_id, batch)
-        self._model_ids[batch.model] = model_id
+            for batch in batches:
+                if batch.model not in ids:
+                    ids[batch.model] = model_id_for(conn, batch.model)
+            written = write_batches(conn, [(ids[b.model], b) for b in batches])
+        self._model_ids.update(ids)
         return written
 
     def _deliver(self, batch: StoredBatch, *, fsync: bool = False) -> None:
@@ -353,15 +353,7 @@ class Writer:
         if len(batches) == 1:
             return [self._write_or_reject(batches[0])]
         try:
-            engine = self._engine_or_make()
-            ids = dict(self._model_ids)  # cached only once the transaction has committed
-            with engine.begin() as conn:
-                for batch in batches:
-                    if batch.model not in ids:
-                        ids[batch.model] = model_id_for(conn, batch.model)
-                out = write_batches(conn, [(ids[b.model], b) for b in batches])
-            self._model_ids.update(ids)
-            return out
+            return self._write_many(batches)
         except Exception as exc:
             if is_outage(exc):
                 raise
