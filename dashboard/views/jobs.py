@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -25,6 +27,19 @@ def _admin_inputs(prefix: str) -> tuple[str, str, bool]:
     return actor, token, confirmed
 
 
+def _perform(action: Callable[[], Any]) -> None:
+    """Run an admin action: a refusal is shown; success clears the caches and reruns the page
+    with the action's message."""
+    try:
+        result = action()
+    except actions.ActionRefused as exc:
+        st.error(f"Refused: {exc}")
+    else:
+        data.clear()
+        st.session_state[_FLASH] = result.message
+        st.rerun()
+
+
 def _actions(ctx: ui.Context, open_alerts: pd.DataFrame, models: list[str]) -> None:
     st.subheader("Actions")
     if not ctx.settings.admin_token:
@@ -39,16 +54,9 @@ def _actions(ctx: ui.Context, open_alerts: pd.DataFrame, models: list[str]) -> N
                                 key="ack_alert", placeholder="no open alert")
         actor, token, confirmed = _admin_inputs("ack")
         if st.form_submit_button("Acknowledge", disabled=not ids):
-            try:
-                result = actions.acknowledge_alert(
-                    data.engine(ctx.url), int(alert_id or 0), actor=actor, token=token,
-                    admin_token=ctx.settings.admin_token, confirmed=confirmed)
-            except actions.ActionRefused as exc:
-                st.error(f"Refused: {exc}")
-            else:
-                data.clear()
-                st.session_state[_FLASH] = result.message
-                st.rerun()
+            _perform(lambda: actions.acknowledge_alert(
+                data.engine(ctx.url), int(alert_id or 0), actor=actor, token=token,
+                admin_token=ctx.settings.admin_token, confirmed=confirmed))
     with right:
         if actions.run_check_function() is None:
             st.caption("Run a check now: not available in this installation (no drift-check "
@@ -59,16 +67,9 @@ def _actions(ctx: ui.Context, open_alerts: pd.DataFrame, models: list[str]) -> N
             model = st.selectbox("Model", models, key="check_model")
             actor, token, confirmed = _admin_inputs("check")
             if st.form_submit_button("Run check"):
-                try:
-                    result = actions.run_check_now(
-                        data.engine(ctx.url), ctx.settings, str(model), actor=actor,
-                        token=token, admin_token=ctx.settings.admin_token, confirmed=confirmed)
-                except actions.ActionRefused as exc:
-                    st.error(f"Refused: {exc}")
-                else:
-                    data.clear()
-                    st.session_state[_FLASH] = result.message
-                    st.rerun()
+                _perform(lambda: actions.run_check_now(
+                    data.engine(ctx.url), ctx.settings, str(model), actor=actor,
+                    token=token, admin_token=ctx.settings.admin_token, confirmed=confirmed))
 
 
 def _alerts(url: str) -> pd.DataFrame:
