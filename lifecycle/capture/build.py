@@ -94,24 +94,17 @@ def _run_tables(run: Sequence[Record], note: Note) -> tuple[pa.Table, pa.Table]:
     first_in = run[0][R_IN]
     if isinstance(first_in, np.ndarray) and first_in.ndim in (1, 2):
         # fast path: a run of numpy records with the same width and dtype
-        arrays_in = [rec[R_IN] for rec in run]
-        if first_in.ndim == 1 and all(a.ndim == 1 for a in arrays_in):
-            data = np.stack(arrays_in)
-            counts = [1] * len(run)
-        else:
-            parts = [a.reshape(1, -1) if a.ndim == 1 else a for a in arrays_in]
-            data = np.concatenate(parts) if len(parts) > 1 else parts[0]
-            counts = [p.shape[0] for p in parts]
-        names = array_names(data.shape[1], spec)
-        first: Any = data
+        parts = [a.reshape(1, -1) if a.ndim == 1 else a for a in (rec[R_IN] for rec in run)]
+        counts = [p.shape[0] for p in parts]
+        names = array_names(parts[0].shape[1], spec)
+        first: Any = _columns_of(parts, sum(counts))
     else:
         pieces = [piece_from_input(rec[R_IN], spec) for rec in run]
         names, first, _ = pieces[0]
         counts = [p[2] for p in pieces]
     n_total = sum(counts)
-    if isinstance(first, np.ndarray):  # 2-D, from the fast path
-        columns = np.ascontiguousarray(first.T)  # one transpose, then contiguous columns
-        arrays = [to_arrow(columns[c]) for c in range(columns.shape[0])]
+    if isinstance(first, np.ndarray):  # (features, rows), from the fast path
+        arrays = [to_arrow(first[c]) for c in range(first.shape[0])]
     elif isinstance(first, pd.DataFrame):
         frame = pd.concat([p[1] for p in pieces], ignore_index=True) if len(pieces) > 1 else first
         arrays = [to_arrow(frame.iloc[:, c]) for c in range(frame.shape[1])]
@@ -143,6 +136,10 @@ def _run_tables(run: Sequence[Record], note: Note) -> tuple[pa.Table, pa.Table]:
         for name, values in out_parts[0].items():
             out_names.append(_out_name(name))
             out_arrays.append(to_arrow(values))
+    elif (joined := _concat_outputs(out_parts)) is not None:
+        for name, values in joined.items():
+            out_names.append(_out_name(name))
+            out_arrays.append(to_arrow(values))
     else:
         for part in out_parts:
             for name in part:
@@ -165,6 +162,43 @@ def _run_tables(run: Sequence[Record], note: Note) -> tuple[pa.Table, pa.Table]:
     outputs = pa.Table.from_arrays(out_arrays + list(meta.values()),
                                    names=out_names + list(meta))
     return inputs, outputs
+
+
+def _columns_of(parts: list[np.ndarray], n_rows: int) -> np.ndarray:
+    """The rows of ``parts`` (2-D arrays of one width and dtype) as one (features, rows)
+    C-ordered array: each feature's values contiguous, filled in one transposing copy."""
+    if len(parts) == 1:
+        return np.ascontiguousarray(parts[0].T)
+    if len(parts) > 64:  # many small calls: one C-level concatenation beats a Python loop
+        return np.ascontiguousarray(np.concatenate(parts).T)
+    out = np.empty((parts[0].shape[1], n_rows), dtype=parts[0].dtype)
+    start = 0
+    for part in parts:
+        out[:, start:start + part.shape[0]] = part.T
+        start += part.shape[0]
+    return out
+
+
+def _concat_outputs(parts: list[dict[str, Any]]) -> dict[str, np.ndarray] | None:
+    """Output columns of several records joined per column with numpy, when every record has
+    the same columns as typed (non-object) arrays of one dtype each: the usual batch of
+    ``predict_proba`` calls. ``None`` otherwise (the general path converts value by value)."""
+    names = list(parts[0])
+    if any(len(part) != len(names) for part in parts):
+        return None
+    joined: dict[str, np.ndarray] = {}
+    for name in names:
+        head = parts[0][name]
+        if not isinstance(head, np.ndarray) or head.dtype.kind == "O":
+            return None
+        columns: list[np.ndarray] = []
+        for part in parts:
+            col = part.get(name)
+            if not isinstance(col, np.ndarray) or col.ndim != 1 or col.dtype != head.dtype:
+                return None
+            columns.append(col)
+        joined[name] = np.concatenate(columns)
+    return joined
 
 
 def _scalar_outputs(run: Sequence[Record], counts: list[int]) -> dict[str, Any] | None:

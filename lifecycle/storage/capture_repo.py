@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv
@@ -107,10 +108,36 @@ def write_batches(conn: Connection, items: Sequence[tuple[int, StoredBatch]]) ->
             conn.exec_driver_sql(
                 "INSERT INTO prediction_keys (model_id, join_key) "
                 "SELECT ?, value FROM json_each(?)",
-                (model_id, json.dumps(keys.to_pylist())),
+                (model_id, keys_json(keys)),
             )
         _upsert_traffic(conn, model_id, meta)
     return written
+
+
+def keys_json(keys: pa.Array | pa.ChunkedArray) -> str:
+    """The keys as a JSON array of strings, built by Arrow (``json.dumps`` of the Python list
+    cost ~3 ms per 10,000 keys, all of it holding the GIL the caller's threads need).
+
+    Keys with a quote, a backslash or a control character (possible in ``id_column`` values)
+    take ``json.dumps``, which escapes them."""
+    arr = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    if arr.type != pa.string():
+        arr = arr.cast(pa.string())
+    if len(arr) == 0:
+        return "[]"
+    if arr.null_count or _needs_escape(arr):
+        return json.dumps(arr.to_pylist())
+    lists = pa.ListArray.from_arrays(pa.array([0, len(arr)], pa.int32()), arr)
+    return '["' + pc.binary_join(lists, '","')[0].as_py() + '"]'
+
+
+def _needs_escape(arr: pa.StringArray) -> bool:
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    data = arr.buffers()[2]
+    if data is None:  # only empty strings
+        return False
+    text = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]]
+    return bool(((text < 0x20) | (text == 0x22) | (text == 0x5C)).any())
 
 
 def _copy_keys(conn: Connection, model_id: int, keys: pa.ChunkedArray) -> None:
