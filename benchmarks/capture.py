@@ -199,6 +199,124 @@ def overhead(args: argparse.Namespace) -> None:
         runtime.reset()
 
 
+# --------------------------------------------------------------------------- steady
+
+
+def steady(args: argparse.Namespace) -> None:
+    """Overhead in steady state: 1,000-row calls offered at ``--rate`` rows/s, a pace the
+    writer keeps up with, so the comparison includes what the writer's background work
+    costs the caller (the tight-loop ``overhead`` part cannot: it offers ~3 M rows/s, the
+    queue only grows, and the writer never catches up).
+
+    Design (the machine is noisy; identical blocks differ by +-5 %):
+    * ABBA blocks of ``--block`` paced calls, ``--rounds`` rounds; ``flush()`` before every
+      block, so bare blocks run with an idle writer (the baseline is "no lifecycle at all");
+    * every call gets a fresh copy of its input (a request's features are new objects, just
+      written, so in cache; a reused pool would be warm only in the bare blocks);
+    * ratio = mean wrapped call / mean bare call, with a bootstrap 95 % interval over rounds;
+    * ``cpu +us`` = extra thread CPU time per call (the caller's own work plus cache misses),
+      ``wait +us`` = extra wall time not spent on this thread's CPU (GIL, preemption);
+    * a control line times the bare call in both slots: the method's own noise floor.
+
+    ``--writer-stage`` (diagnosis only) stops the writer early to see where the cost comes
+    from: ``drop`` takes records off the queue and discards them, ``encode`` builds and
+    encodes batches but writes nothing; ``full`` (default) is the product.
+    """
+    args.rate = args.rate or 100_000.0
+    if args.writer_stage != "full":
+        from lifecycle.capture import writer as writer_module
+
+        cls = writer_module.Writer
+        # counted as written so flush() returns; nothing reaches the database
+        cls._deliver = lambda self, batch, fsync=False: self._count(
+            "written", batch.n_rows)
+        if args.writer_stage == "drop":
+            cls._encode = lambda self, records: []
+    clf_df, clf_np, frame, _ = fitted()
+    data = np.random.default_rng(3).normal(size=(40_000, N_FEATURES))
+    pool_np = np.split(data, 40)
+    pool_df = [pd.DataFrame(b, columns=frame.columns) for b in pool_np]
+    kind = "postgresql" if args.pg else "sqlite"
+    with database(kind, args.pg) as url, tempfile.TemporaryDirectory() as spill:
+        configure(database_url=url, spill_dir=spill, handle_sigterm=False)
+        mon_np = lifecycle.monitor("steady_np")(clf_np)
+        mon_df = lifecycle.monitor("steady_df")(clf_df)
+        cases = [
+            ("control: bare vs bare", clf_np.predict_proba, clf_np.predict_proba, pool_np),
+            ("1,000-row numpy", clf_np.predict_proba, mon_np.predict_proba, pool_np),
+            ("1,000-row DataFrame", clf_df.predict_proba, mon_df.predict_proba, pool_df),
+        ]
+        print(f"steady-state overhead, {kind}, 1,000-row predict_proba calls offered at "
+              f"{args.rate:,.0f} rows/s, {args.rounds} ABBA rounds of {args.block} calls, "
+              f"writer stage {args.writer_stage} (load average {os.getloadavg()[0]:.1f})")
+        print(f"{'case':<23}{'bare us':>9}{'wrapped us':>11}{'ratio':>8}{'95% CI':>15}"
+              f"{'median':>8}{'p99 bare/wrapped us':>21}{'cpu +us':>9}{'wait +us':>9}")
+        for name, bare, wrapped, pool in cases:
+            r = _steady_case(bare, wrapped, pool, args)
+            print(f"{name:<23}{r['bare']:>9.0f}{r['wrapped']:>11.0f}{r['ratio']:>8.3f}"
+                  f"{r['lo']:>8.3f}-{r['hi']:.3f}{r['median']:>8.3f}"
+                  f"{r['p99b']:>11.0f}/{r['p99w']:<9.0f}{r['cpu']:>9.1f}{r['wait']:>9.1f}")
+        assert lifecycle.flush(600)
+        stats = lifecycle.stats()
+        writer = runtime.writers()[0]._thread
+        cpu_s = (time.clock_gettime(time.pthread_getcpuclockid(writer.ident))
+                 if writer is not None and writer.ident is not None else float("nan"))
+        print(f"rows logged {stats['logged']:,}, written {stats['written']:,}, stored "
+              f"{count(url):,}, overflow {stats['overflow']}, errors {stats['errors']}; "
+              f"writer thread CPU {cpu_s / max(1, stats['logged']) * 1e6:.2f} us per row")
+        runtime.reset()
+
+
+def _steady_case(bare: Callable[[Any], Any], wrapped: Callable[[Any], Any],
+                 pool: list[Any], args: argparse.Namespace) -> dict[str, float]:
+    period = 1000 / args.rate
+    for _ in range(20):
+        bare(pool[0].copy())
+        wrapped(pool[0].copy())
+    wall: dict[int, list[float]] = {0: [], 1: []}
+    cpu: dict[int, list[float]] = {0: [], 1: []}
+    block_means: dict[int, list[float]] = {0: [], 1: []}
+    fns = (bare, wrapped)
+    k = 0
+    for r in range(args.rounds):
+        for slot in ((0, 1) if r % 4 in (0, 3) else (1, 0)):
+            assert lifecycle.flush(600)
+            fn = fns[slot]
+            times = []
+            due = time.perf_counter()
+            for _ in range(args.block):
+                features = pool[k % len(pool)].copy()
+                k += 1
+                due += period
+                c0 = time.thread_time()
+                t0 = time.perf_counter()
+                fn(features)
+                t1 = time.perf_counter()
+                cpu[slot].append(time.thread_time() - c0)
+                times.append(t1 - t0)
+                del features
+                pause = due - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+            wall[slot].extend(times)
+            block_means[slot].append(statistics.fmean(times))
+    b, w = np.array(block_means[0]), np.array(block_means[1])
+    idx = np.random.default_rng(0).integers(0, len(b), size=(4000, len(b)))
+    boots = w[idx].mean(axis=1) / b[idx].mean(axis=1)
+    wall_b, wall_w = np.array(wall[0]), np.array(wall[1])
+    cpu_b, cpu_w = np.array(cpu[0]), np.array(cpu[1])
+    return {
+        "bare": wall_b.mean() * 1e6, "wrapped": wall_w.mean() * 1e6,
+        "ratio": w.mean() / b.mean(),
+        "lo": float(np.percentile(boots, 2.5)), "hi": float(np.percentile(boots, 97.5)),
+        "median": float(np.median(wall_w) / np.median(wall_b)),
+        "p99b": float(np.percentile(wall_b, 99)) * 1e6,
+        "p99w": float(np.percentile(wall_w, 99)) * 1e6,
+        "cpu": (cpu_w.mean() - cpu_b.mean()) * 1e6,
+        "wait": ((wall_w - cpu_w).mean() - (wall_b - cpu_b).mean()) * 1e6,
+    }
+
+
 # --------------------------------------------------------------------------- throughput
 
 
@@ -382,17 +500,22 @@ def rss(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["overhead", "throughput", "threads", "rss"])
+    parser.add_argument("part", choices=["overhead", "steady", "throughput", "threads", "rss"])
     parser.add_argument("--pg", help="admin URL of a PostgreSQL server (a throwaway "
                                      "database is created and dropped)")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rate", type=float, default=0.0,
-                        help="throughput: also run a paced test offering this many rows/s")
+                        help="throughput: also run a paced test offering this many rows/s; "
+                             "steady: the offered rows/s (default 100,000)")
     parser.add_argument("--seconds", type=float, default=10.0,
                         help="throughput --rate: how long to offer the load")
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--block", type=int, default=20,
+                        help="steady: paced calls per ABBA block")
+    parser.add_argument("--writer-stage", choices=["full", "encode", "drop"], default="full",
+                        help="steady, diagnosis only: stop the writer after this stage")
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--writer-idle", action="store_true",
                         help="overhead only: keep the writer asleep during the timed rounds "
@@ -402,8 +525,9 @@ def main() -> None:
                              "throughput: the product default)")
     args = parser.parse_args()
     os.environ.setdefault("LIFECYCLE_HOME", str(Path(tempfile.gettempdir()) / "lc-bench"))
-    {"overhead": overhead, "throughput": throughput, "threads": threads, "rss": rss}[
-        args.part](args)
+    parts = {"overhead": overhead, "steady": steady, "throughput": throughput,
+             "threads": threads, "rss": rss}
+    parts[args.part](args)
 
 
 if __name__ == "__main__":
