@@ -146,10 +146,9 @@ def _label_array(spec: CaptureSpec, classes: tuple[Any, ...]) -> np.ndarray:
     if cached is not None and cached[0] == classes:
         return cached[1]
     kinds = {type(c) for c in classes}
-    labels = (np.asarray(classes) if len(kinds) == 1 and kinds <= {int, float, bool, str}
-              else np.asarray(classes, dtype=object))
-    if labels.ndim != 1 or labels.dtype.kind == "O":  # object: keep each class as it is
-        labels = np.empty(len(classes), dtype=object)
+    labels = np.asarray(classes) if len(kinds) == 1 and kinds <= {int, float, bool, str} else None
+    if labels is None or labels.ndim != 1 or labels.dtype.kind == "O":
+        labels = np.empty(len(classes), dtype=object)  # each class kept as it is
         labels[:] = list(classes)
     spec._cache[key] = (classes, labels)
     return labels
