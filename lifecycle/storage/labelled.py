@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, String, any_, bindparam, column, exists, func, select
+from sqlalchemy import Engine, String, and_, any_, bindparam, case, column, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -189,10 +189,8 @@ def load_labelled_window(
             ocond.append(Outcome.received_at >= since)
         if until is not None:
             ocond.append(Outcome.received_at < until)
-        logged = exists().where(
-            prediction_keys.c.model_id == mid, prediction_keys.c.join_key == Outcome.join_key
-        )
-        orphans = session.scalar(select(func.count()).select_from(Outcome).where(*ocond, ~logged))
+        orphans = session.scalar(select(func.count()).select_from(Outcome).where(
+            *ocond, func.coalesce(_logged(mid, session.get_bind().dialect.name), 0) == 0))
     frame = frame.merge(outcomes, on="join_key", how="left", sort=False)
     frame["has_label"] = frame["label_text"].notna()
     frame["label"] = [_decode(t) for t in frame["label_text"]]
@@ -216,6 +214,26 @@ def load_labelled_window(
         n_revised=int((labelled["revisions"].fillna(0) > 0).sum()),
         n_orphan_outcomes=int(orphans or 0),
     )
+
+
+def _logged(model_id: int, dialect: str) -> Any:
+    """1 when the outcome's key was logged by the model, else 0 or NULL (correlated).
+
+    The key rows are points and ranges (``storage/key_ranges.py``): the row with the greatest
+    ``join_key <= key`` holds the key when it is the key itself, or a range reaching it
+    (``key <= last_key``) and the key has the shape of an assigned id (24 characters, then 8
+    lowercase hex digits): between a range's first and last id, only that call's own ids have
+    that shape. One backward seek on the ``(model_id, join_key)`` index.
+    """
+    k = prediction_keys.c
+    key = Outcome.join_key
+    if dialect == "postgresql":
+        id_shaped = key.op("~")("^.{24}[0-9a-f]{8}$")
+    else:  # GLOB: case-sensitive, anchored, native
+        id_shaped = key.op("GLOB")("?" * 24 + "[0-9a-f]" * 8)
+    holds = case((k.join_key == key, 1), (and_(k.last_key >= key, id_shaped), 1), else_=0)
+    return (select(holds).where(k.model_id == model_id, k.join_key <= key)
+            .order_by(k.join_key.desc()).limit(1).correlate(Outcome).scalar_subquery())
 
 
 _PREDICTION_COLUMNS = ("prediction_id", "join_key", "ts", "model_version", "role",

@@ -100,19 +100,21 @@ class PredictionBatch(Base):
     outputs: Mapped[bytes | None] = mapped_column(Blob)
 
 
-#: Every join key a model has logged: one row per logged prediction (a key logged twice has two
-#: rows), nothing else. The rest of a prediction (its id, timestamp, role, version, latency,
-#: outputs and inputs) lives in its batch's blobs, so writing a prediction costs one narrow
-#: row with one index instead of a wide row with four (see docs/capture.md, "Storage"). It
-#: answers one question a blob scan cannot answer cheaply: "was this key ever logged?"
-#: (orphan outcomes in ``storage/labelled.py``). No primary key on purpose: the writer appends
-#: with ``COPY`` / ``json_each``, and a batch's keys are written in the batch's transaction,
-#: whose primary key makes replays idempotent.
+#: Every join key a model has logged, nothing else: one row per call for the ids lifecycle
+#: assigns (``join_key`` = the call's first id, ``last_key`` = its last; see
+#: ``storage/key_ranges.py``) and one row per key otherwise (``last_key`` NULL; a key logged
+#: twice has two rows). The rest of a prediction (its id, timestamp, role, version, latency,
+#: outputs and inputs) lives in its batch's blobs (see docs/capture.md, "Storage"). It answers
+#: one question a blob scan cannot answer cheaply: "was this key ever logged?" (orphan outcomes
+#: in ``storage/labelled.py``). No primary key on purpose: the writer appends with ``COPY`` /
+#: ``json_each``, and a batch's keys are written in the batch's transaction, whose primary key
+#: makes replays idempotent.
 prediction_keys = Table(
     "prediction_keys",
     Base.metadata,
     Column("model_id", Integer, nullable=False),
     Column("join_key", JoinKey, nullable=False),
+    Column("last_key", JoinKey, nullable=True),
     Index(None, "model_id", "join_key"),
 )
 

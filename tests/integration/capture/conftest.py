@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 
 from lifecycle.capture import runtime
 from lifecycle.monitor import configure
+from lifecycle.storage.capture_repo import logged_keys
 from lifecycle.storage.codec import decode_table
 
 FAST = {"flush_interval_s": 0.02, "db_timeout_s": 1.0, "shutdown_timeout_s": 5.0,
@@ -33,8 +34,8 @@ def capture_to(tmp_home: Path, tmp_path: Path) -> Iterator[Callable[..., Path]]:
 def _count_rows(engine: Engine, model: str | None = None) -> tuple[int, int]:
     """(stored predictions, distinct prediction ids), optionally for one model.
 
-    Predictions are read where they live, the batch blobs; the per-row key table and the
-    batches' row counts must agree with them (a batch and its keys share one transaction).
+    Predictions are read where they live, the batch blobs; the key table (ranges expanded) and
+    the batches' row counts must agree with them (a batch and its keys share one transaction).
     """
     where, params = "", {}
     if model is not None:
@@ -43,8 +44,9 @@ def _count_rows(engine: Engine, model: str | None = None) -> tuple[int, int]:
     with engine.connect() as conn:
         blobs = conn.execute(text(f"SELECT outputs, n_rows FROM prediction_batches{where}"),
                              params).all()
-        keys = conn.execute(text(f"SELECT COUNT(*) FROM prediction_keys{where}"),
-                            params).scalar()
+        model_id = (conn.execute(text("SELECT id FROM models WHERE name = :m"), params).scalar()
+                    if model is not None else None)
+        keys = 0 if model is not None and model_id is None else len(logged_keys(conn, model_id))
     ids: list[str] = []
     for blob, n_rows in blobs:
         batch_ids = decode_table(bytes(blob)).column("_prediction_id").to_pylist()

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 import lifecycle
 from lifecycle.capture import runtime
+from lifecycle.storage.capture_repo import logged_keys
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -256,7 +256,7 @@ def test_sigterm_during_burst_keeps_every_row(sqlite_url: str, tmp_path: Path,
     runtime.writer_for(None)
     assert lifecycle.flush(60)
     with engine_for(sqlite_url).connect() as conn:
-        keys = [int(k) for (k,) in conn.execute(text("SELECT join_key FROM prediction_keys"))]
+        keys = [int(k) for k in logged_keys(conn)]
     assert len(keys) >= 3000
     assert len(set(keys)) == len(keys)
     assert sorted(keys) == list(range(len(keys)))  # every call that returned is stored
