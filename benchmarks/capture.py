@@ -224,6 +224,8 @@ def steady(args: argparse.Namespace) -> None:
     encodes batches but writes nothing; ``full`` (default) is the product.
     """
     args.rate = args.rate or 100_000.0
+    if args.writer_priority != "normal":
+        _lower_writer_priority(args.writer_priority)
     if args.writer_stage != "full":
         from lifecycle.capture import writer as writer_module
 
@@ -249,7 +251,8 @@ def steady(args: argparse.Namespace) -> None:
         ]
         print(f"steady-state overhead, {kind}, 1,000-row predict_proba calls offered at "
               f"{args.rate:,.0f} rows/s, {args.rounds} ABBA rounds of {args.block} calls, "
-              f"writer stage {args.writer_stage} (load average {os.getloadavg()[0]:.1f})")
+              f"writer stage {args.writer_stage}, priority {args.writer_priority}, BLAS "
+              f"threads {_blas_threads()} (load average {os.getloadavg()[0]:.1f})")
         print(f"{'case':<23}{'bare us':>9}{'wrapped us':>11}{'ratio':>8}{'95% CI':>15}"
               f"{'median':>8}{'p99 bare/wrapped us':>21}{'cpu +us':>9}{'wait +us':>9}"
               f"{'+faults':>9}")
@@ -268,6 +271,35 @@ def steady(args: argparse.Namespace) -> None:
               f"{count(url):,}, overflow {stats['overflow']}, errors {stats['errors']}; "
               f"writer thread CPU {cpu_s / max(1, stats['logged']) * 1e6:.2f} us per row")
         runtime.reset()
+
+
+def _blas_threads() -> str:
+    """Threads of the BLAS library numpy uses (``OPENBLAS_NUM_THREADS=1`` makes it 1)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "?"
+    return ",".join(str(p["num_threads"]) for p in threadpool_info()
+                    if p.get("user_api") == "blas") or "?"
+
+
+def _lower_writer_priority(priority: str) -> None:
+    """Diagnosis only: run the writer thread at a lower CPU priority (a nice value, or
+    Linux's SCHED_IDLE policy) - does the caller lose less when the writer yields the core?"""
+    from lifecycle.capture import writer as writer_module
+
+    cls = writer_module.Writer
+    run = cls._run
+
+    def lowered(self: Any) -> None:
+        tid = threading.get_native_id()
+        if priority == "idle":
+            os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+        else:
+            os.setpriority(os.PRIO_PROCESS, tid, int(priority))
+        run(self)
+
+    cls._run = lowered  # type: ignore[method-assign]
 
 
 def _steady_case(bare: Callable[[Any], Any], wrapped: Callable[[Any], Any],
@@ -523,6 +555,10 @@ def main() -> None:
                         help="steady: paced calls per ABBA block")
     parser.add_argument("--writer-stage", choices=["full", "encode", "drop"], default="full",
                         help="steady, diagnosis only: stop the writer after this stage")
+    parser.add_argument("--writer-priority", choices=["normal", "10", "19", "idle"],
+                        default="normal",
+                        help="steady, diagnosis only: the writer thread's nice value or "
+                             "SCHED_IDLE")
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--writer-idle", action="store_true",
                         help="overhead only: keep the writer asleep during the timed rounds "
