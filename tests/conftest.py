@@ -142,6 +142,13 @@ def pg_url(empty_pg_url: str) -> str:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def blank_url(request: pytest.FixtureRequest) -> str:
+    """Parametrised over real SQLite and real PostgreSQL, empty (for migration tests)."""
+    name = "empty_sqlite_url" if request.param == "sqlite" else "empty_pg_url"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest) -> str:
     """Parametrised over real SQLite and real PostgreSQL, migrated to head."""
     if request.param == "sqlite":

@@ -15,12 +15,6 @@ from lifecycle.capture.records import CaptureSpec, ids_of
 from lifecycle.storage.migrate import downgrade, upgrade
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def blank_url(request: pytest.FixtureRequest) -> str:
-    name = "empty_sqlite_url" if request.param == "sqlite" else "empty_pg_url"
-    return str(request.getfixturevalue(name))
-
-
 def _fail(kind: str, message: str) -> None:
     raise AssertionError(f"{kind}: {message}")
 

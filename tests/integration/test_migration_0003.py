@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
-import pytest
 from sqlalchemy import Engine, inspect, text
 
 from lifecycle.capture.batch import encode
@@ -26,12 +25,6 @@ NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
 WALL = datetime(2026, 5, 1, 11, tzinfo=UTC).timestamp()
 OLD_PREFIX = "019de2a1b2c3d4e5f6a7b8c9"  # a pre-0003 call: three ids, one row each
 OLD_KEYS = ["customer-17", *(f"{OLD_PREFIX}{i:08x}" for i in range(3))]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def blank_url(request: pytest.FixtureRequest) -> str:
-    name = "empty_sqlite_url" if request.param == "sqlite" else "empty_pg_url"
-    return str(request.getfixturevalue(name))
 
 
 def _fail(kind: str, message: str) -> None:
