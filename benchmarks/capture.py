@@ -4,6 +4,7 @@ Every figure is measured side by side with its baseline in the same run (the mac
 shared, so absolute times are noisy; ratios of interleaved rounds are what we report).
 
     .venv/bin/python benchmarks/capture.py overhead
+    .venv/bin/python benchmarks/capture.py steady --rounds 300 [--writer-priority 10|19|idle]
     .venv/bin/python benchmarks/capture.py throughput [--pg postgresql://postgres@127.0.0.1:5432/test]
     .venv/bin/python benchmarks/capture.py threads   [--pg ...]
     .venv/bin/python benchmarks/capture.py rss --rows 10000000
@@ -222,6 +223,9 @@ def steady(args: argparse.Namespace) -> None:
     ``--writer-stage`` (diagnosis only) stops the writer early to see where the cost comes
     from: ``drop`` takes records off the queue and discards them, ``encode`` builds and
     encodes batches but writes nothing; ``full`` (default) is the product.
+    ``--writer-priority`` (diagnosis only) runs the writer thread at nice 10 or 19 or under
+    SCHED_IDLE. ``+faults`` = extra minor page faults per call; the header names the BLAS
+    thread count (``OPENBLAS_NUM_THREADS=1`` runs the predictor's matrix product on one).
     """
     args.rate = args.rate or 100_000.0
     if args.writer_priority != "normal":

@@ -29,7 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from lifecycle.storage.codec import FORMAT, decode_table
-from lifecycle.storage.key_ranges import expand, key_ranges
+from lifecycle.storage.key_ranges import expand, key_ranges, string_array, string_offsets
 from lifecycle.storage.models_repo import get_or_create_model
 from lifecycle.storage.tables import Outcome, PredictionBatch, TrafficHourly, prediction_keys
 from lifecycle.storage.types import utcnow
@@ -154,9 +154,7 @@ def keys_json(keys: pa.Array | pa.ChunkedArray) -> str:
 
     Keys with a quote, a backslash or a control character (possible in ``id_column`` values)
     take ``json.dumps``, which escapes them."""
-    arr = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
-    if arr.type != pa.string():
-        arr = arr.cast(pa.string())
+    arr = string_array(keys)
     if len(arr) == 0:
         return "[]"
     if arr.null_count or _needs_escape(arr):
@@ -170,7 +168,7 @@ def _join(arr: pa.StringArray, separator: str) -> str:
 
 
 def _needs_escape(arr: pa.StringArray) -> bool:
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    offsets = string_offsets(arr)
     data = arr.buffers()[2]
     if data is None:  # only empty strings
         return False

@@ -5,7 +5,8 @@ prefix shared by the rows of one call, then the row index in 8 hex digits. The r
 sit next to each other in a batch, so their keys form runs ``P00000000, P00000001, ...``. A run
 is stored as ONE row: ``join_key`` = its first key, ``last_key`` = its last key. Any other key
 (an ``id_column`` value, a run of one) is a point: ``last_key`` is NULL. A 1,000-row call then
-writes one key row instead of 1,000 (the per-row key index was half of the writer's work).
+writes one key row instead of 1,000 (the per-row keys were about half of the work per
+batch in a one-off profile of the writer's stages).
 
 Membership ("was key K logged?") is a lookup of the row with the greatest ``join_key <= K``:
 K was logged when that row's ``join_key`` equals K, or when it is a range with ``K <= last_key``
@@ -27,15 +28,25 @@ _LOW_NIBBLES = np.uint64(0x0F0F0F0F0F0F0F0F)
 _LOW_BITS = np.uint64(0x0101010101010101)
 
 
+def string_array(keys: pa.Array | pa.ChunkedArray) -> pa.StringArray:
+    """``keys`` as one contiguous Arrow string array (chunks combined, other types cast)."""
+    arr = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    return arr if arr.type == pa.string() else arr.cast(pa.string())
+
+
+def string_offsets(arr: pa.StringArray) -> np.ndarray:
+    """The ``len(arr) + 1`` offsets of ``arr``'s values in its data buffer (slices included)."""
+    raw = np.frombuffer(arr.buffers()[1], dtype=np.int32)
+    return raw[arr.offset:arr.offset + len(arr) + 1]
+
+
 def key_ranges(keys: pa.Array | pa.ChunkedArray) -> tuple[pa.StringArray, pa.StringArray]:
     """Compress ``keys`` (in batch row order) into ``(starts, lasts)``: one entry per run of
     consecutive assigned ids, one per other key; ``lasts`` is null for a point.
 
     Expanding the result (:func:`expand`) gives ``keys`` back, in order. Keys must not be null.
     """
-    arr = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
-    if arr.type != pa.string():
-        arr = arr.cast(pa.string())
+    arr = string_array(keys)
     n = len(arr)
     if arr.null_count:
         raise ValueError("join keys must not be null")
@@ -53,7 +64,7 @@ def key_ranges(keys: pa.Array | pa.ChunkedArray) -> tuple[pa.StringArray, pa.Str
 def _continues(arr: pa.StringArray) -> np.ndarray:
     """``cont[i]``: key ``i`` is the assigned id that follows key ``i - 1`` in the same call."""
     n = len(arr)
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + n + 1]
+    offsets = string_offsets(arr)
     cont = np.zeros(n, dtype=bool)
     data_buf = arr.buffers()[2]
     if data_buf is None or n < 2:
@@ -106,9 +117,3 @@ def expand(start: str, last: str | None) -> list[str]:
     lo, hi = int(start[_PREFIX:], 16), int(last[_PREFIX:], 16)
     return [f"{prefix}{i:08x}" for i in range(lo, hi + 1)]
 
-
-def count(start: str, last: str | None) -> int:
-    """How many keys one stored row stands for."""
-    if last is None or last == start:
-        return 1
-    return int(last[_PREFIX:], 16) - int(start[_PREFIX:], 16) + 1

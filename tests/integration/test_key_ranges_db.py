@@ -133,7 +133,7 @@ def test_orphan_outcomes_are_counted_exactly(engine: Engine) -> None:
     assert big[0].upper() != big[0]
     orphans = [
         big[0][:24] + f"{1000:08x}",  # one past the range's last id
-        big[0] + "0",  # 33 chars: sorts inside the range, only the length check rejects it
+        big[0] + "0",  # 33 chars: sorts inside the range, only the id-shape check rejects it
         big[0].upper(),  # keys are case-sensitive (byte collation)
         between,  # between two calls: the row found before it is a range that ends earlier
         logged.ids["other"][2],  # inside ANOTHER model's range: the model filter rejects it
