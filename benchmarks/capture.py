@@ -4,7 +4,8 @@ Every figure is measured side by side with its baseline in the same run (the mac
 shared, so absolute times are noisy; ratios of interleaved rounds are what we report).
 
     .venv/bin/python benchmarks/capture.py overhead
-    .venv/bin/python benchmarks/capture.py steady --rounds 300 [--writer-priority 10|19|idle]
+    .venv/bin/python benchmarks/capture.py steady --rounds 200 [--rate 30000]
+                     [--writer-priority 10|19|idle|slice] [--switch-interval 0.0005]
     .venv/bin/python benchmarks/capture.py throughput [--pg postgresql://postgres@127.0.0.1:5432/test]
     .venv/bin/python benchmarks/capture.py threads   [--pg ...]
     .venv/bin/python benchmarks/capture.py rss --rows 10000000
@@ -20,6 +21,7 @@ import gc
 import os
 import resource
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -223,11 +225,15 @@ def steady(args: argparse.Namespace) -> None:
     ``--writer-stage`` (diagnosis only) stops the writer early to see where the cost comes
     from: ``drop`` takes records off the queue and discards them, ``encode`` builds and
     encodes batches but writes nothing; ``full`` (default) is the product.
-    ``--writer-priority`` (diagnosis only) runs the writer thread at nice 10 or 19 or under
-    SCHED_IDLE. ``+faults`` = extra minor page faults per call; the header names the BLAS
-    thread count (``OPENBLAS_NUM_THREADS=1`` runs the predictor's matrix product on one).
+    ``--writer-priority`` (diagnosis only) runs the writer thread at nice 10 or 19, under
+    SCHED_IDLE, or with a 0.1 ms EEVDF slice (``slice``); ``--switch-interval`` sets the
+    interpreter's GIL switch interval for the run (diagnosis only). ``+faults`` = extra minor
+    page faults per call; the header names the BLAS thread count (``OPENBLAS_NUM_THREADS=1``
+    runs the predictor's matrix product on one).
     """
     args.rate = args.rate or 100_000.0
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
     if args.writer_priority != "normal":
         _lower_writer_priority(args.writer_priority)
     if args.writer_stage != "full":
@@ -299,6 +305,8 @@ def _lower_writer_priority(priority: str) -> None:
         tid = threading.get_native_id()
         if priority == "idle":
             os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+        elif priority == "slice":
+            _short_slice()
         else:
             os.setpriority(os.PRIO_PROCESS, tid, int(priority))
         run(self)
@@ -306,9 +314,34 @@ def _lower_writer_priority(priority: str) -> None:
     cls._run = lowered  # type: ignore[method-assign]
 
 
+def _short_slice() -> None:
+    """Diagnosis only (Linux 6.12+, x86_64): ask EEVDF for a 0.1 ms slice for the calling
+    thread (``sched_setattr``'s ``sched_runtime``; same weight, so the same CPU share), so a
+    thread that wakes - OpenBLAS's helper - gets the core sooner."""
+    import ctypes
+
+    class Attr(ctypes.Structure):
+        _fields_ = [("size", ctypes.c_uint32), ("policy", ctypes.c_uint32),
+                    ("flags", ctypes.c_uint64), ("nice", ctypes.c_int32),
+                    ("priority", ctypes.c_uint32), ("runtime", ctypes.c_uint64),
+                    ("deadline", ctypes.c_uint64), ("period", ctypes.c_uint64),
+                    ("util_min", ctypes.c_uint32), ("util_max", ctypes.c_uint32)]
+
+    attr = Attr(size=ctypes.sizeof(Attr), nice=os.getpriority(os.PRIO_PROCESS, 0),
+                runtime=100_000)
+    if ctypes.CDLL(None, use_errno=True).syscall(314, 0, ctypes.byref(attr), 0) != 0:
+        raise OSError(ctypes.get_errno(), "sched_setattr refused the 0.1 ms slice")
+
+
 def _steady_case(bare: Callable[[Any], Any], wrapped: Callable[[Any], Any],
                  pool: list[Any], args: argparse.Namespace) -> dict[str, float]:
     period = 1000 / args.rate
+    # A block starts after flush(), with an empty queue. Without a lead-in, the writer's
+    # batches start only once the block has queued ``wake_at`` rows, and the last batch of
+    # the block runs after its last timed call: with 20-call blocks and 10,000-row batches
+    # only one batch in two met a timed call. Half a block of untimed calls first puts the
+    # timed calls in the writer's steady-state rhythm (every batch meets them).
+    lead = args.block // 2
     for _ in range(20):
         bare(pool[0].copy())
         wrapped(pool[0].copy())
@@ -324,10 +357,17 @@ def _steady_case(bare: Callable[[Any], Any], wrapped: Callable[[Any], Any],
             fn = fns[slot]
             times = []
             due = time.perf_counter()
-            for _ in range(args.block):
+            for i in range(lead + args.block):
                 features = pool[k % len(pool)].copy()
                 k += 1
                 due += period
+                if i < lead:  # untimed: brings the writer to its steady rhythm
+                    fn(features)
+                    del features
+                    pause = due - time.perf_counter()
+                    if pause > 0:
+                        time.sleep(pause)
+                    continue
                 f0 = minor_faults()
                 c0 = time.thread_time()
                 t0 = time.perf_counter()
@@ -559,10 +599,12 @@ def main() -> None:
                         help="steady: paced calls per ABBA block")
     parser.add_argument("--writer-stage", choices=["full", "encode", "drop"], default="full",
                         help="steady, diagnosis only: stop the writer after this stage")
-    parser.add_argument("--writer-priority", choices=["normal", "10", "19", "idle"],
+    parser.add_argument("--writer-priority", choices=["normal", "10", "19", "idle", "slice"],
                         default="normal",
-                        help="steady, diagnosis only: the writer thread's nice value or "
-                             "SCHED_IDLE")
+                        help="steady, diagnosis only: the writer thread's nice value, "
+                             "SCHED_IDLE, or a 0.1 ms EEVDF slice (Linux 6.12+)")
+    parser.add_argument("--switch-interval", type=float, default=None,
+                        help="steady, diagnosis only: sys.setswitchinterval (s) for the run")
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--writer-idle", action="store_true",
                         help="overhead only: keep the writer asleep during the timed rounds "
