@@ -3,7 +3,9 @@ difference between the SQLAlchemy models and the migrations."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -12,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from lifecycle.errors import SchemaOutOfDateError
+from lifecycle.storage.engine import SQLITE_CHECKPOINT_BYTES, SQLITE_PAGE_SIZE
 from lifecycle.storage.migrate import (
     VERSION_TABLE,
     alembic_config,
@@ -78,6 +81,38 @@ def test_sqlite_pragmas(sqlite_url: str, engine_for: Callable[[str], Engine]) ->
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+
+
+def test_new_sqlite_file_gets_large_pages(sqlite_url: str,
+                                          engine_for: Callable[[str], Engine]) -> None:
+    """A file lifecycle creates has 64 KiB pages; the WAL is checkpointed past 8 MiB."""
+    assert (SQLITE_PAGE_SIZE, SQLITE_CHECKPOINT_BYTES) == (65_536, 8 * 1024 * 1024)
+    engine = engine_for(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 65_536
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 128
+
+
+def test_existing_sqlite_file_keeps_its_pages(tmp_path: Path,
+                                              engine_for: Callable[[str], Engine]) -> None:
+    """A WAL file made with 4 KiB pages (before this setting) keeps them and its rows; its
+    checkpoint threshold is converted with its own page size (8 MiB = 2,048 pages)."""
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path)
+    raw.execute("PRAGMA page_size=4096")
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("CREATE TABLE kept (x INTEGER)")
+    raw.execute("INSERT INTO kept VALUES (7)")
+    raw.commit()
+    raw.close()
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    engine = engine_for(url)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 2048
+        assert conn.exec_driver_sql("SELECT x FROM kept").scalar() == 7
 
 
 def test_shares_database_with_an_alembic_version_table(
