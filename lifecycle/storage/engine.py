@@ -26,7 +26,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: pages each 10,000-row batch was ~450 WAL frames, two ``pwrite`` calls each, and the same
 #: again to checkpoint them, and on this project's VMs a system call costs several µs.
 #: 64 KiB pages cut the capture writer's commit + checkpoint CPU from ~7 to 3.2-3.5 ms per
-#: 10,000 rows (``benchmarks/capture_writer.py stages``; RESULTS.md, "SQLite pages").
+#: 10,000 rows (``benchmarks/capture_writer.py stages``; benchmarks/RESULTS.md, Capture).
 SQLITE_PAGE_SIZE = 65_536
 #: WAL size (bytes) past which a committing connection copies the WAL back into the database
 #: file. SQLite counts it in pages, so it is converted with each file's page size. 8 MiB
