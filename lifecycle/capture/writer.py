@@ -45,6 +45,16 @@ from lifecycle.storage.engine import make_engine, redact_url
 log = logging.getLogger("lifecycle.capture")
 
 _RETRY_MIN_S, _RETRY_MAX_S = 0.2, 30.0
+#: Between the steps of a batch (building a model's columns, encoding them, each database
+#: statement) the writer thread sleeps this long. The steps call into numpy, Arrow, SQLite
+#: and SQLAlchemy, which release and retake the GIL many times a millisecond; a serving
+#: thread that wakes up meanwhile is signalled, finds the GIL taken again, and waits anew,
+#: up to the whole batch (CPython gives it the GIL by force only after 5 ms without a
+#: switch). A real sleep lets it in (``benchmarks/capture_writer.py gil``; beside a loop of
+#: small transactions a thread waking every 2 ms waited 21.7 ms more on average without the
+#: sleep, nothing more with it). The cost is the writer's wall time only: five sleeps a batch.
+HANDOFF_S = 0.0001
+_sleep = time.sleep  # the handoff's sleep (tests watch it)
 
 
 class Writer:
@@ -236,10 +246,21 @@ class Writer:
             if not any(count_rows(r[R_IN]) for r in group):
                 continue
             try:
-                out.append(encode(build_batch(group, self.note)))
+                built = build_batch(group, self.note)
+                self.handoff()
+                out.append(encode(built))
+                self.handoff()
             except Exception as exc:  # noqa: BLE001 - isolate the record that cannot convert
                 out.extend(self._encode_one_by_one(group, exc))
         return out
+
+    def handoff(self) -> None:
+        """On the writer thread only: sleep ``HANDOFF_S`` so a serving thread waiting for
+        the GIL gets it (callers that encode or write themselves - overflow, ``durable`` -
+        do not wait)."""
+        thread = self._thread
+        if thread is not None and thread.ident == threading.get_ident():
+            _sleep(HANDOFF_S)
 
     def _encode_one_by_one(self, group: list[Record], first: Exception) -> list[StoredBatch]:
         out = []
@@ -276,7 +297,8 @@ class Writer:
             for batch in batches:
                 if batch.model not in ids:
                     ids[batch.model] = model_id_for(conn, batch.model)
-            written = write_batches(conn, [(ids[b.model], b) for b in batches])
+            written = write_batches(conn, [(ids[b.model], b) for b in batches],
+                                    between=self.handoff)
         self._model_ids.update(ids)
         return written
 
