@@ -46,9 +46,9 @@ from lifecycle.storage.capture_repo import StoredBatch, model_id_for, write_batc
 from lifecycle.storage.migrate import upgrade
 
 
-def _setup(tmp: str, page_size: int | None) -> tuple[Any, Callable[[], list[Any]]]:
-    """A SQLite file at head, a monitored estimator, and a function that queues 10 calls
-    and takes them off the queue as one batch's records (the writer thread never starts)."""
+def _setup(tmp: str, page_size: int | None) -> Callable[[], list[Any]]:
+    """A SQLite file at head and a function that makes 10 monitored calls and takes them off
+    the queue as one batch's records (the writer thread never starts)."""
     path = Path(tmp) / "bench.db"
     if page_size:  # made before lifecycle's engine touches the file
         raw = sqlite3.connect(path)
@@ -74,12 +74,12 @@ def _setup(tmp: str, page_size: int | None) -> tuple[Any, Callable[[], list[Any]
         records, _ = runtime.writers()[0]._take()
         return records
 
-    return mon, take
+    return take
 
 
 def stages(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        _, take = _setup(tmp, args.page_size)
+        take = _setup(tmp, args.page_size)
         take()  # the first calls start the writer object (and warm everything up)
         writer = runtime.writers()[0]
         engine = writer._engine_or_make()
@@ -119,11 +119,9 @@ def stages(args: argparse.Namespace) -> None:
 
 def gil(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        _, take = _setup(tmp, None)
+        take = _setup(tmp, None)
         records = take()
         writer = runtime.writers()[0]
-        built = build_batch(records, writer.note)
-        batch = encode(built)
         engine = writer._engine_or_make()
         with engine.begin() as conn:
             model_id = model_id_for(conn, "writer_steps")
@@ -173,7 +171,6 @@ def gil(args: argparse.Namespace) -> None:
             thread.join()
             return late, runs[1] / max(1, int(runs[0])) * 1e3
 
-        del batch
         print(f"GIL probe: a thread sleeping 2 ms at a time, {args.seconds:.0f} s per row, "
               f"beside one batch's steps in a loop (10,000 rows; handoff {handoff * 1e6:.0f} µs;"
               f" load average {os.getloadavg()[0]:.1f})")

@@ -80,13 +80,16 @@ def write_batch(conn: Connection, model_id: int, batch: StoredBatch) -> bool:
 _KEY_META = ("_join_key", "_ts", "_role", "_model_version", "_latency_ms")
 
 
+def _no_pause() -> None:
+    return None
+
+
 def write_batches(conn: Connection, items: Sequence[tuple[int, StoredBatch]], *,
-                  between: Callable[[], None] | None = None) -> list[bool]:
+                  between: Callable[[], None] = _no_pause) -> list[bool]:
     """Write several ``(model_id, batch)`` in the caller's transaction; per batch, False when
     it already exists. The keys and traffic of all new batches of a model go in one
     statement each (replay hands over groups of small spilled frames). ``between`` is called
     after each statement (the capture writer lets serving threads have the GIL there)."""
-    pause = between or _no_pause
     insert = _insert(conn)
     written: list[bool] = []
     new: dict[int, list[pa.Table]] = defaultdict(list)
@@ -100,7 +103,7 @@ def write_batches(conn: Connection, items: Sequence[tuple[int, StoredBatch]], *,
         # RETURNING, not rowcount: psycopg reports rowcount -1 for this statement, which
         # once made a replayed batch look new and write its keys and traffic a second time
         is_new = conn.execute(stmt).first() is not None
-        pause()
+        between()
         written.append(is_new)
         if is_new:
             new[model_id].append(batch.outputs().select(list(_KEY_META)))
@@ -112,14 +115,10 @@ def write_batches(conn: Connection, items: Sequence[tuple[int, StoredBatch]], *,
             _copy_keys(conn, model_id, starts, lasts)
         else:
             _insert_keys(conn, model_id, starts, lasts)
-        pause()
+        between()
         _upsert_traffic(conn, model_id, meta)
-        pause()
+        between()
     return written
-
-
-def _no_pause() -> None:
-    return None
 
 
 def _insert_keys(conn: Connection, model_id: int, starts: pa.StringArray,

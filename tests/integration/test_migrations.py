@@ -29,12 +29,6 @@ from lifecycle.storage.tables import Base
 EXPECTED_TABLES = {t.name for t in Base.metadata.sorted_tables}
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def blank_url(request: pytest.FixtureRequest) -> str:
-    name = "empty_sqlite_url" if request.param == "sqlite" else "empty_pg_url"
-    return str(request.getfixturevalue(name))
-
-
 def test_one_head_only() -> None:
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     assert heads == [head_revision()]
