@@ -119,6 +119,7 @@ class SchedulerSettings:
     lease_seconds: float = 300.0
     misfire_grace_time_s: int = 300
     max_workers: int = 4
+    request_poll_seconds: float = 5.0
     models: tuple[str, ...] | None = None
     jobs: Mapping[str, CustomJob] = field(default_factory=dict)
     retrain_function: str | None = None

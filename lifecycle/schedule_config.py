@@ -84,7 +84,8 @@ def parse_scheduler(
 ) -> SchedulerSettings:
     from lifecycle.config import CustomJob, _Section
 
-    allowed = {"lease_seconds", "misfire_grace_time_s", "max_workers", "models", "jobs",
+    allowed = {"lease_seconds", "misfire_grace_time_s", "max_workers", "request_poll_seconds",
+               "models", "jobs",
                "retrain_function", "webhook_url", "webhook_timeout_s", "webhook_retries",
                "webhook_backoff_s"}
     _Section(s.data, "scheduler", allowed)  # unknown keys
@@ -114,6 +115,8 @@ def parse_scheduler(
         misfire_grace_time_s=s.integer("misfire_grace_time_s", cls.misfire_grace_time_s,
                                        minimum=1),
         max_workers=s.integer("max_workers", cls.max_workers, minimum=1, maximum=64),
+        request_poll_seconds=s.number("request_poll_seconds", cls.request_poll_seconds,
+                                      minimum=0.1, maximum=3600.0),
         models=None if models is None else s.str_list("models"),
         jobs=jobs,
         retrain_function=None if retrain is None

@@ -1,18 +1,18 @@
 """APScheduler 3.x wiring, and nothing else.
 
-* Job store: APScheduler's ``SQLAlchemyJobStore`` on the product's database and on the
-  ``apscheduler_jobs`` table that OUR migration creates (:class:`LifecycleJobStore` never runs
-  ``CREATE TABLE``, so schedulers starting together do not race on it, and tolerates another
-  process updating or removing the same job).
+* Job store: APScheduler's in-memory store. Jobs are rebuilt from the settings at every start,
+  so nothing is ever unpickled from the database that serving processes write to (the old
+  SQLAlchemy job store did that on every start; revision 0004 dropped its table). Catch-up after
+  downtime comes from ``job_leases``, not from stored job state.
 * One job per (kind, model) with the stable id ``"<kind>:<model>"`` calling
-  ``lifecycle.jobs.tick:tick(kind, model)``; ``replace_existing=True`` so a restart with a
-  changed config replaces jobs, and jobs no longer configured are removed before processing
-  starts. ``coalesce=True``, ``max_instances=1``, ``misfire_grace_time`` from settings.
-* The store is shared, so any process may fire any stored job: ``--model`` /
-  ``scheduler.models`` limit which jobs a process registers, while its tick executes every job
-  configured in its settings (give all processes the same ``lifecycle.toml``).
-* Exactly-once per window is NOT the job store's business (APScheduler 3 cannot share a store
-  safely between processes): every tick claims its windows in ``job_leases``.
+  ``lifecycle.jobs.tick:tick(kind, model)``, plus one ``requests`` job calling
+  ``lifecycle.jobs.tick:poll_requests`` every ``request_poll_seconds``, which runs work queued
+  in ``job_requests`` (retrains, "run this check now"). ``coalesce=True``,
+  ``max_instances=1``, ``misfire_grace_time`` from settings.
+* ``--model`` / ``scheduler.models`` limit which jobs a process runs; several processes may
+  share the database with the same or different scopes.
+* Exactly-once per window is NOT the job store's business: every tick claims its windows in
+  ``job_leases``, and every queued request is claimed in ``job_requests``.
 * :func:`run_scheduler` blocks until SIGINT/SIGTERM, then stops taking new windows, waits for
   running ones, drains webhook deliveries and returns. A second signal exits at once (leases of
   unfinished windows expire and another process takes them over).
@@ -30,21 +30,19 @@ from types import FrameType
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.base import BaseJobStore, JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from lifecycle.config import JobSchedule, Settings
 from lifecycle.errors import LifecycleError
 from lifecycle.jobs.plan import PlannedJob, build_plan
 from lifecycle.jobs.runner import Clock, RunContext, RunResult
 from lifecycle.leases import make_owner
-from lifecycle.storage.tables import apscheduler_jobs
 from lifecycle.storage.types import utcnow
 from lifecycle.windows import ANCHOR
 
@@ -56,40 +54,11 @@ class SchedulerDiedError(LifecycleError, RuntimeError):
 
 
 TICK_FUNCTION = "lifecycle.jobs.tick:tick"
+POLL_FUNCTION = "lifecycle.jobs.tick:poll_requests"
+#: APScheduler id of the job that runs queued requests
+REQUESTS_JOB_ID = "requests"
 #: How long shutdown waits for webhook deliveries still queued.
 DRAIN_TIMEOUT_S = 30.0
-
-
-class LifecycleJobStore(SQLAlchemyJobStore):
-    """``SQLAlchemyJobStore`` on our migrated ``apscheduler_jobs`` table and shared engine."""
-
-    def __init__(self, engine: Engine) -> None:
-        super().__init__(engine=engine, tablename="apscheduler_jobs")
-        self.jobs_t = apscheduler_jobs  # the table our Alembic migration owns
-
-    def start(self, scheduler: Any, alias: str) -> None:
-        # Skip SQLAlchemyJobStore.start: it would run CREATE TABLE (checkfirst), which races
-        # between processes and bypasses Alembic. The schema check at entry guarantees it.
-        BaseJobStore.start(self, scheduler, alias)
-
-    def update_job(self, job: Any) -> None:
-        try:
-            super().update_job(job)
-        except JobLookupError:  # removed by another process's reconciliation
-            logger.debug("job %s vanished from the store (another process removed it)", job.id)
-        except SQLAlchemyError as exc:  # the tick is idempotent: a rerun is harmless
-            logger.warning("could not update job %s in the store: %s", job.id, exc)
-
-    def get_next_run_time(self) -> datetime | None:
-        try:
-            result: datetime | None = super().get_next_run_time()
-            return result
-        except SQLAlchemyError as exc:
-            logger.warning("job store unavailable (%s); retrying in 10s", exc)
-            return datetime.now(UTC) + timedelta(seconds=10)
-
-    def shutdown(self) -> None:
-        """The engine belongs to the caller: do not dispose it."""
 
 
 def trigger_for(schedule: JobSchedule) -> BaseTrigger:
@@ -101,11 +70,11 @@ def trigger_for(schedule: JobSchedule) -> BaseTrigger:
                            start_date=ANCHOR + schedule.delay, timezone="UTC")
 
 
-def build_scheduler(engine: Engine, settings: Settings) -> BackgroundScheduler:
-    """A BackgroundScheduler with our job store, a thread pool and the job defaults."""
+def build_scheduler(settings: Settings) -> BackgroundScheduler:
+    """A BackgroundScheduler with an in-memory job store, a thread pool and the job defaults."""
     cfg = settings.scheduler
     return BackgroundScheduler(
-        jobstores={"default": LifecycleJobStore(engine)},
+        jobstores={"default": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(max_workers=cfg.max_workers)},
         job_defaults={"coalesce": True, "max_instances": 1,
                       "misfire_grace_time": cfg.misfire_grace_time_s},
@@ -124,33 +93,19 @@ def register_jobs(scheduler: BackgroundScheduler, plan: Iterable[PlannedJob]) ->
     return ids
 
 
-def remove_stale_jobs(scheduler: BackgroundScheduler, keep: Iterable[str]) -> list[str]:
-    """Remove stored jobs that are no longer configured; returns their ids."""
-    wanted = set(keep)
-    removed = []
-    for job in scheduler.get_jobs():
-        if job.id not in wanted:
-            try:
-                scheduler.remove_job(job.id)
-                removed.append(job.id)
-            except JobLookupError:
-                pass
-    return removed
+def register_request_poll(scheduler: BackgroundScheduler, settings: Settings) -> str:
+    """Add the job that runs queued requests every ``request_poll_seconds``; returns its id."""
+    scheduler.add_job(POLL_FUNCTION, trigger=IntervalTrigger(
+                          seconds=settings.scheduler.request_poll_seconds, timezone="UTC"),
+                      id=REQUESTS_JOB_ID, name=REQUESTS_JOB_ID, replace_existing=True)
+    return REQUESTS_JOB_ID
 
 
-def sync_jobs(scheduler: BackgroundScheduler, plan: list[PlannedJob],
-              everything: list[PlannedJob]) -> tuple[list[str], list[str]]:
-    """Register ``plan`` and remove stored jobs not configured at all (``everything``).
-
-    Jobs configured but outside this process's scope (``--model``, ``scheduler.models``) are
-    left alone: another process registers them. Returns (registered ids, removed ids).
-    """
-    ids = register_jobs(scheduler, plan)
-    return ids, remove_stale_jobs(scheduler, [job.job_id for job in everything])
-
-
-def run_once(ctx: RunContext, plan: Iterable[PlannedJob]) -> list[RunResult]:
-    """Run every due window of every planned job now, in this thread (``--once``)."""
+def run_once(ctx: RunContext, plan: Iterable[PlannedJob],
+             scope: frozenset[str] | None = None) -> list[RunResult]:
+    """Run every due window of every planned job now, then the queued requests of ``scope``
+    (None: every model), in this thread (``--once``)."""
+    from lifecycle.jobs.requests import process_pending
     from lifecycle.jobs.tick import run_due
 
     results: list[RunResult] = []
@@ -159,6 +114,10 @@ def run_once(ctx: RunContext, plan: Iterable[PlannedJob]) -> list[RunResult]:
             results += run_due(ctx, job)
         except Exception:  # noqa: BLE001 - one job's store problem must not stop the rest
             logger.exception("could not run due windows of %s", job.job_id)
+    try:
+        process_pending(ctx, models=scope)
+    except Exception:  # noqa: BLE001 - e.g. the database is down: the next run retries
+        logger.exception("could not run queued requests")
     return results
 
 
@@ -182,9 +141,8 @@ def run_scheduler(
     from lifecycle.jobs import tick
 
     plan = build_plan(settings, only_models=models)
-    # The job store is shared by every process on the database: this process may fire any
-    # configured job (the lease decides who computes each window), so the tick knows them all.
-    everything = build_plan(settings, check_imports=False, scoped=False)
+    chosen = list(models or ()) or list(settings.scheduler.models or ())
+    scope = frozenset(chosen) if chosen else None
     if not plan:
         logger.warning("no scheduled jobs: add e.g. [models.NAME.schedule.drift] every = '1h' "
                        "to lifecycle.toml")
@@ -193,19 +151,17 @@ def run_scheduler(
                      dispatcher=dispatcher)
     if once:
         try:
-            return run_once(ctx, plan)
+            return run_once(ctx, plan, scope)
         finally:
             dispatcher.close(DRAIN_TIMEOUT_S)
     stop = stop or threading.Event()
     restore = _install_signal_handlers(stop)
-    tick.install(ctx, everything)
-    scheduler = build_scheduler(engine, settings)
+    tick.install(ctx, plan, scope)
+    scheduler = build_scheduler(settings)
     died = False
     try:
         scheduler.start(paused=True)
-        ids, removed = sync_jobs(scheduler, plan, everything)
-        if removed:
-            logger.info("removed jobs no longer configured: %s", ", ".join(removed))
+        ids = [*register_jobs(scheduler, plan), register_request_poll(scheduler, settings)]
         scheduler.resume()
         logger.info("scheduler %s running %d job(s): %s", ctx.owner, len(ids), ", ".join(ids))
         while not stop.wait(0.5):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from lifecycle.cli._common import echo_table, get_settings, open_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @click.command("jobs")
@@ -15,9 +20,11 @@ from lifecycle.cli._common import echo_table, get_settings, open_engine
               help="Only runs with this status.")
 @click.option("--traceback", "show_tb", is_flag=True,
               help="Print the traceback of each failed run listed.")
+@click.option("--requests", "show_requests", is_flag=True,
+              help="List queued requests (retrains, 'run now') instead of runs.")
 @click.pass_context
 def jobs_cmd(ctx: click.Context, limit: int, model: str | None, status: str | None,
-             show_tb: bool) -> None:
+             show_tb: bool, show_requests: bool) -> None:
     """List recent job runs with status, attempt, duration and error."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session
@@ -25,6 +32,12 @@ def jobs_cmd(ctx: click.Context, limit: int, model: str | None, status: str | No
     from lifecycle.storage.tables import JobRun
 
     engine = open_engine(get_settings(ctx))
+    if show_requests:
+        try:
+            _echo_requests(engine, limit, model)
+        finally:
+            engine.dispose()
+        return
     try:
         stmt = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit)
         if model:
@@ -47,6 +60,25 @@ def jobs_cmd(ctx: click.Context, limit: int, model: str | None, status: str | No
     if show_tb:
         for run_id, tb in tracebacks:
             click.echo(f"\n--- run {run_id} ---\n{tb}")
+
+
+def _echo_requests(engine: Engine, limit: int, model: str | None) -> None:
+    from sqlalchemy import select
+
+    from lifecycle.storage.tables import JobRequest
+
+    stmt = select(JobRequest).order_by(JobRequest.id.desc()).limit(limit)
+    if model:
+        stmt = stmt.where(JobRequest.model_name == model)
+    with engine.connect() as conn:
+        rows = [(r.id, r.kind, r.model_name, r.window_start, r.status, r.requested_by,
+                 r.requested_at, r.claimed_by, r.attempts, (r.error or "")[:60] or None)
+                for r in conn.execute(stmt)]
+    if not rows:
+        click.echo("no queued requests")
+        return
+    echo_table(("id", "kind", "model", "window_start", "status", "requested_by", "requested",
+                "claimed_by", "attempts", "error"), rows)
 
 
 def register(main: click.Group) -> None:

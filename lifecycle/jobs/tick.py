@@ -1,7 +1,7 @@
 """The function APScheduler calls: ``lifecycle.jobs.tick:tick(kind, model)``.
 
-Its import path and its two string arguments are pickled into the ``apscheduler_jobs`` table,
-so they must stay stable (APScheduler silently drops a stored job it cannot restore). A tick
+APScheduler holds its jobs in memory, rebuilt from the settings at every start; the import
+paths of :func:`tick` and :func:`poll_requests` stay stable all the same. A tick
 does not compute "the window ending now": it asks the lease table which aligned windows are due
 (:func:`lifecycle.windows.due_windows`) and runs each, oldest first, through
 :func:`lifecycle.jobs.runner.execute`. So a late tick, a coalesced tick, a tick run by another
@@ -30,17 +30,20 @@ logger = logging.getLogger("lifecycle.jobs")
 class _Installed:
     ctx: RunContext
     plan: dict[str, PlannedJob]
+    scope: frozenset[str] | None = None
 
 
 _lock = threading.Lock()
 _installed: _Installed | None = None
 
 
-def install(ctx: RunContext, plan: list[PlannedJob]) -> None:
-    """Make ``ctx`` and ``plan`` the ones :func:`tick` uses in this process."""
+def install(ctx: RunContext, plan: list[PlannedJob],
+            scope: frozenset[str] | None = None) -> None:
+    """Make ``ctx`` and ``plan`` the ones :func:`tick` uses in this process; ``scope`` limits
+    the models whose queued requests :func:`poll_requests` runs (None: every model)."""
     global _installed
     with _lock:
-        _installed = _Installed(ctx, {job.job_id: job for job in plan})
+        _installed = _Installed(ctx, {job.job_id: job for job in plan}, scope)
 
 
 def uninstall() -> None:
@@ -65,6 +68,23 @@ def tick(kind: str, model: str) -> None:
     except Exception:  # noqa: BLE001 - e.g. the database is down: retry on the next tick
         logger.exception("tick %s:%s failed before running a window; retrying next tick",
                          kind, model)
+
+
+def poll_requests() -> None:
+    """APScheduler entry point: run the queued requests (:mod:`lifecycle.jobs.requests`).
+
+    Never raises: a failure is logged and the next poll tries again.
+    """
+    installed = _installed
+    if installed is None:
+        logger.error("poll_requests called with no scheduler context installed")
+        return
+    from lifecycle.jobs.requests import process_pending
+
+    try:
+        process_pending(installed.ctx, models=installed.scope)
+    except Exception:  # noqa: BLE001 - e.g. the database is down: retry on the next poll
+        logger.exception("could not run queued requests; retrying on the next poll")
 
 
 def due(ctx: RunContext, job: PlannedJob) -> list[Window]:

@@ -389,15 +389,42 @@ class JobLease(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-#: APScheduler 3.x ``SQLAlchemyJobStore`` table, created by our migration so that two
-#: schedulers starting at once never race on ``CREATE TABLE``.
-apscheduler_jobs = Table(
-    "apscheduler_jobs",
-    Base.metadata,
-    Column("id", String(191), primary_key=True),
-    Column("next_run_time", Float(25), index=True),
-    Column("job_state", Blob, nullable=False),
-)
+class JobRequest(Base):
+    """Work asked for outside the schedule (a retrain, "run this check now"), run by a scheduler.
+
+    Whoever asks (the retrain trigger, the dashboard, the CLI) only inserts a row; a scheduler
+    process claims it under a lease (``claimed_by`` / ``expires_at``) and runs it, so no long
+    work runs inside a drift window's lease or a Streamlit process. ``open_key`` is set while
+    the request is pending or running and cleared when it ends: its unique index allows one live
+    request per (kind, model, window), so asking twice queues once.
+    """
+
+    __tablename__ = "job_requests"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'running', 'done', 'failed')", name="status"
+        ),
+        Index(None, "status", "id"),
+        Index(None, "model_name", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(100))
+    model_name: Mapped[str] = mapped_column(String(200))
+    window_start: Mapped[datetime | None]
+    window_end: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    open_key: Mapped[str | None] = mapped_column(String(400), unique=True)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[datetime | None]
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 # --------------------------------------------------------------------------- lifecycle

@@ -16,12 +16,15 @@ from lifecycle.alerts.store import AlertStateError, acknowledge
 from lifecycle.alerts.triggers import maybe_trigger_retrain
 from lifecycle.cli import main
 from lifecycle.config import Settings
+from lifecycle.jobs.requests import process_pending
+from lifecycle.jobs.runner import RunContext
 from lifecycle.storage.models_repo import get_or_create_model
 from lifecycle.storage.tables import (
     Alert,
     AuditEvent,
     DriftFeatureResult,
     DriftReport,
+    JobRequest,
     PerformanceReport,
 )
 from tests.integration.scheduler import jobfns
@@ -155,17 +158,26 @@ retrain_cooldown = "6h"
 """)
     jobfns.CALLS.clear()
     feed = Feed(engine, settings)
-    outcomes = []
+    outcomes, ran = [], []
     for i in range(10):  # drift persists for 10 hours
         changes = evaluate_drift(engine, settings, "churn", *_report(engine, feed), now=T0 + i * H)
         outcomes.append(maybe_trigger_retrain(engine, settings, "churn", changes,
                                               now=T0 + i * H, owner="me"))
+        assert len(jobfns.CALLS) == len(ran)  # the trigger only queues: nothing ran inline
+        ran += process_pending(_context(engine, settings, T0 + i * H))
     statuses = [o["status"] if o else None for o in outcomes]
-    assert statuses == ["called"] + ["cooldown"] * 5 + ["called"] + ["cooldown"] * 3
+    assert statuses == ["queued"] + ["cooldown"] * 5 + ["queued"] + ["cooldown"] * 3
+    assert [(r.kind, r.status) for r in ran] == [("retrain", "done")] * 2
     assert [c[0] for c in jobfns.CALLS] == ["churn", "churn"]
     with engine.connect() as conn:
-        audit = conn.execute(select(AuditEvent.action, AuditEvent.actor)).all()
-    assert [tuple(a) for a in audit] == [("retrain.trigger", "scheduler")] * 2
+        audit = conn.execute(select(AuditEvent.action, AuditEvent.actor)
+                             .order_by(AuditEvent.id)).all()
+    assert [tuple(a) for a in audit] == [("retrain.trigger", "scheduler"),
+                                         ("retrain.run", "scheduler")] * 2
+
+
+def _context(engine: Engine, settings: Settings, now: datetime) -> RunContext:
+    return RunContext(engine=engine, settings=settings, clock=lambda: now, owner="me")
 
 
 def test_failing_retrain_hook_is_recorded_not_raised(
@@ -180,11 +192,15 @@ retrain_on = ["data_drift"]
     feed = Feed(engine, settings)
     changes = evaluate_drift(engine, settings, "churn", *_report(engine, feed), now=T0)
     outcome = maybe_trigger_retrain(engine, settings, "churn", changes, now=T0, owner="me")
-    assert outcome is not None and outcome["status"] == "failed"
-    assert "trainer exploded" in outcome["error"]
+    assert outcome is not None and outcome["status"] == "queued"
+    (ran,) = process_pending(_context(engine, settings, T0))
+    assert ran.status == "failed" and "trainer exploded" in (ran.error or "")
     with engine.connect() as conn:
-        details = conn.execute(select(AuditEvent.details)).scalar_one()
-    assert details["status"] == "failed"
+        details = conn.execute(select(AuditEvent.details)
+                               .where(AuditEvent.action == "retrain.run")).scalar_one()
+        request = conn.execute(select(JobRequest.status, JobRequest.error)).one()
+    assert details["status"] == "failed" and "trainer exploded" in details["error"]
+    assert request.status == "failed" and "trainer exploded" in request.error
 
 
 def _report(engine: Engine, feed: Feed) -> tuple[datetime, datetime]:

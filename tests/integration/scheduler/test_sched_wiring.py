@@ -1,5 +1,5 @@
-"""APScheduler wiring on our job store: stable ids, config changes replace jobs, stale jobs
-removed, no CREATE TABLE from APScheduler, clean in-process stop; the CLI commands."""
+"""APScheduler wiring: jobs rebuilt from settings in an in-memory store (nothing pickled in the
+database), stable ids, the request poll, clean in-process stop; the CLI commands."""
 
 from __future__ import annotations
 
@@ -15,34 +15,35 @@ from sqlalchemy import Engine, func, inspect, select
 from lifecycle.cli import main
 from lifecycle.config import Settings
 from lifecycle.jobs.plan import build_plan
+from lifecycle.jobs.requests import RETRAIN, enqueue
 from lifecycle.scheduler import (
-    LifecycleJobStore,
     build_scheduler,
     register_jobs,
+    register_request_poll,
     run_scheduler,
-    sync_jobs,
 )
-from lifecycle.storage.engine import make_engine
-from lifecycle.storage.tables import apscheduler_jobs
+from lifecycle.storage.migrate import downgrade, upgrade
+from lifecycle.storage.tables import JobRequest
+from lifecycle.storage.types import utcnow
+from lifecycle.windows import latest_closed
 from tests.integration.scheduler import jobfns
 
 REC = '[scheduler.jobs]\nrec = "tests.integration.scheduler.jobfns:record"\n'
 
 
-def sync(engine: Engine, settings: Settings, models: list[str] | None = None
-         ) -> dict[str, object]:
+def sync(settings: Settings, models: list[str] | None = None) -> dict[str, object]:
     """What ``run_scheduler`` does at start, without running anything."""
-    scheduler = build_scheduler(engine, settings)
+    scheduler = build_scheduler(settings)
     scheduler.start(paused=True)
     try:
-        sync_jobs(scheduler, build_plan(settings, only_models=models),
-                  build_plan(settings, scoped=False))
+        register_jobs(scheduler, build_plan(settings, only_models=models))
+        register_request_poll(scheduler, settings)
         return {job.id: job for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown(wait=False)
 
 
-def test_stable_ids_config_change_replaces_and_removes_jobs(
+def test_jobs_are_rebuilt_from_settings_at_each_start_and_never_stored(
     db_url: str, engine: Engine, make_settings: Callable[..., Settings]
 ) -> None:
     first = make_settings(db_url, REC + """
@@ -54,27 +55,46 @@ every = "1h"
 cron = "5 * * * *"
 window = "1h"
 """)
-    jobs = sync(engine, first)
-    assert sorted(jobs) == ["rec:a", "rec:b"]
+    jobs = sync(first)
+    assert sorted(jobs) == ["rec:a", "rec:b", "requests"]
     job = jobs["rec:a"]
     assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 120)  # type: ignore[attr-defined]
     assert job.func_ref == "lifecycle.jobs.tick:tick" and job.args == ("rec", "a")  # type: ignore[attr-defined]
-    again = sync(engine, first)  # a restart with the same config: no duplicates
-    assert sorted(again) == ["rec:a", "rec:b"]
+    poll = jobs["requests"]
+    assert poll.func_ref == "lifecycle.jobs.tick:poll_requests"  # type: ignore[attr-defined]
+    assert poll.trigger.interval == timedelta(seconds=5)  # type: ignore[attr-defined]
+    again = sync(first)  # a restart with the same config: no duplicates
+    assert sorted(again) == ["rec:a", "rec:b", "requests"]
     second = make_settings(db_url, REC + """
 [models.a.schedule.rec]
 every = "2h"
 [models.c.schedule.rec]
 every = "1h"
 """)
-    jobs = sync(engine, second)
-    assert sorted(jobs) == ["rec:a", "rec:c"]
+    jobs = sync(second)
+    assert sorted(jobs) == ["rec:a", "rec:c", "requests"]
     assert jobs["rec:a"].trigger.interval == timedelta(hours=2)  # type: ignore[attr-defined]
-    with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(apscheduler_jobs)).scalar() == 2
+    tables = set(inspect(engine).get_table_names())
+    assert "apscheduler_jobs" not in tables and "job_requests" in tables
 
 
-def test_processes_with_different_model_scopes_keep_each_others_jobs(
+def test_revision_0004_drops_the_pickled_job_table_and_downgrade_restores_it(
+    blank_url: str, engine_for: Callable[[str], Engine]
+) -> None:
+    engine = engine_for(blank_url)
+    upgrade(blank_url, "0003")
+    assert "apscheduler_jobs" in inspect(engine).get_table_names()
+    upgrade(blank_url)
+    engine.dispose()
+    tables = set(inspect(engine).get_table_names())
+    assert "apscheduler_jobs" not in tables and "job_requests" in tables
+    downgrade(blank_url, "0003")
+    engine.dispose()
+    tables = set(inspect(engine).get_table_names())
+    assert "apscheduler_jobs" in tables and "job_requests" not in tables
+
+
+def test_processes_with_different_model_scopes_register_their_own_jobs(
     db_url: str, engine: Engine, make_settings: Callable[..., Settings]
 ) -> None:
     settings = make_settings(db_url, REC + """
@@ -83,19 +103,8 @@ every = "1h"
 [models.b.schedule.rec]
 every = "1h"
 """)
-    assert sorted(sync(engine, settings, ["a"])) == ["rec:a"]
-    assert sorted(sync(engine, settings, ["b"])) == ["rec:a", "rec:b"]  # a's job survives
-
-
-def test_job_store_never_creates_tables(empty_sqlite_url: str) -> None:
-    engine = make_engine(empty_sqlite_url)
-    try:
-        from apscheduler.schedulers.background import BackgroundScheduler
-
-        LifecycleJobStore(engine).start(BackgroundScheduler(), "default")
-        assert not inspect(engine).has_table("apscheduler_jobs")
-    finally:
-        engine.dispose()
+    assert sorted(sync(settings, ["a"])) == ["rec:a", "requests"]
+    assert sorted(sync(settings, ["b"])) == ["rec:b", "requests"]
 
 
 def test_run_scheduler_in_process_until_stopped(
@@ -153,6 +162,24 @@ def test_cli_once_then_jobs_listing(cli_env: Path) -> None:
     assert "good" not in out.output
 
 
+def test_cli_once_runs_queued_requests_of_its_scope(cli_env: Path, sqlite_url: str,
+                                                      engine_for: Callable[[str], Engine]) -> None:
+    engine = engine_for(sqlite_url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["jobs", "--requests"]).output.strip() == "no queued requests"
+    now = utcnow()
+    window = latest_closed(now - timedelta(days=2), timedelta(hours=1))
+    for model in ("good", "broken"):
+        enqueue(engine, "rec", model, requested_by="dashboard:alice", now=now, window=window)
+    out = runner.invoke(main, ["jobs", "--requests"])
+    assert out.exit_code == 0 and out.output.count("pending") == 2, out.output
+    out = runner.invoke(main, ["scheduler", "run", "--once", "--model", "good"])
+    assert out.exit_code in (0, 1), out.output
+    out = runner.invoke(main, ["jobs", "--requests"])
+    status = {line.split()[2]: line.split() for line in out.output.splitlines()[1:]}
+    assert "done" in status["good"] and "pending" in status["broken"], out.output
+
+
 @pytest.mark.parametrize(("extra", "args", "needle"), [
     ("", ["--model", "ghost"], "--model names unknown model(s) ghost"),
     ('[models.x.schedule.rec]\ncron = "99 * * * *"\nwindow = "1h"\n', [],
@@ -169,23 +196,31 @@ def test_cli_bad_config_fails_at_start_naming_the_key(
     assert needle in out.output
 
 
-def test_job_store_tolerates_another_process_removing_a_job(
-    sqlite_url: str, engine_for: Callable[[str], Engine],
-    make_settings: Callable[..., Settings],
+def test_run_scheduler_runs_queued_requests_off_the_asking_process(
+    db_url: str, engine: Engine, make_settings: Callable[..., Settings]
 ) -> None:
-    engine = engine_for(sqlite_url)
-    settings = make_settings(sqlite_url, REC + '[models.a.schedule.rec]\nevery = "1h"\n')
-    scheduler = build_scheduler(engine, settings)
-    register_jobs(scheduler, build_plan(settings))
-    scheduler.start(paused=True)
+    settings = make_settings(db_url, f"""
+[scheduler]
+request_poll_seconds = 0.2
+retrain_function = "{jobfns.__name__}:retrain_hook"
+""")
+    jobfns.CALLS.clear()
+    queued = enqueue(engine, RETRAIN, "churn", requested_by="test", now=utcnow(),
+                     details={"alert_id": 7})
+    assert queued.created and jobfns.CALLS == []  # asking runs nothing
+    stop = threading.Event()
+    thread = threading.Thread(target=run_scheduler, args=(engine, settings),
+                              kwargs={"stop": stop})
+    thread.start()
     try:
-        store = scheduler._lookup_jobstore("default")
-        [job] = store.get_all_jobs()
-        with engine.begin() as conn:  # what another process's reconciliation does
-            conn.execute(apscheduler_jobs.delete())
-        store.update_job(job)  # APScheduler would crash its loop on JobLookupError
-        assert store.get_all_jobs() == []
+        for _ in range(150):
+            with engine.connect() as conn:
+                status = conn.execute(select(JobRequest.status)).scalar_one()
+            if status == "done":
+                break
+            threading.Event().wait(0.1)
     finally:
-        scheduler.shutdown(wait=False)
-    with engine.connect() as conn:  # the shared engine was not disposed by the store
-        assert conn.execute(select(func.count()).select_from(apscheduler_jobs)).scalar() == 0
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert status == "done" and jobfns.CALLS == [("churn", 7)]
