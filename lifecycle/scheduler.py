@@ -25,12 +25,11 @@ import os
 import signal
 import threading
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from types import FrameType
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
