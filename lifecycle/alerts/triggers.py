@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from lifecycle.alerts.policy import AlertChange
 from lifecycle.config import Settings
-from lifecycle.jobs.requests import RETRAIN, enqueue
+from lifecycle.jobs.queue import RETRAIN, enqueue
 from lifecycle.leases import acquire_cooldown
 from lifecycle.storage.tables import AuditEvent, Model
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select
 
 from lifecycle.config import Settings
-from lifecycle.jobs.requests import (
+from lifecycle.jobs.queue import (
     DONE,
     FAILED,
     MAX_ATTEMPTS,
@@ -19,8 +19,8 @@ from lifecycle.jobs.requests import (
     claim_next,
     enqueue,
     finish,
-    process_pending,
 )
+from lifecycle.jobs.requests import process_pending
 from lifecycle.jobs.runner import RunContext
 from lifecycle.storage.tables import JobRequest, JobRun
 from lifecycle.windows import Window

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, inspect, select
 from lifecycle.cli import main
 from lifecycle.config import Settings
 from lifecycle.jobs.plan import build_plan
-from lifecycle.jobs.requests import RETRAIN, enqueue
+from lifecycle.jobs.queue import RETRAIN, enqueue
 from lifecycle.scheduler import (
     build_scheduler,
     register_jobs,
