@@ -33,10 +33,11 @@ from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from lifecycle.states import DONE, FAILED, RUNNING
 from lifecycle.storage.tables import JobLease
 
-#: Lease statuses. ``failed`` with ``next_attempt_at`` NULL means "gave up" (terminal).
-RUNNING, DONE, FAILED = "running", "done", "failed"
+# Lease statuses (lifecycle.states.LEASE_STATUSES): ``failed`` with ``next_attempt_at`` NULL
+# means "gave up" (terminal).
 
 
 def make_owner() -> str:

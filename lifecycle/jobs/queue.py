@@ -18,11 +18,10 @@ from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from lifecycle.states import DONE, FAILED, PENDING, RUNNING
 from lifecycle.storage.tables import JobRequest
 from lifecycle.windows import Window
 
-#: request statuses
-PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 #: the request kind that calls ``[scheduler] retrain_function``
 RETRAIN = "retrain"
 #: claims of one request before it fails for good (its owner died this many times)

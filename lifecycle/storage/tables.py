@@ -52,7 +52,6 @@ NAMING_CONVENTION: dict[str, str] = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("champion", "challenger", "unmanaged")
 
 
 class Base(DeclarativeBase):
