@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT))
 from lifecycle.config import load_settings  # noqa: E402
 from lifecycle.jobs.plan import build_plan  # noqa: E402
 from lifecycle.jobs.runner import RunContext  # noqa: E402
+from lifecycle.jobs.scheduler import build_scheduler, register_jobs  # noqa: E402
 from lifecycle.jobs.tick import run_due  # noqa: E402
-from lifecycle.scheduler import build_scheduler, register_jobs  # noqa: E402
 from lifecycle.storage.engine import make_engine  # noqa: E402
 from lifecycle.storage.migrate import upgrade  # noqa: E402
 

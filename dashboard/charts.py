@@ -14,8 +14,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from lifecycle.jobs.leases import DONE, FAILED
 from lifecycle.jobs.runner import LOST
-from lifecycle.leases import DONE, FAILED
 from lifecycle.storage.labelled import SERVED_ROLES
 
 
@@ -36,7 +36,7 @@ def _chart(frame: pd.DataFrame) -> alt.Chart:
 
 RED, ORANGE, GREEN, GREY, BLUE = "#d62728", "#ff7f0e", "#2ca02c", "#9e9e9e", "#1f77b4"
 
-# Job-run statuses are the runner's own words (lifecycle.leases / lifecycle.jobs.runner).
+# Job-run statuses are the runner's own words (lifecycle.jobs.leases / lifecycle.jobs.runner).
 _BAD = {"drift", "degraded", FAILED, LOST, "critical", "open"}
 _WARN = {"warning", "acknowledged"}
 _GOOD = {"no_drift", "ok", "fine", DONE, "resolved", "promote"}

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
 from lifecycle.alerts.policy import open_key
-from lifecycle.leases import DONE, FAILED
+from lifecycle.jobs.leases import DONE, FAILED
 from lifecycle.storage.tables import Alert, AuditEvent, JobRun
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ attempt, status, HTTP status code, error). Failures are retried with exponential
 (``webhook_backoff_s * 2**(attempt - 1)``, at most 60 s between attempts) on connection errors,
 timeouts, HTTP 408, 429 and 5xx; other 4xx answers are not retried (the request itself is wrong).
 The URL's path and query often hold a token: they are never logged or stored
-(:func:`lifecycle.schedule_config.redact_webhook_url`).
+(:func:`lifecycle.config.schedules.redact_webhook_url`).
 
 The payload has a ``text`` field (so Slack / Mattermost incoming webhooks display it as is)
 plus the structured alert.
@@ -29,7 +29,7 @@ from sqlalchemy import Engine, insert
 from lifecycle import __version__
 from lifecycle.alerts.policy import AlertChange
 from lifecycle.config import Settings
-from lifecycle.schedule_config import redact_webhook_url
+from lifecycle.config.schedules import redact_webhook_url
 from lifecycle.storage.tables import AlertDelivery
 from lifecycle.storage.types import utcnow
 

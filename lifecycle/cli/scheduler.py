@@ -25,7 +25,7 @@ def scheduler_group() -> None:
 def run_cmd(ctx: click.Context, once: bool, models: tuple[str, ...], log_level: str) -> None:
     """Run the scheduler until SIGINT/SIGTERM (several processes may share one database)."""
     from lifecycle.jobs.plan import build_plan
-    from lifecycle.scheduler import run_scheduler
+    from lifecycle.jobs.scheduler import run_scheduler
 
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -34,9 +34,9 @@ from sqlalchemy import Engine, insert, update
 
 from lifecycle.alerts.policy import AlertChange
 from lifecycle.config import JobSchedule, Settings
+from lifecycle.jobs.leases import DONE, FAILED, Lease, claim, make_owner, release, renew
 from lifecycle.jobs.plan import PlannedJob, manual_job
 from lifecycle.jobs.registry import ALERT_EVALUATORS, import_path
-from lifecycle.leases import DONE, FAILED, Lease, claim, make_owner, release, renew
 from lifecycle.storage.tables import JobRun
 from lifecycle.storage.types import utcnow
 from lifecycle.windows import Window
@@ -165,7 +165,7 @@ def _after_success(ctx: RunContext, job: PlannedJob, window: Window
     for change in changes:
         if change.notify and ctx.dispatcher is not None:
             ctx.dispatcher.submit(change)
-    from lifecycle.alerts.triggers import maybe_trigger_retrain
+    from lifecycle.jobs.retrain_trigger import maybe_trigger_retrain
 
     retrain = maybe_trigger_retrain(ctx.engine, ctx.settings, job.model, changes,
                                     now=ctx.clock(), owner=ctx.owner)

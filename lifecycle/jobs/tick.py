@@ -18,9 +18,9 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
+from lifecycle.jobs.leases import first_window_key, lease_states
 from lifecycle.jobs.plan import PlannedJob
 from lifecycle.jobs.runner import SKIPPED, RunContext, RunResult, execute
-from lifecycle.leases import first_window_key, lease_states
 from lifecycle.windows import Window, due_windows, latest_closed, window_from_key
 
 logger = logging.getLogger("lifecycle.jobs")

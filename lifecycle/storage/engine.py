@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL
 
-from lifecycle.errors import DatabaseURLError
+from lifecycle.config.database_url import (  # re-exported: the storage layer's names
+    SUPPORTED_BACKENDS,
+    parse_database_url,
+    redact_url,
+)
 
 #: How long a SQLite writer waits for a lock before giving up (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -34,55 +37,7 @@ SQLITE_PAGE_SIZE = 65_536
 #: with 40 MiB, a pause every call served meanwhile would feel) at the same mean CPU.
 SQLITE_CHECKPOINT_BYTES = 8 * 1024 * 1024
 
-SUPPORTED_BACKENDS = ("sqlite", "postgresql")
-
-
-def parse_database_url(url: str) -> URL:
-    """Parse and validate a database URL, normalising PostgreSQL to the psycopg 3 driver.
-
-    Raises
-    ------
-    DatabaseURLError
-        When the URL cannot be parsed or names an unsupported backend.
-    """
-    if not isinstance(url, str) or not url.strip():
-        raise DatabaseURLError(
-            "database URL is empty; set LIFECYCLE_DATABASE_URL (e.g. "
-            "'sqlite:///./.lifecycle/lifecycle.db' or "
-            "'postgresql://user@host:5432/db')"
-        )
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseURLError(
-            f"cannot parse database URL {redact_url(url)!r}: {exc}. Expected "
-            "'sqlite:///path/to/file.db' or 'postgresql://user:password@host:5432/dbname'"
-        ) from None
-    backend = parsed.get_backend_name()
-    if backend not in SUPPORTED_BACKENDS:
-        raise DatabaseURLError(
-            f"unsupported database backend {backend!r} in {redact_url(url)!r}; "
-            f"lifecycle supports {', '.join(SUPPORTED_BACKENDS)}"
-        )
-    if backend == "postgresql":
-        driver = parsed.get_driver_name()
-        if driver not in ("psycopg", "psycopg2") or parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        if not parsed.database:
-            raise DatabaseURLError(
-                f"database URL {redact_url(url)!r} names no database; add '/dbname' at the end"
-            )
-    return parsed
-
-
-def redact_url(url: str | URL) -> str:
-    """The URL with its password hidden, safe to print."""
-    try:
-        parsed = make_url(url) if isinstance(url, str) else url
-    except ArgumentError:
-        return "<unparseable URL>"
-    return parsed.render_as_string(hide_password=True)
-
+__all__ = ["SUPPORTED_BACKENDS", "make_engine", "parse_database_url", "redact_url"]
 
 def make_engine(
     url: str,

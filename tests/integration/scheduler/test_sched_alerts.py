@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from lifecycle.alerts.evaluate import evaluate_drift, evaluate_performance
 from lifecycle.alerts.store import AlertStateError, acknowledge
-from lifecycle.alerts.triggers import maybe_trigger_retrain
 from lifecycle.cli import main
 from lifecycle.config import Settings
 from lifecycle.jobs.requests import process_pending
+from lifecycle.jobs.retrain_trigger import maybe_trigger_retrain
 from lifecycle.jobs.runner import RunContext
 from lifecycle.storage.models_repo import get_or_create_model
 from lifecycle.storage.tables import (

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
 
-from lifecycle.leases import (
+from lifecycle.jobs.leases import (
     DONE,
     FAILED,
     acquire_cooldown,

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from lifecycle.config import Settings
+from lifecycle.jobs.leases import claim
 from lifecycle.jobs.plan import build_plan
 from lifecycle.jobs.runner import RunContext, run_window
 from lifecycle.jobs.tick import run_due
-from lifecycle.leases import claim
 from lifecycle.storage.tables import JobLease, JobRun
 from lifecycle.windows import Window
 from tests.integration.scheduler import jobfns

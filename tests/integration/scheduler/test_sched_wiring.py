@@ -16,7 +16,7 @@ from lifecycle.cli import main
 from lifecycle.config import Settings
 from lifecycle.jobs.plan import build_plan
 from lifecycle.jobs.queue import RETRAIN, enqueue
-from lifecycle.scheduler import (
+from lifecycle.jobs.scheduler import (
     build_scheduler,
     register_jobs,
     register_request_poll,

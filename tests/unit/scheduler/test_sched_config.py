@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from lifecycle.config import Settings, load_settings
+from lifecycle.config.schedules import redact_webhook_url
 from lifecycle.errors import ConfigError
 from lifecycle.jobs.plan import build_plan
-from lifecycle.schedule_config import redact_webhook_url
 
 
 def load(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> Settings:

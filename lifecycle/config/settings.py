@@ -19,18 +19,18 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from lifecycle.config_policies import DriftSettings, PerformanceSettings
-from lifecycle.config_section import _Section
-from lifecycle.errors import ConfigError
+from lifecycle.config.database_url import parse_database_url
+from lifecycle.config.policies import DriftSettings, PerformanceSettings
+from lifecycle.config.schedules import AlertSettings, SchedulerSettings, ScheduleSettings
+from lifecycle.config.section import Section
+from lifecycle.errors import ConfigError, DatabaseURLError
 
 __all__ = [
-    "AlertSettings", "CaptureSettings", "CustomJob", "DashboardSettings", "DriftSettings",
-    "JobSchedule", "ModelSettings", "PerformanceSettings", "ScheduleSettings",
-    "SchedulerSettings", "Settings", "load_settings",
+    "CONFIG_FILE", "TASKS", "CaptureSettings", "DashboardSettings", "ModelSettings", "Settings",
+    "load_settings",
 ]
 
 CONFIG_FILE = "lifecycle.toml"
@@ -40,9 +40,6 @@ _TOP_KEYS = {
     "home", "database_url", "mlflow_tracking_uri", "admin_token", "hash_key",
     "capture", "dashboard", "scheduler", "models",
 }
-
-
-# --------------------------------------------------------------------------- helpers
 
 
 # --------------------------------------------------------------------------- sections
@@ -65,7 +62,7 @@ class CaptureSettings:
 
     @classmethod
     def parse(cls, data: Any, home: Path) -> CaptureSettings:
-        s = _Section(data, "capture", {"spill_dir", "flush_interval_s", "batch_size",
+        s = Section(data, "capture", {"spill_dir", "flush_interval_s", "batch_size",
                                         "queue_size", "db_timeout_s", "shutdown_timeout_s",
                                         "handle_sigterm"})
         spill = s.str_("spill_dir")
@@ -90,7 +87,7 @@ class DashboardSettings:
 
     @classmethod
     def parse(cls, data: Any, env: Mapping[str, str]) -> DashboardSettings:
-        s = _Section(data, "dashboard", {"host", "port"})
+        s = Section(data, "dashboard", {"host", "port"})
         host = env.get("LIFECYCLE_DASHBOARD_HOST") or s.str_("host", cls.host) or cls.host
         port_raw: Any = env.get("LIFECYCLE_DASHBOARD_PORT", s.get("port", cls.port))
         try:
@@ -102,90 +99,6 @@ class DashboardSettings:
         if not 1 <= port <= 65535:
             raise ConfigError(f"dashboard.port must be an integer 1-65535, got {port_raw!r}")
         return cls(host=host, port=port)
-
-
-@dataclass(frozen=True)
-class CustomJob:
-    """A job kind added in ``[scheduler.jobs]`` (``kind = "package.module:function"``)."""
-
-    function: str
-    alerts: str | None = None
-
-
-@dataclass(frozen=True)
-class SchedulerSettings:
-    """Scheduler process settings (owned by the scheduler layer; ``docs/operations.md``)."""
-
-    lease_seconds: float = 300.0
-    misfire_grace_time_s: int = 300
-    max_workers: int = 4
-    request_poll_seconds: float = 5.0
-    models: tuple[str, ...] | None = None
-    jobs: Mapping[str, CustomJob] = field(default_factory=dict)
-    retrain_function: str | None = None
-    webhook_url: str | None = field(default=None, repr=False)  # may hold a token
-    webhook_timeout_s: float = 5.0
-    webhook_retries: int = 3
-    webhook_backoff_s: float = 1.0
-
-    @classmethod
-    def parse(cls, data: Any, env: Mapping[str, str]) -> SchedulerSettings:
-        from lifecycle.schedule_config import parse_scheduler
-
-        return parse_scheduler(cls, _Section(data, "scheduler"), env)
-
-
-@dataclass(frozen=True)
-class JobSchedule:
-    """When one job kind runs for one model: ``[models.NAME.schedule.KIND]``."""
-
-    kind: str
-    window: timedelta
-    every: timedelta | None = None
-    cron: str | None = None
-    delay: timedelta = timedelta(0)
-    catch_up: int = 24
-    max_attempts: int = 5
-    retry_backoff: timedelta = timedelta(seconds=60)
-    enabled: bool = True
-
-
-@dataclass(frozen=True)
-class ScheduleSettings:
-    """When a model's jobs run (owned by the scheduler layer): job kind -> schedule."""
-
-    jobs: Mapping[str, JobSchedule] = field(default_factory=dict)
-
-    @classmethod
-    def parse(cls, data: Any, prefix: str) -> ScheduleSettings:
-        from lifecycle.schedule_config import parse_schedule
-
-        return cls(jobs=parse_schedule(_Section(data, prefix)))
-
-
-@dataclass(frozen=True)
-class AlertSettings:
-    """Alert policy for a model (owned by the alerting layer; ``docs/operations.md``)."""
-
-    enabled: bool = True
-    fire_on: tuple[str, ...] = ("drift",)
-    persistence_k: int = 1
-    persistence_n: int = 1
-    resolve_after: int = 1
-    cooldown: timedelta = timedelta(hours=6)
-    severity: Mapping[str, str] = field(
-        default_factory=lambda: {"warning": "warning", "drift": "critical"}
-    )
-    per_feature: bool = False
-    webhook: bool = True
-    retrain_on: tuple[str, ...] = ()
-    retrain_cooldown: timedelta = timedelta(hours=24)
-
-    @classmethod
-    def parse(cls, data: Any, prefix: str) -> AlertSettings:
-        from lifecycle.schedule_config import parse_alerts
-
-        return parse_alerts(cls, _Section(data, prefix))
 
 
 _MODEL_KEYS = {
@@ -213,7 +126,7 @@ class ModelSettings:
     @classmethod
     def parse(cls, name: str, data: Any) -> ModelSettings:
         prefix = f"models.{name}"
-        s = _Section(data, prefix, _MODEL_KEYS)
+        s = Section(data, prefix, _MODEL_KEYS)
         trainer = s.str_("trainer")
         if trainer is not None and (
             trainer.count(":") != 1 or not all(trainer.split(":"))
@@ -310,7 +223,7 @@ def load_settings(
         candidate = cwd / CONFIG_FILE
         config_path = candidate if candidate.exists() else None
     data = _read_toml(config_path) if config_path is not None else {}
-    top = _Section(data, "", _TOP_KEYS)
+    top = Section(data, "", _TOP_KEYS)
 
     home_raw = env.get("LIFECYCLE_HOME") or top.str_("home", ".lifecycle") or ".lifecycle"
     home = Path(home_raw).expanduser()
@@ -322,9 +235,6 @@ def load_settings(
         or top.str_("database_url")
         or f"sqlite:///{home / 'lifecycle.db'}"
     )
-    from lifecycle.errors import DatabaseURLError
-    from lifecycle.storage.engine import parse_database_url
-
     try:
         parse_database_url(database_url)
     except DatabaseURLError as exc:

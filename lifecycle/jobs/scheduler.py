@@ -39,13 +39,13 @@ from sqlalchemy import Engine
 
 from lifecycle.config import JobSchedule, Settings
 from lifecycle.errors import LifecycleError
+from lifecycle.jobs.leases import make_owner
 from lifecycle.jobs.plan import PlannedJob, build_plan
 from lifecycle.jobs.runner import Clock, RunContext, RunResult
-from lifecycle.leases import make_owner
 from lifecycle.storage.types import utcnow
 from lifecycle.windows import ANCHOR
 
-logger = logging.getLogger("lifecycle.scheduler")
+logger = logging.getLogger("lifecycle.jobs.scheduler")
 
 
 class SchedulerDiedError(LifecycleError, RuntimeError):

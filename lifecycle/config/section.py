@@ -9,7 +9,7 @@ from typing import Any
 from lifecycle.errors import ConfigError
 
 
-class _Section:
+class Section:
     """Reads typed values out of one TOML table, naming the full key on error."""
 
     def __init__(self, data: Any, prefix: str, allowed: set[str] | None = None) -> None:

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from lifecycle.alerts.policy import AlertChange
 from lifecycle.config import Settings
+from lifecycle.jobs.leases import acquire_cooldown
 from lifecycle.jobs.queue import RETRAIN, enqueue
-from lifecycle.leases import acquire_cooldown
 from lifecycle.storage.tables import AuditEvent, Model
 
 logger = logging.getLogger("lifecycle.alerts")

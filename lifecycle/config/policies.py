@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
-from lifecycle.config_section import _Section
+from lifecycle.config.section import Section
 from lifecycle.errors import ConfigError
+
+if TYPE_CHECKING:
+    from lifecycle.drift.decision import DriftPolicy
 
 
 @dataclass(frozen=True)
@@ -52,10 +56,10 @@ class DriftSettings:
 
     @staticmethod
     def _thresholds(data: Any, prefix: str) -> dict[str, tuple[float, float]]:
-        s = _Section(data, prefix)
+        s = Section(data, prefix)
         out: dict[str, tuple[float, float]] = {}
         for name in s.data:
-            t = _Section(s.data[name], s.key(name), {"warning", "drift"})
+            t = Section(s.data[name], s.key(name), {"warning", "drift"})
             if set(t.data) != {"warning", "drift"}:
                 raise ConfigError(
                     f"{s.key(name)} needs both warning and drift, e.g. "
@@ -72,15 +76,15 @@ class DriftSettings:
 
     @classmethod
     def parse(cls, data: Any, prefix: str) -> DriftSettings:
-        s = _Section(data, prefix, {
+        s = Section(data, prefix, {
             "alpha", "min_samples", "numeric_tests", "categorical_tests", "bins",
             "max_points", "psi_epsilon", "ks_method", "prediction_drift", "label_drift",
             "thresholds", "features",
         })
-        feats_raw = _Section(s.get("features"), s.key("features"))
+        feats_raw = Section(s.get("features"), s.key("features"))
         features: dict[str, Mapping[str, Any]] = {}
         for fname in feats_raw.data:
-            f = _Section(feats_raw.data[fname], feats_raw.key(fname),
+            f = Section(feats_raw.data[fname], feats_raw.key(fname),
                          {"tests", "thresholds", "min_samples"})
             entry: dict[str, Any] = {
                 "thresholds": cls._thresholds(f.get("thresholds"), f.key("thresholds"))
@@ -113,8 +117,10 @@ class DriftSettings:
                 raise ConfigError(f"{prefix}: {exc}") from None
         return settings
 
-    def to_policy(self) -> Any:
+    def to_policy(self) -> DriftPolicy:
         """The :class:`lifecycle.drift.DriftPolicy` these settings describe."""
+        # Imported here, not at the top: the drift statistics pull in scipy.stats (~0.5 s),
+        # which every CLI command that only reads settings would otherwise pay.
         from lifecycle.drift.decision import DriftPolicy, FeatureOverride, Thresholds
 
         return DriftPolicy(
@@ -146,10 +152,8 @@ _PERFORMANCE_KEYS = {
 _DETECTOR_NAMES = ("page_hinkley", "ddm", "adwin")
 
 
-def _utc_time(s: _Section, name: str) -> Any:
+def _utc_time(s: Section, name: str) -> Any:
     """A TOML datetime/date or ISO-8601 string as an aware UTC datetime (naive = UTC)."""
-    from datetime import UTC, date, datetime
-
     value = s.get(name)
     if value is None:
         return None
@@ -191,7 +195,7 @@ class PerformanceSettings:
 
     @classmethod
     def parse(cls, data: Any, prefix: str) -> PerformanceSettings:
-        s = _Section(data, prefix, _PERFORMANCE_KEYS)
+        s = Section(data, prefix, _PERFORMANCE_KEYS)
         since, until = _utc_time(s, "reference_since"), _utc_time(s, "reference_until")
         if (since is None) != (until is None) or (since is not None and since >= until):
             raise ConfigError(

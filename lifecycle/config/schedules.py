@@ -1,30 +1,31 @@
-"""Parsing and validation of the scheduler, schedule and alert settings.
+"""Scheduler, per-model schedule and alert settings: the dataclasses beside their parsers.
 
-The dataclasses live in :mod:`lifecycle.config`; this module turns TOML tables into them and
-raises :class:`~lifecycle.errors.ConfigError` naming the full key on any bad value. Checks that
-need the job registry (unknown job kind, function that cannot be imported, unknown model in
-``scheduler.models``) run when the scheduler starts, in :mod:`lifecycle.jobs.plan`.
+``[scheduler]``, ``[models.NAME.schedule.KIND]`` and ``[models.NAME.alerts]`` of
+``lifecycle.toml`` become :class:`SchedulerSettings`, :class:`ScheduleSettings` (job kind ->
+:class:`JobSchedule`) and :class:`AlertSettings`; every bad value raises
+:class:`~lifecycle.errors.ConfigError` naming the full key. Checks that need the job kinds
+(unknown job kind, function that cannot be imported, unknown model in ``scheduler.models``) run
+when the scheduler starts, in :mod:`lifecycle.jobs.plan`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
+from lifecycle.config.section import Section
 from lifecycle.errors import ConfigError
 from lifecycle.windows import format_duration, parse_duration, validate_window_size
 
-if TYPE_CHECKING:
-    from lifecycle.config import (
-        AlertSettings,
-        CustomJob,
-        JobSchedule,
-        SchedulerSettings,
-        _Section,
-    )
+__all__ = [
+    "ALERT_EVALUATORS", "SEVERITIES", "VERDICTS_THAT_FIRE", "AlertSettings", "CustomJob",
+    "JobSchedule", "ScheduleSettings", "SchedulerSettings", "redact_webhook_url",
+    "validate_cron", "validate_webhook_url",
+]
 
 VERDICTS_THAT_FIRE = ("warning", "drift")
 SEVERITIES = ("info", "warning", "critical")
@@ -33,6 +34,85 @@ _IMPORT_PATH_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _KIND_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SCHEDULE_KEYS = {"every", "cron", "window", "delay", "catch_up", "max_attempts",
                   "retry_backoff", "enabled"}
+
+
+
+@dataclass(frozen=True)
+class CustomJob:
+    """A job kind added in ``[scheduler.jobs]`` (``kind = "package.module:function"``)."""
+
+    function: str
+    alerts: str | None = None
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """Scheduler process settings (owned by the scheduler layer; ``docs/operations.md``)."""
+
+    lease_seconds: float = 300.0
+    misfire_grace_time_s: int = 300
+    max_workers: int = 4
+    request_poll_seconds: float = 5.0
+    models: tuple[str, ...] | None = None
+    jobs: Mapping[str, CustomJob] = field(default_factory=dict)
+    retrain_function: str | None = None
+    webhook_url: str | None = field(default=None, repr=False)  # may hold a token
+    webhook_timeout_s: float = 5.0
+    webhook_retries: int = 3
+    webhook_backoff_s: float = 1.0
+
+    @classmethod
+    def parse(cls, data: Any, env: Mapping[str, str]) -> SchedulerSettings:
+        return parse_scheduler(cls, Section(data, "scheduler"), env)
+
+
+@dataclass(frozen=True)
+class JobSchedule:
+    """When one job kind runs for one model: ``[models.NAME.schedule.KIND]``."""
+
+    kind: str
+    window: timedelta
+    every: timedelta | None = None
+    cron: str | None = None
+    delay: timedelta = timedelta(0)
+    catch_up: int = 24
+    max_attempts: int = 5
+    retry_backoff: timedelta = timedelta(seconds=60)
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """When a model's jobs run (owned by the scheduler layer): job kind -> schedule."""
+
+    jobs: Mapping[str, JobSchedule] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, data: Any, prefix: str) -> ScheduleSettings:
+        return cls(jobs=parse_schedule(Section(data, prefix)))
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Alert policy for a model (owned by the alerting layer; ``docs/operations.md``)."""
+
+    enabled: bool = True
+    fire_on: tuple[str, ...] = ("drift",)
+    persistence_k: int = 1
+    persistence_n: int = 1
+    resolve_after: int = 1
+    cooldown: timedelta = timedelta(hours=6)
+    severity: Mapping[str, str] = field(
+        default_factory=lambda: {"warning": "warning", "drift": "critical"}
+    )
+    per_feature: bool = False
+    webhook: bool = True
+    retrain_on: tuple[str, ...] = ()
+    retrain_cooldown: timedelta = timedelta(hours=24)
+
+    @classmethod
+    def parse(cls, data: Any, prefix: str) -> AlertSettings:
+        return parse_alerts(cls, Section(data, prefix))
 
 
 def redact_webhook_url(url: str) -> str:
@@ -63,7 +143,7 @@ def validate_webhook_url(url: str, key: str) -> str:
     return url
 
 
-def _duration(s: _Section, name: str, default: timedelta | None) -> timedelta | None:
+def _duration(s: Section, name: str, default: timedelta | None) -> timedelta | None:
     value = s.get(name)
     if value is None:
         return default
@@ -80,21 +160,19 @@ def _import_path(value: Any, key: str) -> str:
 
 
 def parse_scheduler(
-    cls: type[SchedulerSettings], s: _Section, env: Mapping[str, str]
+    cls: type[SchedulerSettings], s: Section, env: Mapping[str, str]
 ) -> SchedulerSettings:
-    from lifecycle.config import CustomJob, _Section
-
     allowed = {"lease_seconds", "misfire_grace_time_s", "max_workers", "request_poll_seconds",
                "models", "jobs",
                "retrain_function", "webhook_url", "webhook_timeout_s", "webhook_retries",
                "webhook_backoff_s"}
-    _Section(s.data, "scheduler", allowed)  # unknown keys
+    Section(s.data, "scheduler", allowed)  # unknown keys
     url = env.get("LIFECYCLE_WEBHOOK_URL") or s.str_("webhook_url")
     if url is not None:
         key = ("LIFECYCLE_WEBHOOK_URL" if env.get("LIFECYCLE_WEBHOOK_URL")
                else "scheduler.webhook_url")
         validate_webhook_url(url, key)
-    jobs_section = _Section(s.get("jobs"), "scheduler.jobs")
+    jobs_section = Section(s.get("jobs"), "scheduler.jobs")
     jobs: dict[str, CustomJob] = {}
     for kind, spec in jobs_section.data.items():
         key = f"scheduler.jobs.{kind}"
@@ -103,7 +181,7 @@ def parse_scheduler(
         if isinstance(spec, str):
             jobs[kind] = CustomJob(function=_import_path(spec, key))
             continue
-        js = _Section(spec, key, {"function", "alerts"})
+        js = Section(spec, key, {"function", "alerts"})
         jobs[kind] = CustomJob(
             function=_import_path(js.get("function"), f"{key}.function"),
             alerts=js.choice("alerts", None, ALERT_EVALUATORS),
@@ -147,9 +225,7 @@ def validate_cron(expr: Any, key: str) -> str:
     return expr
 
 
-def parse_job_schedule(kind: str, s: _Section) -> JobSchedule:
-    from lifecycle.config import JobSchedule
-
+def parse_job_schedule(kind: str, s: Section) -> JobSchedule:
     every = _duration(s, "every", None)
     cron = s.get("cron")
     if (every is None) == (cron is None):
@@ -187,9 +263,7 @@ def parse_job_schedule(kind: str, s: _Section) -> JobSchedule:
     )
 
 
-def parse_schedule(s: _Section) -> dict[str, JobSchedule]:
-    from lifecycle.config import _Section
-
+def parse_schedule(s: Section) -> dict[str, JobSchedule]:
     out: dict[str, JobSchedule] = {}
     for kind, data in s.data.items():
         key = s.key(kind)
@@ -199,11 +273,11 @@ def parse_schedule(s: _Section) -> dict[str, JobSchedule]:
             raise ConfigError(
                 f"{key} must be a table, e.g. [{key}] with every = '1h'; got {data!r}"
             )
-        out[kind] = parse_job_schedule(kind, _Section(data, key, _SCHEDULE_KEYS))
+        out[kind] = parse_job_schedule(kind, Section(data, key, _SCHEDULE_KEYS))
     return out
 
 
-def _persistence(s: _Section) -> tuple[int, int]:
+def _persistence(s: Section) -> tuple[int, int]:
     value = s.get("persistence", 1)
     key = s.key("persistence")
     k: Any
@@ -220,12 +294,10 @@ def _persistence(s: _Section) -> tuple[int, int]:
     return k, n
 
 
-def parse_alerts(cls: type[AlertSettings], s: _Section) -> AlertSettings:
-    from lifecycle.config import _Section
-
+def parse_alerts(cls: type[AlertSettings], s: Section) -> AlertSettings:
     allowed = {"enabled", "fire_on", "persistence", "resolve_after", "cooldown", "severity",
                "per_feature", "webhook", "retrain_on", "retrain_cooldown"}
-    _Section(s.data, s.prefix, allowed)
+    Section(s.data, s.prefix, allowed)
     fire_on = s.str_list("fire_on", cls.fire_on)
     bad = sorted(set(fire_on) - set(VERDICTS_THAT_FIRE))
     if bad or not fire_on:
@@ -233,7 +305,7 @@ def parse_alerts(cls: type[AlertSettings], s: _Section) -> AlertSettings:
             f"{s.key('fire_on')} = {list(fire_on)!r}: choose from "
             f"{', '.join(VERDICTS_THAT_FIRE)} (at least one)"
         )
-    sev = _Section(s.get("severity"), s.key("severity"), set(VERDICTS_THAT_FIRE))
+    sev = Section(s.get("severity"), s.key("severity"), set(VERDICTS_THAT_FIRE))
     severity = {"warning": "warning", "drift": "critical"}
     for verdict in VERDICTS_THAT_FIRE:
         chosen = sev.choice(verdict, severity[verdict], SEVERITIES)
