@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 
 import lifecycle
 from lifecycle.errors import ConfigError
-from lifecycle.monitor import capture_context, last_prediction_ids
+from lifecycle.capture.monitor import capture_context, last_prediction_ids
 from lifecycle.storage.labelled import load_labelled_window
 from lifecycle.storage.tables import PredictionBatch
 from lifecycle.storage.window import load_window

@@ -217,7 +217,7 @@ def test_capture_settings_validation(tmp_path: Path) -> None:
 
 
 def test_monitor_argument_errors() -> None:
-    from lifecycle.monitor import monitor
+    from lifecycle.capture.monitor import monitor
 
     with pytest.raises(ConfigError, match="sample_rate"):
         monitor("m", sample_rate=0)
@@ -229,15 +229,24 @@ def test_monitor_argument_errors() -> None:
         monitor("m")(42)
 
 
-def test_monitor_is_callable_even_after_importing_the_module() -> None:
-    import lifecycle
-    import lifecycle.monitor  # binds the attribute lifecycle.monitor to the module
+def test_monitor_is_the_function_whatever_was_imported_first() -> None:
+    """The public face lives in ``lifecycle.capture.monitor``: importing that module binds
+    ``lifecycle.capture.monitor``, never ``lifecycle.monitor``, so no callable-module trick is
+    needed for ``lifecycle.monitor("m")`` to keep working."""
+    import inspect
+    import types
 
-    decorate = lifecycle.monitor("m")
-    wrapped = decorate(lambda features: 41 + 1)
+    import lifecycle
+    import lifecycle.capture.monitor as face
+
+    assert inspect.isfunction(lifecycle.monitor)
+    assert lifecycle.monitor is face.monitor
+    assert type(face) is types.ModuleType  # a plain module, not a callable subclass
+    wrapped = lifecycle.monitor("m")(lambda features: 41 + 1)
     assert wrapped.__name__ == "<lambda>"
-    assert callable(lifecycle.monitor.flush)
-    assert lifecycle.monitor.__name__ == "lifecycle.monitor"
+    for name in ("flush", "stats", "log_outcomes", "configure", "capture_context",
+                 "last_prediction_ids"):
+        assert getattr(lifecycle, name) is getattr(face, name)
 
 
 def test_request_ids_live_in_the_outputs_blob() -> None:

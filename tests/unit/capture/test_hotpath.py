@@ -30,7 +30,7 @@ from lifecycle.capture.records import (
 )
 from lifecycle.capture.writer import Writer
 from lifecycle.config import CaptureSettings
-from lifecycle.monitor import capture_context, last_prediction_ids
+from lifecycle.capture.monitor import capture_context, last_prediction_ids
 
 
 class FakeWriter:

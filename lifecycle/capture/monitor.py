@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import inspect
 import random
-import sys
-import types
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -299,15 +297,3 @@ def last_prediction_ids() -> list[str]:
     record = last_record()
     return ids_of(record) if record is not None else []
 
-
-class _CallableModule(types.ModuleType):
-    """Importing ``lifecycle.monitor`` (this module) makes Python set the attribute
-    ``lifecycle.monitor`` to the module, shadowing the function of the same name; calling
-    the module therefore calls :func:`monitor`, so ``lifecycle.monitor("churn")`` works
-    whatever was imported first."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
-        return monitor(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
