@@ -73,8 +73,9 @@ def test_outcomes_receipt_time_is_settable(sqlite_url: str, capture_to: Callable
     capture_to(sqlite_url)
     received = datetime(2025, 3, 4, 6, tzinfo=UTC)
     event = datetime(2025, 3, 3, 18, tzinfo=UTC)
+    # "late" has logged nothing yet: create=True records its labels all the same
     assert lifecycle.log_outcomes("late", ["k1", "k2"], [0, 1], timestamps=[event, event],
-                                  received_at=received) == 2
+                                  received_at=received, create=True) == 2
     with pytest.raises(DataError, match="received_at must be an aware datetime"):
         lifecycle.log_outcomes("late", ["k3"], [1], received_at=datetime(2025, 3, 4))
     with Session(engine_for(sqlite_url)) as session:
