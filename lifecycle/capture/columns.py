@@ -198,6 +198,10 @@ def output_columns(out: Any, n: int, spec: CaptureSpec, method: str) -> dict[str
         return {"prediction": [str(out)] * n}
     if isinstance(out, pd.Series):
         out = out.to_numpy()
+    elif (spec.output == "proba" and method == "call" and n == 1
+          and isinstance(out, float | int | np.floating | np.integer)
+          and not isinstance(out, bool | np.bool_)):
+        out = np.asarray([out])  # one row's P(second class)
     if isinstance(out, list | tuple):
         try:
             out = np.asarray(out)
