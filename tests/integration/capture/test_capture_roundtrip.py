@@ -14,8 +14,8 @@ from sklearn.linear_model import LogisticRegression
 from sqlalchemy import func, select, text
 
 import lifecycle
-from lifecycle.errors import ConfigError
 from lifecycle.capture.monitor import capture_context, last_prediction_ids
+from lifecycle.errors import ConfigError
 from lifecycle.storage.labelled import load_labelled_window
 from lifecycle.storage.tables import PredictionBatch
 from lifecycle.storage.window import load_window

@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 
 import lifecycle
 from lifecycle.capture import runtime
-from lifecycle.jobs.performance import run_performance_check
 from lifecycle.capture.monitor import capture_context, configure
+from lifecycle.jobs.performance import run_performance_check
 
 sklearn_linear = pytest.importorskip("sklearn.linear_model")
 
