@@ -21,9 +21,9 @@ from typing import Any
 
 from lifecycle.capture import runtime
 from lifecycle.capture.build import build_batch
+from lifecycle.capture.estimator import MonitoredEstimator
 from lifecycle.capture.hotpath import (
     ESTIMATOR_METHODS,
-    MonitoredEstimator,
     features_position,
     last_record,
     pop_context,

@@ -20,7 +20,7 @@ import pytest
 
 import lifecycle
 from lifecycle.capture import runtime
-from lifecycle.capture.hotpath import MonitoredEstimator
+from lifecycle.capture.estimator import MonitoredEstimator
 from lifecycle.capture.records import R_METHOD, R_SPEC, Record
 from lifecycle.config import load_settings
 from lifecycle.errors import ConfigError
