@@ -39,7 +39,7 @@ from sqlalchemy.engine import make_url
 
 import lifecycle
 from lifecycle.capture import runtime
-from lifecycle.monitor import configure
+from lifecycle.capture.monitor import configure
 from lifecycle.storage.capture_repo import logged_keys
 from lifecycle.storage.migrate import upgrade
 

@@ -41,7 +41,7 @@ from lifecycle.capture import runtime
 from lifecycle.capture import writer as writer_module
 from lifecycle.capture.batch import encode
 from lifecycle.capture.build import build_batch
-from lifecycle.monitor import configure
+from lifecycle.capture.monitor import configure
 from lifecycle.storage.capture_repo import StoredBatch, model_id_for, write_batches
 from lifecycle.storage.migrate import upgrade
 

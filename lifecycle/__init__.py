@@ -14,13 +14,13 @@ __version__ = "0.1.0"
 
 # public name -> "module:attribute"
 _LAZY: dict[str, str] = {
-    "monitor": "lifecycle.monitor:monitor",
-    "flush": "lifecycle.monitor:flush",
-    "stats": "lifecycle.monitor:stats",
-    "log_outcomes": "lifecycle.monitor:log_outcomes",
-    "configure": "lifecycle.monitor:configure",
-    "capture_context": "lifecycle.monitor:capture_context",
-    "last_prediction_ids": "lifecycle.monitor:last_prediction_ids",
+    "monitor": "lifecycle.capture.monitor:monitor",
+    "flush": "lifecycle.capture.monitor:flush",
+    "stats": "lifecycle.capture.monitor:stats",
+    "log_outcomes": "lifecycle.capture.monitor:log_outcomes",
+    "configure": "lifecycle.capture.monitor:configure",
+    "capture_context": "lifecycle.capture.monitor:capture_context",
+    "last_prediction_ids": "lifecycle.capture.monitor:last_prediction_ids",
     "check_drift": "lifecycle.drift_check:check_drift",
     "Settings": "lifecycle.config:Settings",
     "load_settings": "lifecycle.config:load_settings",

@@ -228,7 +228,7 @@ def _concat_outputs(parts: list[dict[str, Any]]) -> dict[str, np.ndarray] | None
 
 def _scalar_outputs(run: Sequence[Record], counts: list[int]) -> dict[str, Any] | None:
     """Fast path for one-row calls returning a plain number: one ``prediction`` column."""
-    if len(run) < 2 or any(c != 1 for c in counts):
+    if len(run) < 2 or any(c != 1 for c in counts) or run[0][R_SPEC].output == "proba":
         return None
     outs = [rec[R_OUT] for rec in run]
     kind = type(outs[0])

@@ -6,6 +6,7 @@ Conversion never raises for odd values: a column Arrow cannot type is stored as 
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,8 @@ import pandas as pd
 import pyarrow as pa
 
 from lifecycle.capture.records import CaptureSpec, count_rows
+
+log = logging.getLogger("lifecycle.capture")
 
 #: numpy dtypes converted with an explicit Arrow type: without one, ``pa.array`` spends ~160
 #: us inferring the type of a 10,000-row float column that it then wraps without copying (5 us)
@@ -154,6 +157,37 @@ def _label_array(spec: CaptureSpec, classes: tuple[Any, ...]) -> np.ndarray:
     return labels
 
 
+def _reads_proba(spec: CaptureSpec, method: str) -> bool:
+    """Whether 2-D outputs of ``method`` are class probabilities: always for
+    ``predict_proba``; for a function, when ``output="proba"`` or ``classes`` were given."""
+    if method == "predict_proba":
+        return True
+    return method == "call" and (spec.output == "proba" or spec.classes is not None)
+
+
+def _proba_columns(out: np.ndarray, spec: CaptureSpec) -> dict[str, Any]:
+    """``proba_<class>`` columns and the predicted class (argmax) of a 2-D array."""
+    classes = _classes(spec, out.shape[1])
+    cols: dict[str, Any] = {f"proba_{c}": out[:, i] for i, c in enumerate(classes)}
+    if out.dtype.kind in "fiu":
+        cols["prediction"] = _label_array(spec, classes)[out.argmax(axis=1)]
+    return cols
+
+
+def _warn_raw_columns(spec: CaptureSpec, k: int) -> None:
+    """Once per monitor: a function returned several numbers per row and nothing says they
+    are class probabilities, so no predicted class is stored (see ``monitor(classes=)``)."""
+    if spec._cache.get("warned_raw"):
+        return
+    spec._cache["warned_raw"] = True
+    log.warning(
+        "lifecycle capture: model %r: the monitored function returns %d columns per row, "
+        "stored as output_0..output_%d with no predicted class. If they are class "
+        "probabilities (predict_proba), pass lifecycle.monitor(%r, classes=[...]) (or "
+        "output=\"proba\"): a performance check cannot read these outputs as classes, nor "
+        "as one number per row", spec.name, k, k - 1, spec.name)
+
+
 def output_columns(out: Any, n: int, spec: CaptureSpec, method: str) -> dict[str, Any]:
     """Output columns (name -> array/list of length n) of one record."""
     if out is None:
@@ -164,6 +198,10 @@ def output_columns(out: Any, n: int, spec: CaptureSpec, method: str) -> dict[str
         return {"prediction": [str(out)] * n}
     if isinstance(out, pd.Series):
         out = out.to_numpy()
+    elif (spec.output == "proba" and method == "call" and n == 1
+          and isinstance(out, float | int | np.floating | np.integer)
+          and not isinstance(out, bool | np.bool_)):
+        out = np.asarray([out])  # one row's P(second class)
     if isinstance(out, list | tuple):
         try:
             out = np.asarray(out)
@@ -172,6 +210,15 @@ def output_columns(out: Any, n: int, spec: CaptureSpec, method: str) -> dict[str
     if isinstance(out, np.ndarray):
         if out.ndim == 0:
             return {"prediction": [out.item()] * n}
+        proba = _reads_proba(spec, method)
+        if out.ndim == 1 and proba and method == "call":
+            k = len(spec.classes) if spec.classes is not None else 2
+            if n == 1 and len(out) == k > 1:  # one row of probabilities, flattened
+                out = out.reshape(1, -1)
+            elif (len(out) == n and k == 2 and spec.output == "proba"
+                  and out.dtype.kind in "fiu"):  # P(second class) of a binary model
+                p = out.astype(np.float64)
+                out = np.column_stack([1.0 - p, p])
         if out.ndim == 1 and (len(out) == n or (n == 1 and method == "predict_proba")):
             if n == 1 and len(out) != 1:
                 out = out.reshape(1, -1)
@@ -181,16 +228,13 @@ def output_columns(out: Any, n: int, spec: CaptureSpec, method: str) -> dict[str
             k = out.shape[1]
             if k == 1:
                 return {"prediction": out[:, 0]}
-            if method == "predict_proba":
-                classes = _classes(spec, k)
-                cols: dict[str, Any] = {f"proba_{c}": out[:, i] for i, c in enumerate(classes)}
-                if out.dtype.kind in "fiu":
-                    cols["prediction"] = _label_array(spec, classes)[out.argmax(axis=1)]
-                return cols
-            prefix = "score" if method == "decision_function" else "output"
+            if proba:
+                return _proba_columns(out, spec)
             if method == "decision_function":
                 return {f"score_{c}": out[:, i] for i, c in enumerate(_classes(spec, k))}
-            return {f"{prefix}_{i}": out[:, i] for i in range(k)}
+            if method == "call" and out.dtype.kind in "fiu":
+                _warn_raw_columns(spec, k)
+            return {f"output_{i}": out[:, i] for i in range(k)}
         return {"prediction": [str(out.tolist())] * n}
     if isinstance(out, str | bytes | int | float | bool | complex | Decimal | np.generic):
         return {"prediction": [out] * n}

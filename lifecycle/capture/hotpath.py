@@ -27,6 +27,7 @@ from lifecycle.capture.records import (
     guard_input,
     guard_output,
 )
+from lifecycle.errors import ConfigError
 
 ESTIMATOR_METHODS = ("predict", "predict_proba", "decision_function")
 
@@ -49,6 +50,23 @@ _ndarray = np.ndarray
 
 def _internal_error(kind: str, exc: BaseException) -> None:
     runtime.caller_health().note(kind, f"{exc!r}; the prediction was served")
+
+
+def _record_lost(exc: BaseException, features: Any) -> None:
+    """The record of a served call could not be queued: count its rows as dropped (``flush``
+    reports them) and say why; invalid settings get their own kind and the fix."""
+    try:
+        rows = count_rows(features)
+    except Exception:  # noqa: BLE001 - counting must not fail either
+        rows = 1
+    if isinstance(exc, ConfigError):
+        runtime.count_dropped(
+            "settings", rows,
+            f"the lifecycle settings cannot be loaded, so every monitored call drops its record "
+            f"(the predictions are served): {exc}")
+    else:
+        runtime.count_dropped("record", rows,
+                              f"{exc!r}; the record was dropped, the prediction was served")
 
 
 def last_record() -> Record | None:
@@ -125,6 +143,7 @@ def wrap_callable(fn: Callable[..., Any], spec: CaptureSpec, method: str,
         t0 = _perf()
         result = fn(*args, **kwargs)
         latency = _perf() - t0
+        features: Any = None
         try:
             if len(args) > features_index:
                 features = args[features_index]
@@ -162,7 +181,7 @@ def wrap_callable(fn: Callable[..., Any], spec: CaptureSpec, method: str,
             else:
                 writer.submit(record, rows)
         except Exception as exc:  # noqa: BLE001 - logging must never break serving
-            _internal_error("record", exc)
+            _record_lost(exc, features)
         return result
 
     monitored.__lifecycle_spec__ = spec  # type: ignore[attr-defined]
@@ -179,36 +198,3 @@ def features_position(fn: Callable[..., Any]) -> tuple[int, str | None]:
     if positional and positional[0].name in ("self", "cls"):
         return 1, positional[1].name if len(positional) > 1 else None
     return 0, positional[0].name if positional else None
-
-
-class MonitoredEstimator:
-    """An estimator whose ``predict`` / ``predict_proba`` / ``decision_function`` are logged.
-
-    Every other attribute is the estimator's own (read and written through). The estimator
-    itself is ``wrapper.__wrapped__``.
-    """
-
-    def __init__(self, estimator: Any, spec: CaptureSpec) -> None:
-        object.__setattr__(self, "__wrapped__", estimator)
-        object.__setattr__(self, "_lc_spec", spec)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_lc_") or name == "__wrapped__":
-            raise AttributeError(name)
-        estimator = object.__getattribute__(self, "__wrapped__")
-        attr = getattr(estimator, name)
-        if name in ESTIMATOR_METHODS and callable(attr):
-            wrapped = wrap_callable(attr, object.__getattribute__(self, "_lc_spec"), name)
-            object.__setattr__(self, name, wrapped)  # cached: later lookups are plain
-            return wrapped
-        return attr
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(object.__getattribute__(self, "__wrapped__"), name, value)
-
-    def __dir__(self) -> list[str]:
-        return sorted(set(dir(object.__getattribute__(self, "__wrapped__"))) | {"__wrapped__"})
-
-    def __repr__(self) -> str:
-        spec = object.__getattribute__(self, "_lc_spec")
-        return f"lifecycle.monitor({spec.name!r})({self.__wrapped__!r})"

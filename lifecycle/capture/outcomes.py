@@ -7,6 +7,7 @@ logged twice keeps the latest received label (``revisions`` counts replacements)
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from collections.abc import Sequence
@@ -18,8 +19,13 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.capture.records import normalize_key
-from lifecycle.errors import DatabaseError, DataError, SchemaOutOfDateError
-from lifecycle.storage.capture_repo import OutcomeRow, model_id_for, upsert_outcomes
+from lifecycle.errors import DatabaseError, DataError, SchemaOutOfDateError, UnknownModelError
+from lifecycle.storage.capture_repo import (
+    OutcomeRow,
+    existing_model_id,
+    model_id_for,
+    upsert_outcomes,
+)
 from lifecycle.storage.engine import redact_url
 
 
@@ -103,15 +109,43 @@ def build_rows(keys: Any, labels: Any, timestamps: Any = None) -> list[OutcomeRo
     return rows
 
 
+def _unknown_model(conn: Any, model: str) -> UnknownModelError:
+    from sqlalchemy import select
+
+    from lifecycle.storage.tables import Model
+
+    known = list(conn.execute(select(Model.name).order_by(Model.name)).scalars())
+    close = difflib.get_close_matches(model, known, n=3, cutoff=0.6)
+    hint = (f"did you mean {' or '.join(repr(c) for c in close)}? " if close
+            else f"known models: {', '.join(known[:20])}; " if known
+            else "no model has logged predictions yet; ")
+    return UnknownModelError(
+        f"log_outcomes: unknown model {model!r} ({hint}labels are refused so that a typo does "
+        f"not create a new model). Use the name given to lifecycle.monitor, configure "
+        f"[models.{model}] in lifecycle.toml, or pass create=True to record labels before "
+        "its first prediction"
+    )
+
+
 def write_outcomes(engine: Any, model: str, rows: Sequence[OutcomeRow],
-                   received_at: datetime | None = None) -> int:
-    """Upsert ``rows`` for ``model`` in one transaction; returns distinct keys written."""
+                   received_at: datetime | None = None, *, create: bool = True) -> int:
+    """Upsert ``rows`` for ``model`` in one transaction; returns distinct keys written.
+
+    ``create=False``: a model with no row in ``models`` raises :class:`UnknownModelError`
+    (naming close matches) and nothing is written.
+    """
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
         with engine.begin() as conn:
-            return upsert_outcomes(conn, model_id_for(conn, model), rows,
-                                   received_at=received_at)
+            if create:
+                model_id = model_id_for(conn, model)
+            else:
+                found = existing_model_id(conn, model)
+                if found is None:
+                    raise _unknown_model(conn, model)
+                model_id = found
+            return upsert_outcomes(conn, model_id, rows, received_at=received_at)
     except SQLAlchemyError as exc:
         text = str(exc).lower()
         url = redact_url(engine.url)

@@ -43,10 +43,15 @@ class CaptureSpec:
     hash_key: bytes | None = None
     feature_names: tuple[str, ...] | None = None
     classes: tuple[Any, ...] | None = None
+    #: ``"proba"``: 2-D (and, for two classes, 1-D) outputs of a function are class
+    #: probabilities; ``None``: they are when ``classes`` is given (see ``columns.py``).
+    output: str | None = None
     estimator: Any = None
     database_url: str | None = None
     sample_rate: float = 1.0
     rng: random.Random | None = None
+    #: The seed ``rng`` was made from (a clone or an unpickled copy starts from it again).
+    seed: int | None = None
     durable: bool = False
     copy_inputs: bool | None = None
     #: Time source for the record timestamp (aware datetime); None = the wall clock.

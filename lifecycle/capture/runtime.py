@@ -20,6 +20,8 @@ import dataclasses
 import os
 import signal
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,16 @@ _settings: Settings | None = None
 _explicit: dict[str, Any] = {}
 _hooks_installed = False
 _sampled_out = [0]
+#: Rows lost on the callers' side (never reached a writer), by kind: ``settings`` (the
+#: settings could not be loaded), ``record`` (the record could not be built or queued).
+_dropped: dict[str, int] = {}
+#: What the previous :func:`flush` already reported: caller-side drops by kind, and each
+#: running writer's ``rejected`` rows (keyed by ``id(writer)``).
+_reported: dict[str, dict[Any, int]] = {"dropped": {}, "rejected": {}}
+#: Rows rejected by writers that were closed before a flush reported them.
+_closed_rejected = [0]
+#: Names passed to ``lifecycle.monitor`` in this process (``log_outcomes`` knows them).
+_monitored: set[str] = set()
 #: Errors on the callers' side, where no writer is involved (invalid settings, a failing
 #: clock...): counted and rate-limit logged exactly like a writer's.
 _caller_health = [Health()]
@@ -127,6 +139,46 @@ def _reset_counters() -> None:
     """Caller-side counters start again from zero, like a new writer's (hold ``_lock``)."""
     _caller_health[0] = Health()
     _sampled_out[0] = 0
+    _dropped.clear()
+    _reported["dropped"].clear()
+    _reported["rejected"].clear()
+    _closed_rejected[0] = 0
+
+
+def validate_settings() -> None:
+    """Raise :class:`~lifecycle.errors.ConfigError` now when the settings capture would use
+    cannot be loaded (called at decoration time, off the request path). Explicit settings
+    (:func:`configure`) or settings already loaded are not read again; otherwise the file and
+    environment are read but not kept, so the first write still reads them afresh."""
+    with _lock:
+        if _settings is not None:
+            return
+    load_settings()
+
+
+def note_monitored(name: str) -> None:
+    """``lifecycle.monitor(name)`` was called in this process."""
+    with _lock:
+        _monitored.add(name)
+
+
+def is_monitored(name: str) -> bool:
+    with _lock:
+        return name in _monitored
+
+
+def count_dropped(kind: str, rows: int, message: str) -> None:
+    """A record was lost on the caller's side: count its rows under ``kind``, count the
+    error and log why (at most once a minute per kind, see :class:`Health`)."""
+    with _lock:
+        _dropped[kind] = _dropped.get(kind, 0) + rows
+    _caller_health[0].note(kind, message)
+
+
+def dropped() -> dict[str, int]:
+    """Rows lost on the callers' side since :func:`configure`, by kind."""
+    with _lock:
+        return dict(_dropped)
 
 
 def count_sampled_out(n: int) -> None:
@@ -138,8 +190,63 @@ def sampled_out() -> int:
     return _sampled_out[0]
 
 
-def flush(timeout: float | None = None) -> bool:
-    """Flush every writer of this process; True when all buffered rows are in the database."""
+@dataclass(frozen=True)
+class FlushResult:
+    """What :func:`flush` found. True (``bool(result)``) only when every row logged before
+    the call is in the database AND no row was lost since the previous flush.
+
+    Attributes
+    ----------
+    complete
+        Every row queued before the call is in the database (False: the timeout passed
+        first; those rows are queued or in the spill file and are written later).
+    dropped
+        Rows lost since the previous flush of this process: never written and never will
+        be (``lost`` says why, by kind).
+    lost
+        ``dropped`` by kind: ``settings`` (the settings could not be loaded), ``record``
+        (a record could not be built or queued), ``rejected`` (the database refused the
+        batch, or it could not be converted; kept in the ``rejected`` spill folder).
+    """
+
+    complete: bool
+    dropped: int = 0
+    lost: Mapping[str, int] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.complete and self.dropped == 0
+
+    def __str__(self) -> str:
+        state = "complete" if self.complete else "incomplete (timeout)"
+        if not self.dropped:
+            return f"flush {state}, nothing lost"
+        why = ", ".join(f"{kind} {n}" for kind, n in sorted(self.lost.items()))
+        return f"flush {state}; {self.dropped} row(s) lost since the previous flush ({why})"
+
+
+def _losses_since_reported() -> dict[str, int]:
+    """Rows lost since the previous flush, by kind; marks them as reported (hold ``_lock``)."""
+    lost: dict[str, int] = {}
+    seen = _reported["dropped"]
+    for kind, n in _dropped.items():
+        if n > seen.get(kind, 0):
+            lost[kind] = n - seen.get(kind, 0)
+        seen[kind] = n
+    seen_rejected = _reported["rejected"]
+    if _closed_rejected[0]:
+        lost["rejected"] = _closed_rejected[0]
+        _closed_rejected[0] = 0
+    for writer in _writers.values():
+        n = int(writer.snapshot()["rejected"])
+        new = n - seen_rejected.get(id(writer), 0)
+        if new > 0:
+            lost["rejected"] = lost.get("rejected", 0) + new
+        seen_rejected[id(writer)] = n
+    return lost
+
+
+def flush(timeout: float | None = None) -> FlushResult:
+    """Flush every writer of this process (see :class:`FlushResult`)."""
     import time
 
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -147,7 +254,14 @@ def flush(timeout: float | None = None) -> bool:
     for writer in writers():
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         ok = writer.flush(remaining) and ok
-    return ok
+    with _lock:
+        lost = _losses_since_reported()
+    result = FlushResult(complete=ok, dropped=sum(lost.values()), lost=lost)
+    if lost:
+        import logging
+
+        logging.getLogger("lifecycle.capture").warning("lifecycle capture: %s", result)
+    return result
 
 
 def shutdown(timeout: float | None = None) -> None:
@@ -159,6 +273,10 @@ def shutdown(timeout: float | None = None) -> None:
     for writer in current:
         limit = writer.capture.shutdown_timeout_s if timeout is None else timeout
         writer.close(limit)
+    with _lock:  # rows a closed writer rejected that no flush reported: for the next one
+        for writer in current:
+            new = int(writer.snapshot()["rejected"]) - _reported["rejected"].pop(id(writer), 0)
+            _closed_rejected[0] += max(new, 0)
 
 
 def reset() -> None:

@@ -230,7 +230,7 @@ def run_story(
         f"trained a logistic regression pipeline on {len(train):,} historical applications "
         f"({len(FEATURES)} features, default rate {train[TARGET].mean():.1%}); "
         f"validation ROC AUC {valid_auc:.3f}"))
-    from lifecycle.monitor import monitor  # = lifecycle.monitor, the public decorator
+    from lifecycle.capture.monitor import monitor  # = lifecycle.monitor, the public decorator
 
     monitored = monitor(MODEL_NAME, id_column=ID_COLUMN, clock=loop.clock)(model)
     try:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from lifecycle.storage.codec import FORMAT, decode_table
 from lifecycle.storage.key_ranges import expand, key_ranges, string_array, string_offsets
 from lifecycle.storage.models_repo import get_or_create_model
-from lifecycle.storage.tables import Outcome, PredictionBatch, TrafficHourly, prediction_keys
+from lifecycle.storage.tables import Model, Outcome, PredictionBatch, TrafficHourly, prediction_keys
 from lifecycle.storage.types import utcnow
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -70,6 +70,12 @@ def model_id_for(conn: Connection, name: str) -> int:
     """Id of model ``name``, created if missing."""
     with Session(bind=conn) as session:
         return int(get_or_create_model(session, name).id)
+
+
+def existing_model_id(conn: Connection, name: str) -> int | None:
+    """Id of model ``name``, or None when no such model exists (nothing is created)."""
+    found = conn.execute(select(Model.id).where(Model.name == name)).scalar()
+    return None if found is None else int(found)
 
 
 def write_batch(conn: Connection, model_id: int, batch: StoredBatch) -> bool:

@@ -6,10 +6,14 @@ batch stored, so it never costs the writer anything and every reader agrees on i
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
 _LABEL_MAX = 255
+#: The columns of a function's unlabelled 2-D output (``capture/columns.py``).
+_RAW = re.compile(r"output_\d+")
 
 
 def _numeric(arr: pa.ChunkedArray) -> bool:
@@ -40,7 +44,13 @@ def headline(outputs: pa.Table) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
       (the positive class), else the largest probability; label = ``prediction`` (the argmax).
     * ``prediction``: numeric -> value (and label too when integer/boolean, i.e. a class);
       text -> label.
-    * ``score``: value. Otherwise the first numeric column gives the value.
+    * ``score``: value.
+    * Only ``output_<i>`` columns (a function returning several numbers per row that nothing
+      declared as class probabilities): no headline, neither value nor label. No single
+      column stands for the row (taking ``output_0`` made a classifier's P(class 0) look like
+      a regression prediction); the performance check then says how to log them
+      (``monitor(classes=...)`` / ``output="proba"``).
+    * Otherwise the first numeric column gives the value.
     """
     n = outputs.num_rows
     names = outputs.column_names
@@ -64,6 +74,8 @@ def headline(outputs: pa.Table) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
                 label = _labels(col)
         else:
             label = _labels(col)
+        return value, label
+    if names and all(_RAW.fullmatch(c) for c in names):
         return value, label
     for name in ["score", *names]:
         if name in names and _numeric(outputs.column(name)):

@@ -39,6 +39,15 @@ from lifecycle.storage.types import utcnow
 
 __all__ = ["LabelledWindow", "load_labelled_window", "outcomes_for_keys"]
 
+#: How to log outputs a performance check can read (the usual cause: a function returning
+#: ``predict_proba`` monitored without ``classes``, stored as ``output_0, output_1, ...``).
+_OUTPUT_FIX = (
+    "A function returning class probabilities (predict_proba) must be monitored with its "
+    "classes: @lifecycle.monitor({model!r}, classes=[...]) (or output=\"proba\"); a "
+    "classifier returning labels, or a regressor, must return one value per row. "
+    "Predictions logged before that fix cannot be evaluated; check a window logged after it"
+)
+
 #: Roles whose predictions are served to users; shadow (challenger) traffic is evaluated
 #: by the shadow evaluation, not here.
 SERVED_ROLES = ("champion", "unmanaged")
@@ -100,10 +109,18 @@ class LabelledWindow:
             truth = [v if v is not None and not pd.isna(v) else lab
                      for v, lab in zip(rows["label_value"], rows["label"], strict=True)]
             pred = rows["output_value"].tolist()
-            if any(p is None or pd.isna(p) for p in pred):
-                raise DataError("some predictions have no numeric output; log a number per row")
+            missing = sum(p is None or pd.isna(p) for p in pred)
+            if missing:
+                raise DataError(f"model {self.model!r}: {missing} labelled prediction(s) have "
+                                f"no numeric output, so a regression cannot be evaluated. "
+                                f"{_OUTPUT_FIX.format(model=self.model)}")
             return regression_sample(truth, pred)
         truth, pred = rows["label"].tolist(), rows["output_label"].tolist()
+        missing = sum(p is None or (isinstance(p, float) and pd.isna(p)) for p in pred)
+        if missing:
+            raise DataError(f"model {self.model!r} is evaluated as a classifier, but {missing} "
+                            f"labelled prediction(s) carry no predicted class. "
+                            f"{_OUTPUT_FIX.format(model=self.model)}")
         proba = None
         if self.proba_columns:
             block = rows[list(self.proba_columns)].to_numpy(dtype=float)

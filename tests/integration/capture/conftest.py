@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from lifecycle.capture import runtime
-from lifecycle.monitor import configure
+from lifecycle.capture.monitor import configure
 from lifecycle.storage.capture_repo import logged_keys
 from lifecycle.storage.codec import decode_table
 

@@ -165,7 +165,7 @@ def test_full_queue_goes_to_spill(sqlite_url: str, capture_to: Callable[..., Any
 _REPLAY_CHILD = """
 import sys, time
 from lifecycle.capture import runtime, writer as w
-from lifecycle.monitor import configure
+from lifecycle.capture.monitor import configure
 original = w.Writer._write_group
 def slow(self, batches):
     done = original(self, batches)
@@ -226,7 +226,7 @@ def test_crash_during_replay(sqlite_url: str, capture_to: Callable[..., Any],
 _BURST_CHILD = """
 import sys
 import lifecycle
-from lifecycle.monitor import configure
+from lifecycle.capture.monitor import configure
 configure(database_url=sys.argv[1], spill_dir=sys.argv[2], flush_interval_s=0.2)
 fn = lifecycle.monitor("burst", id_column="i")(lambda x: 1)
 i = 0

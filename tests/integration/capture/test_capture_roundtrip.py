@@ -14,8 +14,8 @@ from sklearn.linear_model import LogisticRegression
 from sqlalchemy import func, select, text
 
 import lifecycle
+from lifecycle.capture.monitor import capture_context, last_prediction_ids
 from lifecycle.errors import ConfigError
-from lifecycle.monitor import capture_context, last_prediction_ids
 from lifecycle.storage.labelled import load_labelled_window
 from lifecycle.storage.tables import PredictionBatch
 from lifecycle.storage.window import load_window
@@ -184,7 +184,8 @@ def test_sampling_is_seeded_and_counted(sqlite_url: str, capture_to: Callable[..
     assert lifecycle.flush(30)
     stats = lifecycle.stats()
     assert stats["logged"] + stats["dropped_sampling"] == 200
-    assert 30 < stats["logged"] < 90
+    # seed=1 fixes every draw: random.Random(1) keeps exactly 62 of 200 calls at rate 0.3
+    assert stats["logged"] == 62 and stats["dropped_sampling"] == 138
     assert count_rows(engine_for(sqlite_url))[0] == stats["logged"]
 
 

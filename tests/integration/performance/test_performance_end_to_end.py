@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 
 import lifecycle
 from lifecycle.capture import runtime
+from lifecycle.capture.monitor import capture_context, configure
 from lifecycle.jobs.performance import run_performance_check
-from lifecycle.monitor import capture_context, configure
 
 sklearn_linear = pytest.importorskip("sklearn.linear_model")
 

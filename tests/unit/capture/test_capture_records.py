@@ -217,7 +217,7 @@ def test_capture_settings_validation(tmp_path: Path) -> None:
 
 
 def test_monitor_argument_errors() -> None:
-    from lifecycle.monitor import monitor
+    from lifecycle.capture.monitor import monitor
 
     with pytest.raises(ConfigError, match="sample_rate"):
         monitor("m", sample_rate=0)
@@ -229,15 +229,24 @@ def test_monitor_argument_errors() -> None:
         monitor("m")(42)
 
 
-def test_monitor_is_callable_even_after_importing_the_module() -> None:
-    import lifecycle
-    import lifecycle.monitor  # binds the attribute lifecycle.monitor to the module
+def test_monitor_is_the_function_whatever_was_imported_first() -> None:
+    """The public face lives in ``lifecycle.capture.monitor``: importing that module binds
+    ``lifecycle.capture.monitor``, never ``lifecycle.monitor``, so no callable-module trick is
+    needed for ``lifecycle.monitor("m")`` to keep working."""
+    import inspect
+    import types
 
-    decorate = lifecycle.monitor("m")
-    wrapped = decorate(lambda features: 41 + 1)
+    import lifecycle
+    import lifecycle.capture.monitor as face
+
+    assert inspect.isfunction(lifecycle.monitor)
+    assert lifecycle.monitor is face.monitor
+    assert type(face) is types.ModuleType  # a plain module, not a callable subclass
+    wrapped = lifecycle.monitor("m")(lambda features: 41 + 1)
     assert wrapped.__name__ == "<lambda>"
-    assert callable(lifecycle.monitor.flush)
-    assert lifecycle.monitor.__name__ == "lifecycle.monitor"
+    for name in ("flush", "stats", "log_outcomes", "configure", "capture_context",
+                 "last_prediction_ids"):
+        assert getattr(lifecycle, name) is getattr(face, name)
 
 
 def test_request_ids_live_in_the_outputs_blob() -> None:
@@ -351,3 +360,58 @@ def test_forked_child_releases_the_spill_file_a_replay_holds(tmp_path: Path) -> 
     finally:
         if child:
             os.waitpid(child, 0)
+
+
+def _outputs(spec: CaptureSpec, *recs: tuple[Any, Any]) -> dict[str, list[Any]]:
+    built = build_batch([record(spec, x, out) for x, out in recs], no_note)
+    return {c: built.outputs.column(c).to_pylist() for c in built.outputs.column_names
+            if not c.startswith("_")}
+
+
+def test_a_function_with_classes_logs_class_probabilities() -> None:
+    proba = np.array([[0.9, 0.1], [0.2, 0.8]])
+    out = _outputs(CaptureSpec("m", classes=("benign", "malignant")), (np.zeros((2, 3)), proba))
+    assert out == {"proba_benign": [0.9, 0.2], "proba_malignant": [0.1, 0.8],
+                   "prediction": ["benign", "malignant"]}
+    # output="proba" without classes: the classes are the column positions
+    out = _outputs(CaptureSpec("m", output="proba"), (np.zeros((2, 3)), proba))
+    assert out["prediction"] == [0, 1] and out["proba_1"] == [0.1, 0.8]
+    # one row, its probabilities flattened (model.predict_proba(x)[0])
+    out = _outputs(CaptureSpec("m", classes=(0, 1)), (np.zeros(3), np.array([0.3, 0.7])))
+    assert out == {"proba_0": [0.3], "proba_1": [0.7], "prediction": [1]}
+    # the same function without classes keeps its unnamed columns (and warns, see below)
+    out = _outputs(CaptureSpec("m"), (np.zeros((2, 3)), proba))
+    assert out == {"output_0": [0.9, 0.2], "output_1": [0.1, 0.8]}
+    # classes given, but the function returns labels: they stay the prediction
+    out = _outputs(CaptureSpec("m", classes=(0, 1)), (np.zeros((2, 3)), np.array([1, 0])))
+    assert out == {"prediction": [1, 0]}
+
+
+def test_output_proba_reads_a_binary_score_as_p_of_the_second_class() -> None:
+    spec = CaptureSpec("m", classes=("no", "yes"), output="proba")
+    out = _outputs(spec, (np.zeros((3, 2)), np.array([0.25, 0.75, 0.5])))
+    assert out["proba_yes"] == [0.25, 0.75, 0.5] and out["proba_no"] == [0.75, 0.25, 0.5]
+    assert out["prediction"] == ["no", "yes", "no"]  # a tie goes to the first class
+    # one-row calls returning a float: not the scalar fast path, still probabilities
+    out = _outputs(spec, ({"a": 1}, 0.9), ({"a": 2}, 0.1))
+    assert out["prediction"] == ["yes", "no"] and out["proba_yes"] == [0.9, 0.1]
+
+
+def test_unnamed_output_columns_have_no_headline() -> None:
+    t = pa.table({"output_0": [0.9, 0.2], "output_1": [0.1, 0.8]})
+    assert _headline(t) == ([None, None], [None, None])  # was output_0 taken as the value
+    t = pa.table({"output_0": [0.9, 0.2], "score": [1.0, 2.0]})
+    assert _headline(t)[0] == [1.0, 2.0]
+
+
+def test_monitor_validates_output_and_classes(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from lifecycle.capture.monitor import monitor
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match='output="proba"'):
+        monitor("m", output="probabilities")
+    with pytest.raises(ConfigError, match="each class once"):
+        monitor("m", classes=[0, 0])
+    with pytest.raises(ConfigError, match="each class once"):
+        monitor("m", classes=[])

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from lifecycle.capture import hotpath, runtime
+from lifecycle.capture.monitor import capture_context, last_prediction_ids
 from lifecycle.capture.records import (
     COPY_LIMIT,
     OUTPUT_COPY_LIMIT,
@@ -30,7 +31,6 @@ from lifecycle.capture.records import (
 )
 from lifecycle.capture.writer import Writer
 from lifecycle.config import CaptureSettings
-from lifecycle.monitor import capture_context, last_prediction_ids
 
 
 class FakeWriter:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import inspect
 import random
-import sys
-import types
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,9 +21,9 @@ from typing import Any
 
 from lifecycle.capture import runtime
 from lifecycle.capture.build import build_batch
+from lifecycle.capture.estimator import MonitoredEstimator
 from lifecycle.capture.hotpath import (
     ESTIMATOR_METHODS,
-    MonitoredEstimator,
     features_position,
     last_record,
     pop_context,
@@ -33,14 +31,17 @@ from lifecycle.capture.hotpath import (
     wrap_callable,
 )
 from lifecycle.capture.records import CaptureSpec, Record, ids_of
+from lifecycle.capture.runtime import FlushResult
 from lifecycle.errors import ConfigError, DataError
 
 __all__ = [
     "monitor", "flush", "stats", "log_outcomes", "configure", "capture_context",
-    "last_prediction_ids", "CaptureContext",
+    "last_prediction_ids", "CaptureContext", "FlushResult",
 ]
 
 _ROLES = ("champion", "challenger", "unmanaged")
+#: Values of ``monitor(output=...)``.
+OUTPUT_KINDS = (None, "proba")
 
 
 def _names(value: str | Iterable[str] | None, arg: str) -> frozenset[str]:
@@ -66,6 +67,7 @@ def monitor(
     seed: int | None = None,
     feature_names: Iterable[str] | None = None,
     classes: Iterable[Any] | None = None,
+    output: str | None = None,
     database_url: str | None = None,
     durable: bool = False,
     copy_inputs: bool | None = None,
@@ -95,7 +97,14 @@ def monitor(
         Column names for numpy inputs (default: the estimator's ``feature_names_in_``,
         else ``x0, x1, ...``).
     classes
-        Class labels for 2-D outputs of a function (estimators: ``classes_``).
+        Class labels of a function's outputs: with them, a function returning a 2-D array
+        (one column per class, e.g. ``predict_proba``) is logged as class probabilities,
+        ``proba_<class>`` plus the predicted class (estimators: ``classes_``).
+    output
+        ``"proba"``: the function returns class probabilities (2-D, one column per class in
+        ``classes`` order, else ``0, 1, ...``; or 1-D for two classes: P(second class)).
+        Default ``None``: 2-D outputs are probabilities when ``classes`` is given, other
+        2-D outputs are stored as ``output_0, output_1, ...``.
     database_url
         Write to this database instead of the configured one.
     durable
@@ -117,6 +126,13 @@ def monitor(
     -------
     A decorator: apply it to a function (first argument = features) or to an object with
     ``predict`` / ``predict_proba`` / ``decision_function``.
+
+    Raises
+    ------
+    ConfigError
+        An invalid argument, or settings (``lifecycle.toml``, ``LIFECYCLE_*``) that cannot be
+        loaded: decoration happens at import / deploy time, so a broken configuration stops
+        the deploy instead of silently dropping every record.
     """
     if not isinstance(model, str) or not model.strip() or len(model) > 200:
         raise ConfigError(f"model name must be a non-empty string of at most 200 characters, "
@@ -136,6 +152,14 @@ def monitor(
         raise ConfigError(f"sample_rate must be a number in (0, 1], got {sample_rate!r}")
     if id_column is not None and (not isinstance(id_column, str) or not id_column):
         raise ConfigError(f"id_column must be a column name, got {id_column!r}")
+    if output not in OUTPUT_KINDS:
+        raise ConfigError(f"output={output!r} is not valid; use output=\"proba\" for a "
+                          "function returning class probabilities, or leave it unset")
+    class_list = tuple(classes) if classes is not None else None
+    if class_list is not None and (not class_list or len(set(map(str, class_list)))
+                                   != len(class_list)):
+        raise ConfigError(f"classes must list each class once, got {classes!r}")
+    runtime.validate_settings()
     hashed = _names(hash_columns, "hash_columns")
     key: bytes | None = None
     if hashed:
@@ -151,11 +175,13 @@ def monitor(
         redact=_names(redact, "redact"), hash_columns=hashed, hash_key=key,
         feature_names=tuple(str(n) for n in feature_names) if feature_names is not None
         else None,
-        classes=tuple(classes) if classes is not None else None,
+        classes=class_list, output=output,
         database_url=database_url, sample_rate=float(sample_rate),
-        rng=random.Random(seed) if seed is not None else None,
+        rng=random.Random(seed) if seed is not None else None, seed=seed,
         durable=bool(durable), copy_inputs=copy_inputs, clock=clock,
     )
+
+    runtime.note_monitored(model)
 
     def decorate(target: Any) -> Any:
         if any(callable(getattr(target, m, None)) for m in ESTIMATOR_METHODS) and not (
@@ -184,20 +210,29 @@ def configure(*, database_url: str | None = None, settings: Any = None, **captur
     runtime.configure(database_url=database_url, settings=settings, **capture)
 
 
-def flush(timeout: float | None = None) -> bool:
-    """Block until everything logged so far is in the database.
+def flush(timeout: float | None = None) -> FlushResult:
+    """Block until everything logged so far is in the database; say what was lost.
 
-    Returns False when ``timeout`` (seconds) passed first, e.g. while the database is down
-    (the rows are then safe in the spill file and are written when it comes back).
+    Returns a :class:`FlushResult`, true only when every row logged before the call is in
+    the database and no row was lost since the previous flush (so ``assert
+    lifecycle.flush()`` and ``if not lifecycle.flush(5): ...`` keep working). It is false
+    when ``timeout`` (seconds) passed first, e.g. while the database is down (the rows are
+    then safe in the spill file and are written when it comes back: ``complete`` is False),
+    or when rows were dropped (``dropped``, and ``lost`` by kind: invalid settings, a record
+    that could not be built, a batch the database refused); a dropped row is reported by
+    one flush only and logged as a warning.
     """
     return runtime.flush(timeout)
 
 
 def stats() -> dict[str, Any]:
     """Counters of this process: logged, written, spilled, replayed, dropped_sampling,
-    errors (and per kind), overflow, rejected, duplicates_skipped, queued, degraded."""
+    dropped (rows lost before reaching a writer, e.g. invalid settings; per kind in
+    ``dropped_by_kind``), errors (and per kind), overflow, rejected, duplicates_skipped,
+    queued, degraded."""
     totals: dict[str, Any] = {
         "logged": 0, "written": 0, "spilled": 0, "replayed": 0, "dropped_sampling": 0,
+        "dropped": 0, "dropped_by_kind": {},
         "errors": 0, "overflow": 0, "rejected": 0, "duplicates_skipped": 0, "queued": 0,
         "spill_pending_rows": 0, "degraded": False, "errors_by_kind": {},
     }
@@ -215,6 +250,8 @@ def stats() -> dict[str, Any]:
         totals["errors"] += n
         totals["errors_by_kind"][kind] = totals["errors_by_kind"].get(kind, 0) + n
     totals["dropped_sampling"] = runtime.sampled_out()
+    totals["dropped_by_kind"] = runtime.dropped()
+    totals["dropped"] = sum(totals["dropped_by_kind"].values())
     return totals
 
 
@@ -226,6 +263,7 @@ def log_outcomes(
     timestamps: Any = None,
     received_at: datetime | None = None,
     database_url: str | None = None,
+    create: bool = False,
 ) -> int:
     """Record ground truth for logged predictions, one or many, at any time.
 
@@ -238,6 +276,12 @@ def log_outcomes(
     (latest received wins; ``revisions`` counts replacements). Written synchronously;
     raises :class:`~lifecycle.errors.DataError` for bad input and
     :class:`~lifecycle.errors.DatabaseError` when the database refuses.
+
+    The model must be known, so a typo does not create a phantom model: it has logged
+    predictions, or is configured (``[models.NAME]`` in ``lifecycle.toml``), or a
+    ``lifecycle.monitor(NAME)`` exists in this process (labels may arrive before the first
+    prediction is flushed). Otherwise :class:`~lifecycle.errors.UnknownModelError` names
+    close matches; ``create=True`` records labels for a model that has logged nothing yet.
 
     Returns the number of distinct keys written.
     """
@@ -253,8 +297,9 @@ def log_outcomes(
     rows = build_rows(keys, labels, timestamps)
     if not rows:
         return 0
+    known = create or runtime.is_monitored(model) or model in runtime.current_settings().models
     engine = runtime.writer_for(database_url)._engine_or_make()
-    return write_outcomes(engine, model, rows, received_at=received_at)
+    return write_outcomes(engine, model, rows, received_at=received_at, create=known)
 
 
 @dataclass
@@ -299,15 +344,3 @@ def last_prediction_ids() -> list[str]:
     record = last_record()
     return ids_of(record) if record is not None else []
 
-
-class _CallableModule(types.ModuleType):
-    """Importing ``lifecycle.monitor`` (this module) makes Python set the attribute
-    ``lifecycle.monitor`` to the module, shadowing the function of the same name; calling
-    the module therefore calls :func:`monitor`, so ``lifecycle.monitor("churn")`` works
-    whatever was imported first."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
-        return monitor(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
