@@ -16,7 +16,7 @@ import pandas as pd
 
 from lifecycle.jobs.leases import DONE, FAILED
 from lifecycle.jobs.runner import LOST
-from lifecycle.storage.labelled import SERVED_ROLES
+from lifecycle.states import SERVED_ROLES
 
 
 def _utc_naive(frame: pd.DataFrame) -> pd.DataFrame:

@@ -33,13 +33,13 @@ from lifecycle.capture.hotpath import (
 from lifecycle.capture.records import CaptureSpec, Record, ids_of
 from lifecycle.capture.runtime import FlushResult
 from lifecycle.errors import ConfigError, DataError
+from lifecycle.states import ROLES, UNMANAGED
 
 __all__ = [
     "monitor", "flush", "stats", "log_outcomes", "configure", "capture_context",
     "last_prediction_ids", "CaptureContext", "FlushResult",
 ]
 
-_ROLES = ("champion", "challenger", "unmanaged")
 #: Values of ``monitor(output=...)``.
 OUTPUT_KINDS = (None, "proba")
 
@@ -72,7 +72,7 @@ def monitor(
     durable: bool = False,
     copy_inputs: bool | None = None,
     hash_key: str | bytes | None = None,
-    role: str = "unmanaged",
+    role: str = UNMANAGED,
     clock: Callable[[], datetime] | None = None,
 ) -> Callable[[Any], Any]:
     """Log every prediction of a function or an estimator.
@@ -144,8 +144,8 @@ def monitor(
     if clock is not None and not callable(clock):
         raise ConfigError(f"clock must be a zero-argument callable returning a datetime, "
                           f"got {clock!r}")
-    if role not in _ROLES:
-        raise ConfigError(f"role={role!r} is not valid; choose one of {', '.join(_ROLES)}")
+    if role not in ROLES:
+        raise ConfigError(f"role={role!r} is not valid; choose one of {', '.join(ROLES)}")
     if isinstance(sample_rate, bool) or not isinstance(sample_rate, int | float) or not (
         0.0 < sample_rate <= 1.0
     ):

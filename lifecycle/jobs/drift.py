@@ -33,8 +33,8 @@ from lifecycle.drift.profile import ReferenceProfile
 from lifecycle.drift.report import DriftReport
 from lifecycle.drift_check import check_drift
 from lifecycle.errors import DataError
+from lifecycle.states import SERVED_ROLES
 from lifecycle.storage.drift_repo import load_active_profiles, save_report
-from lifecycle.storage.labelled import SERVED_ROLES
 from lifecycle.storage.models_repo import get_model
 from lifecycle.storage.window import Window, load_window
 

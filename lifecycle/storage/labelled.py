@@ -33,6 +33,7 @@ from lifecycle.performance import (
     classification_sample,
     regression_sample,
 )
+from lifecycle.states import SERVED_ROLES
 from lifecycle.storage.models_repo import get_model
 from lifecycle.storage.tables import Outcome, prediction_keys
 from lifecycle.storage.types import utcnow
@@ -50,7 +51,6 @@ _OUTPUT_FIX = (
 
 #: Roles whose predictions are served to users; shadow (challenger) traffic is evaluated
 #: by the shadow evaluation, not here.
-SERVED_ROLES = ("champion", "unmanaged")
 
 
 @dataclass(frozen=True)
