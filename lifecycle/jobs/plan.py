@@ -80,20 +80,14 @@ def build_plan(
     *,
     only_models: Iterable[str] | None = None,
     check_imports: bool = True,
-    scoped: bool = True,
 ) -> list[PlannedJob]:
-    """Validate the scheduling settings and list the jobs to register, sorted by id.
-
-    ``scoped=False`` ignores ``scheduler.models`` / ``only_models`` and lists every configured
-    job: what a process may *execute* when the shared job store fires another process's job.
-    """
+    """Validate the scheduling settings and list the jobs this process runs, sorted by id
+    (``only_models``, else ``scheduler.models``, else every configured model)."""
     names: tuple[str, ...] = tuple(sorted(settings.models))
     if settings.scheduler.models is not None:
-        scope = _check_models(settings.scheduler.models, settings, "scheduler.models")
-        names = scope if scoped else names
+        names = _check_models(settings.scheduler.models, settings, "scheduler.models")
     if only_models is not None:
-        scope = tuple(sorted(set(_check_models(only_models, settings, "--model"))))
-        names = scope if scoped else names
+        names = tuple(sorted(set(_check_models(only_models, settings, "--model"))))
     kinds = job_kinds(settings)
     plan: list[PlannedJob] = []
     for model in names:

@@ -132,8 +132,6 @@ enabled = false
     plan = build_plan(s)
     assert [j.job_id for j in plan] == ["noop:a", "noop:b"]
     assert [j.job_id for j in build_plan(s, only_models=["b"])] == ["noop:b"]
-    assert [j.job_id for j in build_plan(s, only_models=["b"], scoped=False)] == [
-        "noop:a", "noop:b"]
 
 
 def test_builtin_job_kinds_and_evaluators_import() -> None:
