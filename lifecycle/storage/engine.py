@@ -75,13 +75,23 @@ def parse_database_url(url: str) -> URL:
     return parsed
 
 
+#: Query parameters of a database URL that hold a secret (libpq reads ``password`` there too).
+SECRET_QUERY_KEYS = frozenset({"password", "sslpassword"})
+
+
 def redact_url(url: str | URL) -> str:
-    """The URL with its password hidden, safe to print."""
+    """The URL with its password hidden (in the user part and in the query), safe to print."""
     try:
         parsed = make_url(url) if isinstance(url, str) else url
     except ArgumentError:
         return "<unparseable URL>"
-    return parsed.render_as_string(hide_password=True)
+    secret = SECRET_QUERY_KEYS & {key.lower() for key in parsed.query}
+    if secret:
+        parsed = parsed.set(query={
+            key: ("***" if key.lower() in secret else value)
+            for key, value in parsed.query.items()})
+    # the mask is escaped in a query value; show it as in the user part
+    return parsed.render_as_string(hide_password=True).replace("=%2A%2A%2A", "=***")
 
 
 def make_engine(
@@ -97,6 +107,10 @@ def make_engine(
     ``timeout_s`` is how long to wait for the database: SQLite's busy timeout (default
     30 s), PostgreSQL's connect timeout (default 10 s). ``sqlite_pragmas`` are extra
     ``PRAGMA name=value`` run on every new SQLite connection (tuning for one workload).
+
+    Engines are made with ``hide_parameters=True``: a failed statement's message then
+    never carries the bound values (predictions, join keys, anything a user logged) into
+    logs and error messages.
     """
     parsed = parse_database_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -104,6 +118,7 @@ def make_engine(
         return _sqlite_engine(parsed, busy, dict(sqlite_pragmas or {}), **kwargs)
     connect_timeout = 10 if timeout_s is None else max(1, int(timeout_s))
     options: dict[str, Any] = {
+        "hide_parameters": True,
         "pool_size": 5,
         "max_overflow": 10,
         "pool_pre_ping": True,
@@ -118,7 +133,7 @@ def make_engine(
 def _sqlite_engine(url: URL, busy_s: float, pragmas: dict[str, int], **kwargs: Any) -> Engine:
     if url.database not in (None, "", ":memory:"):
         Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
-    options: dict[str, Any] = {"connect_args": {"timeout": busy_s}}
+    options: dict[str, Any] = {"connect_args": {"timeout": busy_s}, "hide_parameters": True}
     options.update(kwargs)
     engine = create_engine(url, **options)
 

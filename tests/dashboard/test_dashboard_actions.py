@@ -14,7 +14,7 @@ from dashboard import actions
 from lifecycle.storage.engine import make_engine
 from lifecycle.storage.tables import Alert, AuditEvent
 
-TOKEN = "s3cret-token"
+TOKEN = "s3cret-token-0123456"
 
 
 def _first_open(url: str) -> int:
