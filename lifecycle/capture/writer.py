@@ -32,6 +32,7 @@ from lifecycle.capture.health import Health, describe, is_outage, schema_missing
 from lifecycle.capture.records import R_IN, R_SPEC, Record, count_rows
 from lifecycle.capture.spill import (
     SpillWriter,
+    Unreadable,
     pending_rows,
     replay,
     spill_files,
@@ -382,13 +383,26 @@ class Writer:
                 raise
             return [self._write_or_reject(batch) for batch in batches]
 
+    def _unreadable(self, bad: Unreadable) -> None:
+        """Replay met bytes that hold no readable frame: counted and logged (the frames
+        before and after them are replayed; the bytes are kept in ``rejected/``)."""
+        if bad.torn_tail:
+            kind, what = "spill_torn_tail", "a frame cut short at its end (a crash while " \
+                                            "appending)"
+        else:
+            kind, what = "spill_corrupt", "a corrupted stretch (bad length, magic or CRC)"
+        self.note(kind, f"spill file {bad.source.name} has {what}: {bad.size} bytes at offset "
+                        f"{bad.offset} could not be replayed and were moved to {bad.saved}; "
+                        "every readable frame before and after them was replayed")
+
     def _try_replay(self) -> None:
         seq = self._spill_seq
         self.spill.close()
         held: list[Path] = []
         try:
             written, skipped = replay(self.spill_dir, self.tag, self._write_group,
-                                      group_rows=self.capture.batch_size, held=held)
+                                      group_rows=self.capture.batch_size, held=held,
+                                      on_unreadable=self._unreadable)
         except Exception as exc:  # noqa: BLE001
             self._outage(exc)
             return
