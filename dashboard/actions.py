@@ -4,15 +4,25 @@ No ``st.*`` calls here: the pages collect the token, the actor and the confirmat
 these functions do the work. Every action
 
 * is refused unless an admin token is configured (``LIFECYCLE_ADMIN_TOKEN`` /
-  ``admin_token``) and the given token matches it (``hmac.compare_digest``, constant time);
+  ``admin_token``, at least 16 characters) and the given token matches it
+  (``hmac.compare_digest``, constant time);
+* is throttled: a wrong token writes an ``admin.denied`` audit row (never the token), and
+  after :data:`MAX_FAILURES` of them within :data:`FAILURE_WINDOW` (from any session, any
+  dashboard process: the audit table is the state) every attempt is refused without checking
+  the token, and audited as ``admin.throttled``, until the oldest of those failures is older
+  than the window;
 * needs an explicit confirmation and a non-empty actor name;
 * writes an ``audit_events`` row with the actor in the same transaction as its change.
+
+:func:`plain_http_warning` is the warning the pages show (and ``lifecycle dashboard`` prints)
+when actions are offered over plain HTTP on an address other than loopback.
 """
 
 from __future__ import annotations
 
 import hmac
 import importlib
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +39,16 @@ READ_ONLY_MESSAGE = (
     "Read-only: no admin token is configured. Set LIFECYCLE_ADMIN_TOKEN (or admin_token in "
     "lifecycle.toml) and restart the dashboard to enable actions."
 )
+
+
+#: Wrong admin tokens tolerated within :data:`FAILURE_WINDOW` before actions lock.
+MAX_FAILURES = 5
+#: The sliding window the failures are counted in; also the longest a lock lasts.
+FAILURE_WINDOW = timedelta(minutes=10)
+DENIED = "admin.denied"
+THROTTLED = "admin.throttled"
+#: Hosts a browser reaches only from the same machine.
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 
 class ActionRefused(LifecycleError, PermissionError):
@@ -53,8 +73,53 @@ def authorize(admin_token: str | None, given: str | None) -> None:
         raise ActionRefused("wrong admin token: the action was refused and nothing changed")
 
 
-def _check(admin_token: str | None, token: str | None, actor: str, confirmed: bool) -> str:
-    authorize(admin_token, token)
+def locked_until(engine: Engine, now: datetime | None = None) -> datetime | None:
+    """When actions unlock, if :data:`MAX_FAILURES` wrong tokens were given within the last
+    :data:`FAILURE_WINDOW` (else None). Read from ``audit_events``, so every session and
+    every dashboard process sees the same state."""
+    now = now or utcnow()
+    with Session(engine) as session:
+        recent = session.scalars(
+            select(AuditEvent.ts).where(AuditEvent.action == DENIED,
+                                        AuditEvent.ts > now - FAILURE_WINDOW)
+            .order_by(AuditEvent.ts.desc()).limit(MAX_FAILURES)).all()
+    if len(recent) < MAX_FAILURES:
+        return None
+    oldest = min(recent)
+    if oldest.tzinfo is None:  # SQLite hands back naive UTC
+        oldest = oldest.replace(tzinfo=now.tzinfo)
+    return oldest + FAILURE_WINDOW
+
+
+def _audit_refusal(engine: Engine, action: str, actor: str, attempted: str, target: str,
+                   reason: str) -> None:
+    with Session(engine) as session, session.begin():
+        session.add(AuditEvent(
+            actor=(actor or "").strip()[:200] or "(not given)", action=action, target=None,
+            details={"source": "dashboard", "attempted": attempted, "target": target,
+                     "reason": reason},
+        ))
+
+
+def _check(engine: Engine, admin_token: str | None, token: str | None, actor: str,
+           confirmed: bool, attempted: str, target: str) -> str:
+    if not admin_token:
+        raise ActionRefused(READ_ONLY_MESSAGE)
+    until = locked_until(engine)
+    if until is not None:  # the token is not even looked at
+        _audit_refusal(engine, THROTTLED, actor, attempted, target,
+                       f"{MAX_FAILURES} wrong admin tokens within {FAILURE_WINDOW}")
+        raise ActionRefused(
+            f"too many wrong admin tokens ({MAX_FAILURES} within "
+            f"{int(FAILURE_WINDOW.total_seconds() // 60)} minutes): actions are locked until "
+            f"{until:%H:%M:%S} UTC; nothing changed. If that was not you, rotate "
+            "LIFECYCLE_ADMIN_TOKEN")
+    try:
+        authorize(admin_token, token)
+    except ActionRefused:
+        _audit_refusal(engine, DENIED, actor, attempted, target,
+                       "no token given" if not token else "wrong token")
+        raise
     if not confirmed:
         raise ActionRefused("not confirmed: tick the confirmation box to proceed")
     actor = (actor or "").strip()
@@ -78,7 +143,8 @@ def acknowledge_alert(
     audit row) when it is installed, else updates the ``alerts`` row here. Only an ``open``
     alert can be acknowledged.
     """
-    actor = _check(admin_token, token, actor, confirmed)
+    actor = _check(engine, admin_token, token, actor, confirmed, "alert.acknowledge",
+                   f"alert:{alert_id}")
     shared = _optional("lifecycle.alerts.store", "acknowledge")
     now = utcnow()
     try:
@@ -144,7 +210,8 @@ def run_check_now(
 ) -> ActionResult:
     """Run the drift check of ``model`` on its latest complete window, through the job runner
     (lease, ``job_runs`` row, alert evaluation), and audit who asked for it."""
-    actor = _check(admin_token, token, actor, confirmed)
+    actor = _check(engine, admin_token, token, actor, confirmed, "drift.check_now",
+                   f"model:{model}")
     run_window = run_check_function()
     if run_window is None:
         raise ActionRefused("the drift-check job is not available in this installation")
@@ -175,6 +242,32 @@ def run_check_now(
     return ActionResult("drift.check_now", f"model:{model}",
                         f"drift check of {model} for {window}: {status} "
                         f"(requested by {actor})")
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` is reachable only from this machine (127.0.0.0/8, ::1,
+    localhost); an empty host, ``0.0.0.0`` and ``::`` listen on every interface."""
+    name = host.strip().strip("[]").lower()
+    if name in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
+
+
+def plain_http_warning(host: str | None, ssl_cert_file: str | None) -> str | None:
+    """The warning to show where actions are offered, or None when they are safe enough:
+    served on a loopback address, or over HTTPS (Streamlit's ``server.sslCertFile``)."""
+    if ssl_cert_file or (host is not None and is_loopback(host)):
+        return None
+    shown = host or "every interface"
+    return (
+        f"Admin actions are served over plain HTTP on {shown}: the admin token crosses the "
+        "network unencrypted and can be read on the way. Serve the dashboard over HTTPS (a "
+        "reverse proxy with TLS, or Streamlit's server.sslCertFile and server.sslKeyFile), "
+        "or bind it to 127.0.0.1 (dashboard.host)."
+    )
 
 
 def _optional(module: str, attr: str) -> Callable[..., Any] | None:

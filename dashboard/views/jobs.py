@@ -45,6 +45,11 @@ def _actions(ctx: ui.Context, open_alerts: pd.DataFrame, models: list[str]) -> N
     if not ctx.settings.admin_token:
         st.info(actions.READ_ONLY_MESSAGE)
         return
+    insecure = actions.plain_http_warning(
+        st.get_option("server.address") or ctx.settings.dashboard.host,
+        st.get_option("server.sslCertFile"))
+    if insecure:
+        st.warning(insecure)
     left, right = st.columns(2)
     with left, st.form("ack_form", clear_on_submit=False):
         st.markdown("**Acknowledge an alert**")

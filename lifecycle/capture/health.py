@@ -28,6 +28,19 @@ def is_outage(exc: BaseException) -> bool:
     return any(hint in text for hint in _OUTAGE_HINTS)
 
 
+def describe(exc: BaseException) -> str:
+    """``Type: first line of the message`` (at most 300 characters), safe to log.
+
+    Database errors carry the statement's bound values after their first line (SQLAlchemy's
+    ``[parameters: ...]``, PostgreSQL's ``DETAIL``/``CONTEXT`` lines quote the rows): those are
+    the user's data, so they are never logged. Engines also hide parameters
+    (``hide_parameters=True`` in :func:`lifecycle.storage.engine.make_engine`).
+    """
+    text = str(exc)
+    first = text.splitlines()[0] if text else ""
+    return f"{type(exc).__name__}: {first[:300]}"
+
+
 def schema_missing(exc: BaseException) -> bool:
     text = str(exc).lower()
     return "no such table" in text or ("relation" in text and "does not exist" in text)

@@ -60,6 +60,21 @@ class CaptureSpec:
     # caches filled by the writer thread
     _cache: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """Safe to log: the hash key shows as ``'***'``, the database URL without its
+        password, the estimator by its type only; caches are left out."""
+        from lifecycle.storage.engine import redact_url
+
+        url = None if self.database_url is None else redact_url(self.database_url)
+        key = None if self.hash_key is None else "***"
+        estimator = None if self.estimator is None else type(self.estimator).__name__
+        return (f"CaptureSpec(name={self.name!r}, version={self.version!r}, "
+                f"role={self.role!r}, id_column={self.id_column!r}, "
+                f"redact={sorted(self.redact)!r}, hash_columns={sorted(self.hash_columns)!r}, "
+                f"hash_key={key!r}, feature_names={self.feature_names!r}, "
+                f"classes={self.classes!r}, estimator={estimator!r}, database_url={url!r}, "
+                f"sample_rate={self.sample_rate!r}, durable={self.durable!r})")
+
 
 _ndarray = np.ndarray
 # tuples, not ``X | Y``: a union written in a function body is built again on every call

@@ -10,35 +10,47 @@ Frame layout (little endian)::
     b"LCS1" | header_len u32 | inputs_len u64 | outputs_len u64 | crc32 u32
     | header (JSON) | inputs blob | outputs blob
 
-A frame cut short by a crash (or a failed write, which is truncated away) is detected by
-its length/CRC and ignored: it was never acknowledged. A file is deleted only after every
-frame in it has been written to the database; replaying the same frame again is a no-op
-(the batch id is the primary key), so a crash during replay duplicates nothing.
+A frame is readable when its magic, lengths and CRC (over header and blobs) all agree. Replay
+writes every readable frame: after an unreadable stretch (a flipped byte anywhere in a frame,
+a frame cut short by a crash) it resynchronises on the next offset where a readable frame
+starts, so the frames after it are replayed too. The unreadable bytes are copied to
+``rejected/`` (``<spill file name>.<offset>.unreadable``) before the file is deleted, and the
+writer counts and logs them (``errors_by_kind``: ``spill_corrupt``, or ``spill_torn_tail`` for
+a frame cut short at the end of a file), so nothing is lost silently. A file is deleted only
+after every readable frame in it has been written to the database; replaying the same frame
+again is a no-op (the batch id is the primary key), so a crash during replay duplicates
+nothing.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import json
+import mmap
 import os
 import struct
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import pyarrow as pa
 
 from lifecycle.capture.ids import getrandbits
+from lifecycle.files import make_private_dir, open_private, write_private_file
 from lifecycle.storage.capture_repo import StoredBatch
 from lifecycle.storage.codec import encode_table
 
 MAGIC = b"LCS1"
 _HEAD = struct.Struct("<4sIQQI")
 SUFFIX = ".spill"
+#: Subfolder of the spill folder for batches the database refused and unreadable bytes.
+REJECTED = "rejected"
 
 
 def url_tag(database_url: str) -> str:
@@ -69,14 +81,15 @@ class SpillWriter:
 
     def _open(self) -> IO[bytes]:
         if self._fh is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.folder)
             name = (f"{self.tag}-{time.time_ns():020d}-{os.getpid()}-"
                     f"{getrandbits(32):08x}{SUFFIX}")
             path = self.folder / name
             # created under a name replay does not list, locked, then renamed: a replay
             # running right now can never take (and delete) the new file before it is locked
             hidden = self.folder / f".{name}.new"
-            fh = open(hidden, "ab")  # noqa: SIM115 - kept open across appends
+            # owner-only (0600): a spill file holds the model's inputs and outputs
+            fh = os.fdopen(open_private(hidden, os.O_WRONLY | os.O_APPEND), "ab")
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 os.rename(hidden, path)
@@ -128,24 +141,106 @@ class SpillWriter:
         self.path = None
 
 
-def read_frames(fh: IO[bytes]) -> Iterator[StoredBatch]:
-    """The complete frames of an open spill file, in order (a torn tail is ignored)."""
-    while True:
-        head = fh.read(_HEAD.size)
-        if len(head) < _HEAD.size:
-            return
-        magic, hlen, ilen, olen, crc = _HEAD.unpack(head)
-        if magic != MAGIC:
-            return
-        body = fh.read(hlen + ilen + olen)
-        if len(body) < hlen + ilen + olen or zlib.crc32(body) != crc:
-            return
+@dataclass(frozen=True)
+class Unreadable:
+    """A stretch of a spill file that holds no readable frame (copied to ``saved``)."""
+
+    source: Path
+    offset: int
+    size: int
+    #: True for a frame cut short at the end of the file (a crash while appending).
+    torn_tail: bool
+    saved: Path | None = None
+
+
+def _frame_at(buf: bytes | mmap.mmap, pos: int) -> tuple[int, StoredBatch] | None:
+    """The frame starting at ``pos`` and the offset after it, or None if it is unreadable."""
+    n = len(buf)
+    start = pos + _HEAD.size
+    if start > n:
+        return None
+    magic, hlen, ilen, olen, crc = _HEAD.unpack_from(buf, pos)
+    end = start + hlen + ilen + olen
+    if magic != MAGIC or end > n:
+        return None
+    body = buf[start:end]
+    if zlib.crc32(body) != crc:
+        return None
+    try:
         header = json.loads(body[:hlen])
-        yield _with_request_ids(StoredBatch(
+        batch = StoredBatch(
             batch_id=header["batch_id"], model=header["model"], n_rows=header["n_rows"],
             ts_min_us=header["ts_min_us"], ts_max_us=header["ts_max_us"],
             inputs_blob=body[hlen:hlen + ilen], outputs_blob=body[hlen + ilen:],
-        ), header.get("request_ids"))
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+    return end, _with_request_ids(batch, header.get("request_ids"))
+
+
+def _torn(buf: bytes | mmap.mmap, pos: int) -> bool:
+    """True when the unreadable stretch from ``pos`` to the end of the file is a frame cut
+    short: a partial header, or a whole header whose frame would end past the end."""
+    n = len(buf)
+    if pos + _HEAD.size > n:
+        return MAGIC.startswith(bytes(buf[pos:pos + len(MAGIC)]))
+    magic, hlen, ilen, olen, _ = _HEAD.unpack_from(buf, pos)
+    return magic == MAGIC and pos + _HEAD.size + hlen + ilen + olen > n
+
+
+def scan(buf: bytes | mmap.mmap) -> Iterator[tuple[int, int, StoredBatch | None]]:
+    """``(offset, size, batch)`` for each readable frame of a spill file's bytes, in order,
+    and ``(offset, size, None)`` for each unreadable stretch between them (resynchronised
+    on the next offset where a readable frame starts)."""
+    n, pos = len(buf), 0
+    while pos < n:
+        found = _frame_at(buf, pos)
+        if found is not None:
+            end, batch = found
+            yield pos, end - pos, batch
+            pos = end
+            continue
+        nxt = buf.find(MAGIC, pos + 1)
+        while nxt != -1 and _frame_at(buf, nxt) is None:
+            nxt = buf.find(MAGIC, nxt + 1)
+        stop = n if nxt == -1 else nxt
+        yield pos, stop - pos, None
+        pos = stop
+
+
+def _mapped(fh: IO[bytes]) -> bytes | mmap.mmap:
+    """The whole file, memory-mapped when it can be (spill files can be large)."""
+    try:
+        fileno = fh.fileno()
+    except (AttributeError, io.UnsupportedOperation):
+        return fh.read()
+    if os.fstat(fileno).st_size == 0:
+        return b""
+    return mmap.mmap(fileno, 0, access=mmap.ACCESS_READ)
+
+
+def read_frames(fh: IO[bytes]) -> Iterator[StoredBatch]:
+    """The readable frames of an open spill file, in order (unreadable stretches skipped)."""
+    buf = _mapped(fh)
+    try:
+        for _, _, batch in scan(buf):
+            if batch is not None:
+                yield batch
+    finally:
+        if isinstance(buf, mmap.mmap):
+            buf.close()
+
+
+def save_unreadable(folder: Path, source: Path, offset: int, data: bytes) -> Path:
+    """Copy an unreadable stretch of ``source`` to ``folder/rejected/`` (owner-only); the
+    name is fixed by file and offset, so saving again after a crashed replay overwrites."""
+    target_dir = Path(folder) / REJECTED
+    make_private_dir(target_dir)
+    target = target_dir / f"{source.name}.{offset:012d}.unreadable"
+    tmp = target_dir / f".{target.name}.{os.getpid()}.tmp"
+    write_private_file(tmp, data)
+    os.replace(tmp, target)
+    return target
 
 
 def _with_request_ids(batch: StoredBatch, request_ids: list[str | None] | None) -> StoredBatch:
@@ -163,14 +258,15 @@ def _with_request_ids(batch: StoredBatch, request_ids: list[str | None] | None) 
 #: Spill files this process is replaying right now (their flock is held). A forked child
 #: closes its copies at once: otherwise the lock, shared by both descriptors, would outlive a
 #: replay the parent abandons (outage) for as long as the child lives.
-_replaying: set[IO[bytes]] = set()
+_replaying: set[IO[bytes] | mmap.mmap] = set()
 
 
 def _close_inherited_replays() -> None:
+    # a memory map holds a duplicate of its file's descriptor, which shares the lock too
     for fh in list(_replaying):
         try:
             fh.close()
-        except OSError:
+        except (OSError, BufferError):
             pass
     _replaying.clear()
 
@@ -204,15 +300,18 @@ def pending_rows(folder: Path, tag: str) -> int:
 
 
 def replay(folder: Path, tag: str, write: Callable[[list[StoredBatch]], list[bool]],
-           group_rows: int = 10_000, held: list[Path] | None = None) -> tuple[int, int]:
+           group_rows: int = 10_000, held: list[Path] | None = None,
+           on_unreadable: Callable[[Unreadable], None] | None = None) -> tuple[int, int]:
     """Write every spilled batch of one database with ``write`` (oldest first).
 
     Consecutive frames are handed to ``write`` in groups of about ``group_rows`` rows (one
     transaction per group instead of one per frame: overflow frames hold as few as 1,000
     rows); ``write`` returns, per batch, True if written and False if already present.
     Files another process holds are skipped (and added to ``held`` when given: that
-    process replays them itself). A file is deleted once all its frames are in
-    the database. Exceptions from ``write`` propagate (the file stays for the next try).
+    process replays them itself). An unreadable stretch does not stop the file: it is copied
+    to ``rejected/`` and reported to ``on_unreadable``, and the frames after it are replayed.
+    A file is deleted once all its readable frames are in the database. Exceptions from
+    ``write`` (or from saving unreadable bytes) propagate (the file stays for the next try).
     Returns ``(rows written, rows skipped as already present)``.
     """
     written = skipped = 0
@@ -242,14 +341,29 @@ def replay(folder: Path, tag: str, write: Callable[[list[StoredBatch]], list[boo
                 continue
             group: list[StoredBatch] = []
             rows = 0
-            for batch in read_frames(fh):
-                group.append(batch)
-                rows += batch.n_rows
-                if rows >= group_rows:
+            buf = _mapped(fh)
+            if isinstance(buf, mmap.mmap):
+                _replaying.add(buf)
+            try:
+                for offset, size, batch in scan(buf):
+                    if batch is None:
+                        torn = offset + size == len(buf) and _torn(buf, offset)
+                        saved = save_unreadable(folder, path, offset,
+                                                bytes(buf[offset:offset + size]))
+                        if on_unreadable is not None:
+                            on_unreadable(Unreadable(path, offset, size, torn, saved))
+                        continue
+                    group.append(batch)
+                    rows += batch.n_rows
+                    if rows >= group_rows:
+                        flush(group)
+                        group, rows = [], 0
+                if group:
                     flush(group)
-                    group, rows = [], 0
-            if group:
-                flush(group)
+            finally:
+                if isinstance(buf, mmap.mmap):
+                    _replaying.discard(buf)
+                    buf.close()
             path.unlink(missing_ok=True)
         finally:
             _replaying.discard(fh)

@@ -28,10 +28,11 @@ from sqlalchemy import Engine
 
 from lifecycle.capture.batch import encode
 from lifecycle.capture.build import build_batch
-from lifecycle.capture.health import Health, is_outage, schema_missing
+from lifecycle.capture.health import Health, describe, is_outage, schema_missing
 from lifecycle.capture.records import R_IN, R_SPEC, Record, count_rows
 from lifecycle.capture.spill import (
     SpillWriter,
+    Unreadable,
     pending_rows,
     replay,
     spill_files,
@@ -155,7 +156,7 @@ class Writer:
             for batch in self._encode(records):
                 self._spill(batch, degrade=False)
         except Exception as exc:  # noqa: BLE001 - never raise into the caller
-            self.note("overflow", f"could not spill records from a full queue: {exc!r}")
+            self.note("overflow", f"could not spill records from a full queue: {describe(exc)}")
 
     def write_sync(self, record: Record) -> None:
         """``durable=True``: write now on the caller's thread (spill with fsync on failure)."""
@@ -168,7 +169,7 @@ class Writer:
                     else:
                         self._deliver(batch, fsync=True)
         except Exception as exc:  # noqa: BLE001
-            self.note("durable", f"durable write failed: {exc!r}")
+            self.note("durable", f"durable write failed: {describe(exc)}")
 
     # ------------------------------------------------------------------ thread
 
@@ -190,7 +191,7 @@ class Writer:
             try:
                 self._cycle()
             except Exception as exc:  # noqa: BLE001 - the thread must survive anything
-                self.note("writer", f"writer cycle failed: {exc!r}")
+                self.note("writer", f"writer cycle failed: {describe(exc)}")
             if self._stop and not self.queue:
                 return
 
@@ -273,7 +274,8 @@ class Writer:
             except Exception as exc:  # noqa: BLE001
                 self._count("rejected", count_rows(rec[R_IN]))
                 self.note("convert", f"a record of {rec[R_SPEC].name!r} could not be "
-                                     f"converted and was dropped: {exc!r} (first: {first!r})")
+                                     f"converted and was dropped: {describe(exc)} "
+                                     f"(first: {describe(first)})")
         return out
 
     def _engine_or_make(self) -> Engine:
@@ -325,9 +327,8 @@ class Writer:
                       "and written once the schema exists)")
         else:
             self.note("database_unavailable",
-                      f"cannot write predictions to {redact_url(self.url)}: "
-                      f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
-                      f"; spilling to {self.spill_dir} and retrying")
+                      f"cannot write predictions to {redact_url(self.url)}: {describe(exc)}; "
+                      f"spilling to {self.spill_dir} and retrying")
         if not self.degraded:
             self._backoff = _RETRY_MIN_S
         self.degraded = True
@@ -337,7 +338,7 @@ class Writer:
     def _reject(self, batch: StoredBatch, exc: BaseException) -> None:
         self._count("rejected", batch.n_rows)
         self.note("rejected", f"the database refused a batch of {batch.n_rows} rows of "
-                              f"{batch.model!r} ({type(exc).__name__}: {exc}); it is kept in "
+                              f"{batch.model!r} ({describe(exc)}); it is kept in "
                               f"{self.rejected.folder} for inspection")
         try:
             self.rejected.append(batch)
@@ -382,13 +383,26 @@ class Writer:
                 raise
             return [self._write_or_reject(batch) for batch in batches]
 
+    def _unreadable(self, bad: Unreadable) -> None:
+        """Replay met bytes that hold no readable frame: counted and logged (the frames
+        before and after them are replayed; the bytes are kept in ``rejected/``)."""
+        if bad.torn_tail:
+            kind, what = "spill_torn_tail", "a frame cut short at its end (a crash while " \
+                                            "appending)"
+        else:
+            kind, what = "spill_corrupt", "a corrupted stretch (bad length, magic or CRC)"
+        self.note(kind, f"spill file {bad.source.name} has {what}: {bad.size} bytes at offset "
+                        f"{bad.offset} could not be replayed and were moved to {bad.saved}; "
+                        "every readable frame before and after them was replayed")
+
     def _try_replay(self) -> None:
         seq = self._spill_seq
         self.spill.close()
         held: list[Path] = []
         try:
             written, skipped = replay(self.spill_dir, self.tag, self._write_group,
-                                      group_rows=self.capture.batch_size, held=held)
+                                      group_rows=self.capture.batch_size, held=held,
+                                      on_unreadable=self._unreadable)
         except Exception as exc:  # noqa: BLE001
             self._outage(exc)
             return
@@ -448,7 +462,7 @@ class Writer:
         try:
             self._cycle()
         except Exception as exc:  # noqa: BLE001
-            self.note("writer", f"draining the queue failed: {exc!r}")
+            self.note("writer", f"draining the queue failed: {describe(exc)}")
 
     def close(self, timeout: float | None = None) -> bool:
         """Drain (written or spilled), stop the thread, release files and connections."""

@@ -31,6 +31,17 @@ def streamlit_command(host: str, port: int, app: Path = APP) -> list[str]:
     ]
 
 
+def _ssl_cert_file() -> str | None:
+    """Streamlit's ``server.sslCertFile`` (its config files or STREAMLIT_SERVER_SSL_CERT_FILE),
+    None when it is not set or Streamlit cannot say."""
+    try:
+        from streamlit import config
+    except ImportError:  # pragma: no cover - the dashboard extra is not installed
+        return os.environ.get("STREAMLIT_SERVER_SSL_CERT_FILE") or None
+    value = config.get_option("server.sslCertFile")
+    return str(value) if value else None
+
+
 @click.command("dashboard")
 @click.option("--host", default=None, help="Address to listen on [default: dashboard.host, "
               "127.0.0.1].")
@@ -55,7 +66,15 @@ def dashboard(ctx: click.Context, host: str | None, port: int | None) -> None:
         env.setdefault("LIFECYCLE_CONFIG", str(Path(settings.config_path).resolve()))
     env.setdefault("LIFECYCLE_DATABASE_URL", settings.database_url)
     env.setdefault("LIFECYCLE_HOME", str(settings.home))
-    click.echo(f"lifecycle dashboard on http://{host}:{port} (Ctrl+C to stop)", err=True)
+    cert = _ssl_cert_file()
+    scheme = "https" if cert else "http"
+    click.echo(f"lifecycle dashboard on {scheme}://{host}:{port} (Ctrl+C to stop)", err=True)
+    if settings.admin_token:
+        from dashboard.actions import plain_http_warning
+
+        warning = plain_http_warning(host, cert)
+        if warning:
+            click.echo(f"WARNING: {warning}", err=True)
     command = streamlit_command(host, port)
     if os.name == "posix":
         # Replace this process: signals (Ctrl+C, SIGTERM from a supervisor) reach Streamlit

@@ -52,10 +52,20 @@ def parse_database_url(url: str) -> URL:
     return parsed
 
 
+#: Query parameters of a database URL that hold a secret (libpq reads ``password`` there too).
+SECRET_QUERY_KEYS = frozenset({"password", "sslpassword"})
+
+
 def redact_url(url: str | URL) -> str:
-    """The URL with its password hidden, safe to print."""
+    """The URL with its password hidden (in the user part and in the query), safe to print."""
     try:
         parsed = make_url(url) if isinstance(url, str) else url
     except ArgumentError:
         return "<unparseable URL>"
-    return parsed.render_as_string(hide_password=True)
+    secret = SECRET_QUERY_KEYS & {key.lower() for key in parsed.query}
+    if secret:
+        parsed = parsed.set(query={
+            key: ("***" if key.lower() in secret else value)
+            for key, value in parsed.query.items()})
+    # the mask is escaped in a query value; show it as in the user part
+    return parsed.render_as_string(hide_password=True).replace("=%2A%2A%2A", "=***")

@@ -3,10 +3,52 @@ every error. Shared by every settings section."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import fields
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from lifecycle.errors import ConfigError
+
+#: How a secret value is shown in reprs, logs and messages.
+MASK = "***"
+
+
+def hide_uri_password(uri: str) -> str:
+    """``scheme://user:***@host/...``: a URI with the password of its user part hidden.
+
+    For any URI (MLflow tracking server, ...); database URLs go through
+    :func:`lifecycle.config.database_url.redact_url`, which also hides ``?password=``.
+    """
+    try:
+        parts = urlsplit(uri)
+        password = parts.password
+    except ValueError:
+        return "<unparseable URI>"
+    if not password:
+        return uri
+    user, _, host = parts.netloc.rpartition("@")
+    name = user.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{name}:{MASK}@{host}"))
+
+
+def masked_repr(obj: Any, secrets: Collection[str] = (),
+                urls: Mapping[str, Callable[[str], str]] | None = None) -> str:
+    """The dataclass repr of ``obj`` with the fields in ``secrets`` shown as ``'***'`` (when
+    set) and the fields in ``urls`` passed through their redaction function."""
+    shown = []
+    for f in fields(obj):
+        if not f.repr:
+            continue
+        value = getattr(obj, f.name)
+        if f.name in secrets and value:
+            text = repr(MASK)
+        elif urls and f.name in urls and value:
+            text = repr(urls[f.name](value))
+        else:
+            text = repr(value)
+        shown.append(f"{f.name}={text}")
+    return f"{type(obj).__name__}({', '.join(shown)})"
 
 
 class Section:
@@ -42,6 +84,16 @@ class Section:
             return None
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"{self.key(name)} must be a non-empty string, got {value!r}")
+        return value
+
+    def secret(self, name: str) -> str | None:
+        """A secret string: like :meth:`str_`, but an error never shows the value."""
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{self.key(name)} must be a non-empty string "
+                              f"(got a {type(value).__name__}; the value is not shown)")
         return value
 
     def number(

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lifecycle.config.database_url import parse_database_url
+from lifecycle.config.database_url import parse_database_url, redact_url
 from lifecycle.config.policies import DriftSettings, PerformanceSettings
 from lifecycle.config.schedules import AlertSettings, SchedulerSettings, ScheduleSettings
-from lifecycle.config.section import Section
+from lifecycle.config.section import Section, hide_uri_password, masked_repr
 from lifecycle.errors import ConfigError, DatabaseURLError
 
 __all__ = [
@@ -34,12 +34,31 @@ __all__ = [
 ]
 
 CONFIG_FILE = "lifecycle.toml"
+#: Shortest admin token accepted (characters): 16 random URL-safe characters are 96 bits.
+ADMIN_TOKEN_MIN_LENGTH = 16
 TASKS = ("classification", "regression")
 
 _TOP_KEYS = {
     "home", "database_url", "mlflow_tracking_uri", "admin_token", "hash_key",
     "capture", "dashboard", "scheduler", "models",
 }
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _admin_token(value: str | None, source: str) -> str | None:
+    """The admin token, refused when shorter than :data:`ADMIN_TOKEN_MIN_LENGTH`."""
+    if value is None:
+        return None
+    if len(value.strip()) < ADMIN_TOKEN_MIN_LENGTH:
+        raise ConfigError(
+            f"{source} is too short ({len(value.strip())} characters; at least "
+            f"{ADMIN_TOKEN_MIN_LENGTH} are needed so it cannot be guessed); generate one with "
+            '`python -c "import secrets; print(secrets.token_urlsafe(24))"`, or unset it to '
+            "keep the dashboard read-only"
+        )
+    return value
 
 
 # --------------------------------------------------------------------------- sections
@@ -180,6 +199,13 @@ class Settings:
         """Settings for ``name``; a model without a section gets the defaults."""
         return self.models.get(name) or ModelSettings(name=name)
 
+    def __repr__(self) -> str:
+        """Safe to log: the admin token and hash key show as ``'***'``, URLs without their
+        passwords (``docs/operations.md``, Security)."""
+        return masked_repr(self, secrets=("admin_token", "hash_key"),
+                           urls={"database_url": redact_url,
+                                 "mlflow_tracking_uri": hide_uri_password})
+
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
@@ -258,8 +284,12 @@ def load_settings(
         home=home,
         database_url=database_url,
         mlflow_tracking_uri=mlflow_uri,
-        admin_token=env.get("LIFECYCLE_ADMIN_TOKEN") or top.str_("admin_token"),
-        hash_key=env.get("LIFECYCLE_HASH_KEY") or top.str_("hash_key"),
+        admin_token=(
+            _admin_token(env["LIFECYCLE_ADMIN_TOKEN"], "LIFECYCLE_ADMIN_TOKEN")
+            if env.get("LIFECYCLE_ADMIN_TOKEN")
+            else _admin_token(top.secret("admin_token"), "admin_token")
+        ),
+        hash_key=env.get("LIFECYCLE_HASH_KEY") or top.secret("hash_key"),
         config_path=config_path,
         capture=CaptureSettings.parse(top.get("capture"), home),
         dashboard=DashboardSettings.parse(top.get("dashboard"), env),

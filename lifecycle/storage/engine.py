@@ -1,7 +1,8 @@
 """The one place that makes engines.
 
-SQLite (embedded default): WAL journal, foreign keys on, a busy timeout so concurrent writers
-wait instead of failing; a new database file gets 64 KiB pages and every connection
+SQLite (embedded default): a new database file is owner-only (0600, so are its -wal and
+-shm files), WAL journal, foreign keys on, a busy timeout so concurrent writers wait instead
+of failing; a new database file gets 64 KiB pages and every connection
 checkpoints the WAL each time it passes 8 MiB (see ``SQLITE_PAGE_SIZE``). PostgreSQL
 (production): psycopg 3 with a connection pool and pre-ping so a restarted server does not
 surface as an error on the first query.
@@ -21,6 +22,7 @@ from lifecycle.config.database_url import (  # re-exported: the storage layer's 
     parse_database_url,
     redact_url,
 )
+from lifecycle.files import create_private_file, make_private_dir
 
 #: How long a SQLite writer waits for a lock before giving up (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -52,6 +54,10 @@ def make_engine(
     ``timeout_s`` is how long to wait for the database: SQLite's busy timeout (default
     30 s), PostgreSQL's connect timeout (default 10 s). ``sqlite_pragmas`` are extra
     ``PRAGMA name=value`` run on every new SQLite connection (tuning for one workload).
+
+    Engines are made with ``hide_parameters=True``: a failed statement's message then
+    never carries the bound values (predictions, join keys, anything a user logged) into
+    logs and error messages.
     """
     parsed = parse_database_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -59,6 +65,7 @@ def make_engine(
         return _sqlite_engine(parsed, busy, dict(sqlite_pragmas or {}), **kwargs)
     connect_timeout = 10 if timeout_s is None else max(1, int(timeout_s))
     options: dict[str, Any] = {
+        "hide_parameters": True,
         "pool_size": 5,
         "max_overflow": 10,
         "pool_pre_ping": True,
@@ -70,12 +77,30 @@ def make_engine(
     return create_engine(parsed, **options)
 
 
+def _create_file_privately(engine: Engine, path: Path) -> None:
+    @event.listens_for(engine, "do_connect")
+    def _create(*_args: Any) -> None:
+        # right before SQLite would create a missing file with the umask's mode
+        create_private_file(path)
+
+
 def _sqlite_engine(url: URL, busy_s: float, pragmas: dict[str, int], **kwargs: Any) -> Engine:
-    if url.database not in (None, "", ":memory:"):
-        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
-    options: dict[str, Any] = {"connect_args": {"timeout": busy_s}}
+    if url.database not in (None, "", ":memory:") and not str(url.database).startswith(
+            "file:"):
+        # a new database file is created owner-only (0600) on first connect, in owner-only
+        # folders (0700) where they are missing; SQLite gives its -wal and -shm files the
+        # mode of the database file. An existing file or folder keeps its mode
+        # (lifecycle/files.py).
+        path: Path | None = Path(str(url.database))
+        make_private_dir(Path(str(url.database)).parent)
+    else:
+        path = None
+    options: dict[str, Any] = {"connect_args": {"timeout": busy_s}, "hide_parameters": True}
     options.update(kwargs)
     engine = create_engine(url, **options)
+
+    if path is not None:
+        _create_file_privately(engine, path)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

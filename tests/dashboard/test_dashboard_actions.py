@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from dashboard_support import page_test, seed, texts
@@ -14,7 +16,7 @@ from dashboard import actions
 from lifecycle.storage.engine import make_engine
 from lifecycle.storage.tables import Alert, AuditEvent
 
-TOKEN = "s3cret-token"
+TOKEN = "s3cret-token-0123456"
 
 
 def _first_open(url: str) -> int:
@@ -193,3 +195,152 @@ def test_latest_window_is_aligned() -> None:
                                                             timedelta(minutes=30))):
         expected = latest_closed(now, size, delay)
         assert actions.latest_window(size, now, delay) == (expected.start, expected.end)
+
+
+# ---------------------------------------------------------------- token hardening (issue 14)
+
+
+def _audits(url: str, action: str) -> list[tuple[str, dict[str, Any]]]:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        rows = session.execute(select(AuditEvent.actor, AuditEvent.details)
+                               .where(AuditEvent.action == action)
+                               .order_by(AuditEvent.id)).all()
+    engine.dispose()
+    return [(actor, details) for actor, details in rows]
+
+
+def test_short_token_is_refused_at_settings_load(
+        sqlite_url: str, use_db: Callable[[str], None], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed(sqlite_url, days=1, predictions=None)
+    use_db(sqlite_url)
+    monkeypatch.setenv("LIFECYCLE_ADMIN_TOKEN", "letmein")
+    at = page_test("jobs").run()
+    assert not at.exception
+    shown = texts(at)
+    assert "The settings are invalid: LIFECYCLE_ADMIN_TOKEN is too short" in shown
+    assert "secrets.token_urlsafe(24)" in shown and "letmein" not in shown
+    assert not [b for b in at.button if b.label == "Acknowledge"]
+
+
+def test_wrong_token_is_audited_without_the_token(
+        sqlite_url: str, use_db: Callable[[str], None], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed(sqlite_url, days=1, predictions=None)
+    use_db(sqlite_url)
+    monkeypatch.setenv("LIFECYCLE_ADMIN_TOKEN", TOKEN)
+    alert_id = _first_open(sqlite_url)
+    at = page_test("jobs").run()
+    _fill(at, token="guess-0123456789-planted", actor="mallory")
+    assert any("Refused: wrong admin token" in e.value for e in at.error)
+    _fill(at, token="", actor="")
+    denied = _audits(sqlite_url, actions.DENIED)
+    assert [actor for actor, _ in denied] == ["mallory", "(not given)"]
+    assert denied[0][1] == {"source": "dashboard", "attempted": "alert.acknowledge",
+                            "target": f"alert:{alert_id}", "reason": "wrong token"}
+    assert denied[1][1]["reason"] == "no token given"
+    assert "planted" not in repr(denied)
+    assert _state(sqlite_url, alert_id) == ("open", None, [])
+
+
+def test_failures_from_any_session_lock_actions_for_a_while(
+        sqlite_url: str, use_db: Callable[[str], None], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed(sqlite_url, days=1, predictions=None)
+    use_db(sqlite_url)
+    monkeypatch.setenv("LIFECYCLE_ADMIN_TOKEN", TOKEN)
+    alert_id = _first_open(sqlite_url)
+    engine = make_engine(sqlite_url)
+    # four wrong tokens from one caller, the fifth from a browser session: the state is shared
+    for i in range(actions.MAX_FAILURES - 1):
+        with pytest.raises(actions.ActionRefused, match="wrong admin token"):
+            actions.acknowledge_alert(engine, alert_id, actor=f"bot{i}", token=f"guess{i}",
+                                      admin_token=TOKEN, confirmed=True)
+    assert actions.locked_until(engine) is None
+    at = page_test("jobs").run()
+    _fill(at, token="guess-in-the-page")
+    assert any("Refused: wrong admin token" in e.value for e in at.error)
+    until = actions.locked_until(engine)
+    assert until is not None
+    assert timedelta(minutes=9) < until - datetime.now(UTC) <= actions.FAILURE_WINDOW
+
+    # now even the right token is refused, in a new session, without being checked
+    at = page_test("jobs").run()
+    _fill(at, token=TOKEN, actor="alice")
+    assert any("too many wrong admin tokens (5 within 10 minutes)" in e.value
+               for e in at.error)
+    with pytest.raises(actions.ActionRefused, match="locked until"):
+        actions.acknowledge_alert(engine, alert_id, actor="alice", token=TOKEN,
+                                  admin_token=TOKEN, confirmed=True)
+    assert _state(sqlite_url, alert_id) == ("open", None, [])
+    throttled = _audits(sqlite_url, actions.THROTTLED)
+    assert [actor for actor, _ in throttled] == ["alice", "alice"]
+    assert len(_audits(sqlite_url, actions.DENIED)) == actions.MAX_FAILURES
+
+    # the lock lifts once the failures are older than the window
+    with engine.begin() as conn:
+        conn.execute(AuditEvent.__table__.update()
+                     .values(ts=datetime.now(UTC) - actions.FAILURE_WINDOW
+                             - timedelta(seconds=1)))
+    assert actions.locked_until(engine) is None
+    actions.acknowledge_alert(engine, alert_id, actor="alice", token=TOKEN,
+                              admin_token=TOKEN, confirmed=True)
+    engine.dispose()
+    assert _state(sqlite_url, alert_id)[:2] == ("acknowledged", "alice")
+
+
+def test_plain_http_on_a_public_address_is_warned_about(
+        sqlite_url: str, use_db: Callable[[str], None], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed(sqlite_url, days=1, predictions=None)
+    use_db(sqlite_url)
+    monkeypatch.setenv("LIFECYCLE_ADMIN_TOKEN", TOKEN)
+    at = page_test("jobs").run()
+    assert not any("plain HTTP" in w.value for w in at.warning)  # 127.0.0.1 by default
+    monkeypatch.setenv("LIFECYCLE_DASHBOARD_HOST", "0.0.0.0")
+    at = page_test("jobs").run()
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning if "plain HTTP" in w.value]
+    assert "served over plain HTTP on 0.0.0.0" in warning and "sslCertFile" in warning
+    assert [b for b in at.button if b.label == "Acknowledge"]  # still offered, with a warning
+    monkeypatch.delenv("LIFECYCLE_ADMIN_TOKEN")
+    at = page_test("jobs").run()  # read-only: no action, no warning
+    assert not any("plain HTTP" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize(("host", "cert", "warned"), [
+    ("127.0.0.1", None, False), ("127.8.9.10", None, False), ("::1", None, False),
+    ("[::1]", None, False), ("localhost", None, False), ("0.0.0.0", None, True),
+    ("::", None, True), ("", None, True), ("10.1.2.3", None, True),
+    ("dashboard.example.com", None, True), ("0.0.0.0", "/etc/tls/cert.pem", False),
+])
+def test_plain_http_warning_rule(host: str, cert: str | None, warned: bool) -> None:
+    assert (actions.plain_http_warning(host, cert) is not None) is warned
+
+
+def test_cli_prints_the_warning_at_start(
+        sqlite_url: str, tmp_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from click.testing import CliRunner
+
+    from lifecycle.cli import main
+
+    started: list[list[str]] = []
+
+    def execve(path: str, args: list[str], env: dict[str, str]) -> None:
+        started.append(args)  # instead of replacing this process with Streamlit
+        raise SystemExit(0)
+
+    monkeypatch.setattr(os, "execve", execve)
+    env = {"LIFECYCLE_DATABASE_URL": sqlite_url, "LIFECYCLE_ADMIN_TOKEN": TOKEN}
+    result = CliRunner().invoke(main, ["dashboard", "--host", "0.0.0.0"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "WARNING: Admin actions are served over plain HTTP on 0.0.0.0" in result.output
+    result = CliRunner().invoke(main, ["dashboard"], env=env)  # 127.0.0.1
+    assert "WARNING" not in result.output
+    result = CliRunner().invoke(main, ["dashboard", "--host", "0.0.0.0"],
+                                env={"LIFECYCLE_DATABASE_URL": sqlite_url})  # read-only
+    assert "WARNING" not in result.output
+    assert len(started) == 3 and "0.0.0.0" in started[0]

@@ -22,7 +22,8 @@ FORBIDDEN = ["sqlalchemy", "mlflow", "apscheduler", "streamlit", "pandas", "pyar
 #: Layers, lowest first. A module may import modules of its own layer or of lower ones,
 #: never of a higher one (the longest matching prefix decides a module's layer).
 LAYERS: list[tuple[str, list[str]]] = [
-    ("vocabulary", ["lifecycle", "lifecycle.errors", "lifecycle.states", "lifecycle.windows"]),
+    ("vocabulary", ["lifecycle", "lifecycle.errors", "lifecycle.states", "lifecycle.windows",
+                    "lifecycle.files"]),
     ("pure core", PURE_PACKAGES),
     ("settings", ["lifecycle.config"]),
     ("storage", ["lifecycle.storage"]),

@@ -46,13 +46,13 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
         "LIFECYCLE_DATABASE_URL": "postgresql://u:secret@db:5432/prod",
         "MLFLOW_TRACKING_URI": "http://mlflow:5000",
         "LIFECYCLE_DASHBOARD_PORT": "8600",
-        "LIFECYCLE_ADMIN_TOKEN": "tok",
+        "LIFECYCLE_ADMIN_TOKEN": "tok-0123456789abcdef",
     }
     s = load_settings(env=env, cwd=tmp_path)
     assert s.database_url == "postgresql://u:secret@db:5432/prod"
     assert s.mlflow_tracking_uri == "http://mlflow:5000"
     assert s.dashboard.port == 8600
-    assert s.admin_token == "tok"
+    assert s.admin_token == "tok-0123456789abcdef"
     env["LIFECYCLE_MLFLOW_TRACKING_URI"] = "sqlite:///explicit.db"
     assert load_settings(env=env, cwd=tmp_path).mlflow_tracking_uri == "sqlite:///explicit.db"
 
@@ -99,3 +99,19 @@ def test_config_error_is_a_value_error(tmp_path: Path) -> None:
     write(tmp_path, "[dashboard]\nport = -1\n")
     with pytest.raises(ValueError):
         load_settings(env={}, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("where", ["env", "file"])
+def test_short_admin_token_is_refused_with_the_fix(tmp_path: Path, where: str) -> None:
+    short = "hunter2-abc"  # 11 characters
+    env = {"LIFECYCLE_ADMIN_TOKEN": short} if where == "env" else {}
+    if where == "file":
+        write(tmp_path, f'admin_token = "{short}"\n')
+    key = "LIFECYCLE_ADMIN_TOKEN" if where == "env" else "admin_token"
+    with pytest.raises(ConfigError, match=f"{key} is too short") as info:
+        load_settings(env=env, cwd=tmp_path)
+    message = str(info.value)
+    assert "at least 16" in message and "secrets.token_urlsafe(24)" in message
+    assert short not in message  # the refused token is never echoed
+    ok = "x" * 16
+    assert load_settings(env={"LIFECYCLE_ADMIN_TOKEN": ok}, cwd=tmp_path).admin_token == ok
