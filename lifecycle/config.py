@@ -123,6 +123,7 @@ class SchedulerSettings:
     jobs: Mapping[str, CustomJob] = field(default_factory=dict)
     retrain_function: str | None = None
     webhook_url: str | None = field(default=None, repr=False)  # may hold a token
+    webhook_allow_http: bool = False  # plain http:// webhook URLs are refused unless true
     webhook_timeout_s: float = 5.0
     webhook_retries: int = 3
     webhook_backoff_s: float = 1.0
