@@ -183,11 +183,11 @@ class AlertDispatcher:
         url = cfg.webhook_url
         assert url is not None
         if urllib.parse.urlsplit(url).scheme == "http" and not cfg.webhook_allow_http:
-            error = ("plain http webhook refused: use an https:// URL or set "
-                     "[scheduler] webhook_allow_http = true")
-            self._record(change.alert_id, "webhook", 1, "failed", None, error)
+            refused = ("plain http webhook refused: use an https:// URL or set "
+                       "[scheduler] webhook_allow_http = true")
+            self._record(change.alert_id, "webhook", 1, "failed", None, refused)
             logger.error("webhook %s not posted for alert %s: %s", redact_webhook_url(url),
-                         change.alert_id, error)
+                         change.alert_id, refused)
             return False
         body = json.dumps(payload(change), default=str).encode()
         attempts = cfg.webhook_retries + 1

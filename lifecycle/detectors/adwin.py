@@ -14,6 +14,9 @@ from lifecycle.detectors.base import DriftDetector, check_number
 
 __all__ = ["ADWIN", "bucket_counts"]
 
+#: prefix sums: the window's own ``array`` (per update) or a numpy buffer (batch path)
+_Floats = Sequence[float] | NDArray[np.float64]
+
 _TICK_BLOCK = 2048  # ticks examined at once by the batch path (bounds its memory)
 
 
@@ -186,8 +189,7 @@ class ADWIN(DriftDetector):
             fire = valid & (np.abs(diff) > eps)
         return fire.any(axis=1)
 
-    def _fires(self, c: Sequence[float], q: Sequence[float], start: int, end: int,
-               sizes: list[int]) -> bool:
+    def _fires(self, c: _Floats, q: _Floats, start: int, end: int, sizes: list[int]) -> bool:
         """Scalar :meth:`_fire` for one tick: the window ``start..end``, buckets newest first."""
         ell = self.min_window_length
         w = float(end - start)
@@ -209,7 +211,7 @@ class ADWIN(DriftDetector):
                 return True
         return False
 
-    def _shrink(self, c: Sequence[float], q: Sequence[float], end: int) -> int:
+    def _shrink(self, c: _Floats, q: _Floats, end: int) -> int:
         """Drop the oldest bucket while a cut fires at ``end`` (window from 0); the new start."""
         sizes = _bucket_sizes(end, self.max_buckets)
         start = 0
