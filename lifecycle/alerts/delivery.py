@@ -5,8 +5,16 @@ endpoint never blocks the scheduler. Each attempt is recorded in ``alert_deliver
 attempt, status, HTTP status code, error). Failures are retried with exponential backoff
 (``webhook_backoff_s * 2**(attempt - 1)``, at most 60 s between attempts) on connection errors,
 timeouts, HTTP 408, 429 and 5xx; other 4xx answers are not retried (the request itself is wrong).
-The URL's path and query often hold a token: they are never logged or stored
-(:func:`lifecycle.config.schedules.redact_webhook_url`).
+
+A redirect is not a delivery: a 3xx answer is recorded as a failed attempt with its status and
+(redacted) ``Location`` and is not followed (following it would re-send the alert, and a
+``POST`` turned into a ``GET`` by a 301/302 would look delivered) nor retried (it is the same
+answer next time: point ``webhook_url`` at the final URL). A plain ``http://`` URL is refused
+unless ``[scheduler] webhook_allow_http = true`` (checked when settings load, and again here
+for settings built in code).
+
+The URL's path, query and user info often hold a token: they are never logged or stored
+(:func:`lifecycle.config.schedules.redact_webhook_url`), nor is a redirect's ``Location``.
 
 The payload has a ``text`` field (so Slack / Mattermost incoming webhooks display it as is)
 plus the structured alert.
@@ -20,6 +28,7 @@ import queue
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from typing import Any
@@ -58,6 +67,16 @@ def payload(change: AlertChange) -> dict[str, Any]:
         "message": change.message,
         "details": change.details,
     }
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Do not follow redirects: urllib then raises HTTPError with the 3xx answer."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 def _retryable(status_code: int | None) -> bool:
@@ -163,6 +182,13 @@ class AlertDispatcher:
         cfg = self.settings.scheduler
         url = cfg.webhook_url
         assert url is not None
+        if urllib.parse.urlsplit(url).scheme == "http" and not cfg.webhook_allow_http:
+            refused = ("plain http webhook refused: use an https:// URL or set "
+                       "[scheduler] webhook_allow_http = true")
+            self._record(change.alert_id, "webhook", 1, "failed", None, refused)
+            logger.error("webhook %s not posted for alert %s: %s", redact_webhook_url(url),
+                         change.alert_id, refused)
+            return False
         body = json.dumps(payload(change), default=str).encode()
         attempts = cfg.webhook_retries + 1
         for attempt in range(1, attempts + 1):
@@ -187,10 +213,16 @@ class AlertDispatcher:
                      "User-Agent": f"lifecycle/{__version__}"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            with _OPENER.open(request, timeout=timeout) as response:
                 code = int(response.status)
             return code, None if 200 <= code < 300 else f"HTTP {code}"
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:
+                location = exc.headers.get("Location") if exc.headers else None
+                target = (redact_webhook_url(urllib.parse.urljoin(url, location)) if location
+                          else "no Location")
+                return exc.code, (f"HTTP {exc.code} redirect to {target} not followed: a "
+                                  "redirect is not a delivery; set webhook_url to the final URL")
             return exc.code, f"HTTP {exc.code} {exc.reason}"
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)

@@ -10,8 +10,19 @@ Performance reports give alert kind ``performance``: ``degraded`` -> drift (fire
 ``fine`` -> clear; any other verdict is ignored.
 
 The policy (persistence K of N, severity, auto-resolve) is :func:`lifecycle.alerts.policy.decide`
-over the latest N reports up to the evaluated window, so evaluating windows in order during a
-catch-up gives the same alerts as evaluating them live.
+over the latest N reports of the kind, so evaluating windows in order during a catch-up gives
+the same alerts as evaluating them live.
+
+**The newest window decides.** Windows can finish out of order (a lease taken over after a
+crash, a failed window retried after later ones, two processes on adjacent windows). When the
+evaluated window is older than the newest report of its kind with a known signal, it only adds
+history: the decision is taken over the latest N reports, i.e. as of that newest window, and is
+applied in its name (its window key, report and message). So a late clean window cannot
+resolve an alert that newer drifting windows keep open, and a late drifting window cannot open
+or reopen an alert that newer clean windows resolved; it can still complete a persistence
+count (``2 of 3``) that the newer windows alone did not reach. Evaluations of one model
+serialise on its ``models`` row (``SELECT ... FOR NO KEY UPDATE`` on PostgreSQL; SQLite has a
+single writer), so two processes finishing adjacent windows at once see each other's reports.
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ DRIFT_SIGNALS: dict[str, str | None] = {
 }
 PERFORMANCE_SIGNALS: dict[str, str | None] = {"degraded": "drift", "fine": "clear"}
 _WORST = {"drift": 3, "warning": 2, "clear": 1}
+_DRIFT_KNOWN = [v for v, s in DRIFT_SIGNALS.items() if s is not None]
 
 
 def _decide(signals: Sequence[str | None], policy: AlertSettings) -> Any:
@@ -48,7 +60,24 @@ def _history_len(policy: AlertSettings) -> int:
 
 
 def _model(session: Session, name: str) -> Model | None:
-    return session.scalar(select(Model).where(Model.name == name))
+    """The model row, locked so that alert evaluations of one model run one at a time."""
+    return session.scalar(
+        select(Model).where(Model.name == name).with_for_update(key_share=True)
+    )
+
+
+def _newest_drift(session: Session, model_id: int, report: DriftReport) -> DriftReport:
+    """The report whose window decides for ``report``'s kind: the newest with a known signal.
+
+    ``report`` itself unless a newer window of the same kind was already computed.
+    """
+    newest = session.scalar(
+        select(DriftReport)
+        .where(DriftReport.model_id == model_id, DriftReport.kind == report.kind,
+               DriftReport.verdict.in_(_DRIFT_KNOWN))
+        .order_by(DriftReport.window_end.desc()).limit(1)
+    )
+    return newest if newest is not None and newest.window_end > report.window_end else report
 
 
 def evaluate_drift(
@@ -60,7 +89,6 @@ def evaluate_drift(
     if not policy.enabled:
         return []
     changes: list[AlertChange] = []
-    key = Window(window_start, window_end).key
     with Session(engine) as session, session.begin():
         row = _model(session, model)
         if row is None:
@@ -70,24 +98,29 @@ def evaluate_drift(
                                       DriftReport.window_start == window_start,
                                       DriftReport.window_end == window_end)
         ).all()
-        for report in reports:
-            signal_verdicts = [v for v, s in DRIFT_SIGNALS.items() if s is not None]
+        for evaluated in reports:
+            report = _newest_drift(session, row.id, evaluated)
+            key = Window(report.window_start, report.window_end).key
             history = session.execute(
                 select(DriftReport.id, DriftReport.verdict)
                 .where(DriftReport.model_id == row.id, DriftReport.kind == report.kind,
-                       DriftReport.window_end <= window_end,
-                       DriftReport.verdict.in_(signal_verdicts))
+                       DriftReport.window_end <= report.window_end,
+                       DriftReport.verdict.in_(_DRIFT_KNOWN))
                 .order_by(DriftReport.window_end.desc())
                 .limit(_history_len(policy))
             ).all()
             signals = [DRIFT_SIGNALS.get(v) for _, v in history]
             decision = _decide(signals, policy)
             kind = f"{report.kind}_drift"
+            late = "" if report is evaluated else (
+                f" (window {Window(window_start, window_end)} finished late and only added "
+                "history)")
             message = (
                 f"{model}: {report.kind} drift verdict {report.verdict!r} for window "
-                f"{Window(window_start, window_end)}: {report.n_drifted}/{report.n_features} "
-                f"features drifted ({decision.firing_windows} of the last "
-                f"{decision.considered} windows firing)"
+                f"{Window(report.window_start, report.window_end)}: "
+                f"{report.n_drifted}/{report.n_features} features drifted "
+                f"({decision.firing_windows} of the last {decision.considered} windows "
+                f"firing){late}"
             )
             change = apply_decision(
                 session, row, kind=kind, feature=None, decision=decision, now=now,
@@ -99,17 +132,18 @@ def evaluate_drift(
             if change is not None:
                 changes.append(change)
             if policy.per_feature:
-                changes += _feature_alerts(session, row, report, policy, now=now, key=key,
-                                           window_end=window_end)
+                changes += _feature_alerts(session, row, evaluated, report, policy, now=now,
+                                           key=key)
     return changes
 
 
-def _feature_alerts(session: Session, row: Model, report: DriftReport, policy: AlertSettings,
-                    *, now: datetime, key: str, window_end: datetime) -> list[AlertChange]:
+def _feature_alerts(session: Session, row: Model, evaluated: DriftReport, report: DriftReport,
+                    policy: AlertSettings, *, now: datetime, key: str) -> list[AlertChange]:
+    """Per-feature alerts for the features of ``evaluated``, decided as of ``report``."""
     report_ids = session.scalars(
         select(DriftReport.id)
         .where(DriftReport.model_id == row.id, DriftReport.kind == report.kind,
-               DriftReport.window_end <= window_end)
+               DriftReport.window_end <= report.window_end)
         .order_by(DriftReport.window_end.desc())
         .limit(3 * _history_len(policy))
     ).all()
@@ -129,7 +163,7 @@ def _feature_alerts(session: Session, row: Model, report: DriftReport, policy: A
     changes: list[AlertChange] = []
     for feature in sorted(worst):
         per_report = worst[feature]
-        if report.id not in per_report:
+        if evaluated.id not in per_report:
             continue
         signals = [per_report.get(rid) for rid in sorted(per_report, key=order.__getitem__)]
         decision = _decide(signals, policy)
@@ -153,30 +187,41 @@ def evaluate_performance(
     policy = settings.model(model).alerts
     if not policy.enabled:
         return []
-    key = Window(window_start, window_end).key
     with Session(engine) as session, session.begin():
         row = _model(session, model)
         if row is None:
             return []
-        report = session.scalar(
+        evaluated = session.scalar(
             select(PerformanceReport).where(PerformanceReport.model_id == row.id,
                                             PerformanceReport.window_start == window_start,
                                             PerformanceReport.window_end == window_end)
         )
-        if report is None:
+        if evaluated is None:
             return []
+        newest = session.scalar(
+            select(PerformanceReport)
+            .where(PerformanceReport.model_id == row.id,
+                   PerformanceReport.verdict.in_(list(PERFORMANCE_SIGNALS)))
+            .order_by(PerformanceReport.window_end.desc()).limit(1)
+        )
+        report = (newest if newest is not None and newest.window_end > evaluated.window_end
+                  else evaluated)
+        key = Window(report.window_start, report.window_end).key
         history = session.execute(
             select(PerformanceReport.verdict)
             .where(PerformanceReport.model_id == row.id,
-                   PerformanceReport.window_end <= window_end,
+                   PerformanceReport.window_end <= report.window_end,
                    PerformanceReport.verdict.in_(list(PERFORMANCE_SIGNALS)))
             .order_by(PerformanceReport.window_end.desc())
             .limit(_history_len(policy))
         ).scalars().all()
         decision = _decide([PERFORMANCE_SIGNALS.get(v) for v in history], policy)
+        late = "" if report is evaluated else (
+            f" (window {Window(window_start, window_end)} finished late and only added history)")
         message = (f"{model}: performance verdict {report.verdict!r} for window "
-                   f"{Window(window_start, window_end)} ({report.n_labelled} labelled; "
-                   f"{decision.firing_windows} of the last {decision.considered} windows)")
+                   f"{Window(report.window_start, report.window_end)} "
+                   f"({report.n_labelled} labelled; "
+                   f"{decision.firing_windows} of the last {decision.considered} windows){late}")
         change = apply_decision(
             session, row, kind="performance", feature=None, decision=decision, now=now,
             cooldown_s=policy.cooldown.total_seconds(), window_key=key, message=message,

@@ -57,6 +57,7 @@ class SchedulerSettings:
     jobs: Mapping[str, CustomJob] = field(default_factory=dict)
     retrain_function: str | None = None
     webhook_url: str | None = field(default=None, repr=False)  # may hold a token
+    webhook_allow_http: bool = False  # plain http:// webhook URLs are refused unless true
     webhook_timeout_s: float = 5.0
     webhook_retries: int = 3
     webhook_backoff_s: float = 1.0
@@ -143,6 +144,16 @@ def validate_webhook_url(url: str, key: str) -> str:
     return url
 
 
+def check_webhook_scheme(url: str, key: str, allow_http: bool) -> None:
+    """Refuse a plain ``http://`` webhook unless ``[scheduler] webhook_allow_http = true``."""
+    if urlsplit(url).scheme == "http" and not allow_http:
+        raise ConfigError(
+            f"{key} = {redact_webhook_url(url)!r} uses plain http: alerts and any token in the "
+            "URL would cross the network unencrypted; use an https:// URL, or set "
+            "[scheduler] webhook_allow_http = true to allow it (e.g. a relay on localhost)"
+        )
+
+
 def _duration(s: Section, name: str, default: timedelta | None) -> timedelta | None:
     value = s.get(name)
     if value is None:
@@ -165,13 +176,15 @@ def parse_scheduler(
     allowed = {"lease_seconds", "misfire_grace_time_s", "max_workers", "request_poll_seconds",
                "models", "jobs",
                "retrain_function", "webhook_url", "webhook_timeout_s", "webhook_retries",
-               "webhook_backoff_s"}
+               "webhook_backoff_s", "webhook_allow_http"}
     Section(s.data, "scheduler", allowed)  # unknown keys
     url = env.get("LIFECYCLE_WEBHOOK_URL") or s.str_("webhook_url")
+    allow_http = s.boolean("webhook_allow_http", cls.webhook_allow_http)
     if url is not None:
         key = ("LIFECYCLE_WEBHOOK_URL" if env.get("LIFECYCLE_WEBHOOK_URL")
                else "scheduler.webhook_url")
         validate_webhook_url(url, key)
+        check_webhook_scheme(url, key, allow_http)
     jobs_section = Section(s.get("jobs"), "scheduler.jobs")
     jobs: dict[str, CustomJob] = {}
     for kind, spec in jobs_section.data.items():
@@ -200,6 +213,7 @@ def parse_scheduler(
         retrain_function=None if retrain is None
         else _import_path(retrain, "scheduler.retrain_function"),
         webhook_url=url,
+        webhook_allow_http=allow_http,
         webhook_timeout_s=s.number("webhook_timeout_s", cls.webhook_timeout_s,
                                    minimum=0.0, exclusive_min=True, maximum=300.0),
         webhook_retries=s.integer("webhook_retries", cls.webhook_retries, minimum=0,

@@ -35,8 +35,11 @@ class PageHinkley(DriftDetector):
     threshold
         Detection threshold :math:`\\lambda` (> 0). Higher: fewer false alarms, later detection.
         The false-alarm rate depends on :math:`\\delta\\lambda/\\sigma^2`; the defaults suit a
-        0/1 error stream near a 10% error rate (:math:`\\sigma \\approx 0.3`): multiply both by
-        :math:`\\sigma / 0.3` for another spread (the performance job does).
+        0/1 error stream with an error rate up to 10% (:math:`\\sigma \\le 0.3`; measured: no
+        false alarm in 100 stationary streams of 200,000 updates at 5% and at 10%). For a
+        larger spread multiply both by :math:`\\sigma / 0.3` (the performance job does; then no
+        false alarm at 15% or 30% either); unscaled, a stationary 30% stream alarms about
+        once per 130,000 updates.
     alpha
         Forgetting factor of the cumulative sums (0 < alpha <= 1). The default 1 is the classic
         test; with forgetting (river uses 0.9999) the sums become stationary and a long
@@ -56,12 +59,12 @@ class PageHinkley(DriftDetector):
     >>> for i, x in enumerate(stream):
     ...     if ph.update(x).drift_detected:
     ...         print(f"change detected at update {i}")
-    change detected at update 1184
+    change detected at update 1236
 
     The vectorised batch path gives the same answer:
 
     >>> PageHinkley().run(stream)
-    array([1184])
+    array([1236])
 
     References
     ----------
@@ -72,7 +75,7 @@ class PageHinkley(DriftDetector):
         self,
         min_instances: int = 30,
         delta: float = 0.015,
-        threshold: float = 30.0,
+        threshold: float = 40.0,
         alpha: float = 1.0,
         mode: str = "up",
     ) -> None:

@@ -89,6 +89,7 @@ class Sink:
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
         self.statuses: list[int] = []
+        self.location: str | None = None  # sent with a scripted 3xx answer
         self.delay_s = 0.0
         self.lock = threading.Lock()
         self.arrived = threading.Event()
@@ -105,6 +106,16 @@ class Sink:
                                           "json": json.loads(body)})
                 sink.arrived.set()
                 self.send_response(status)
+                if 300 <= status < 400 and sink.location:
+                    self.send_header("Location", sink.location)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def do_GET(self) -> None:  # noqa: N802 - what a followed 301/302/303 becomes
+                with sink.lock:
+                    sink.received.append({"status": 200, "path": self.path, "json": None,
+                                          "method": "GET"})
+                self.send_response(200)
                 self.end_headers()
                 self.wfile.write(b"ok")
 

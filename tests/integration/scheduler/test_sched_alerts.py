@@ -27,6 +27,7 @@ from lifecycle.storage.tables import (
     JobRequest,
     PerformanceReport,
 )
+from lifecycle.windows import Window
 from tests.integration.scheduler import jobfns
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -133,17 +134,15 @@ def test_per_feature_alerts(db_url: str, engine: Engine,
 def test_performance_alerts(db_url: str, engine: Engine,
                             make_settings: Callable[..., Settings]) -> None:
     settings = make_settings(db_url, "")
-    with Session(engine) as s, s.begin():
-        m = get_or_create_model(s, "churn")
-        for i, verdict in enumerate(["fine", "degraded", "fine"]):
+    actions = []
+    for i, verdict in enumerate(["fine", "degraded", "fine"]):  # each window, then its alerts
+        with Session(engine) as s, s.begin():
+            m = get_or_create_model(s, "churn")
             s.add(PerformanceReport(model_id=m.id, window_start=T0 + i * H,
                                     window_end=T0 + (i + 1) * H, task="classification",
                                     n_predictions=10, n_labelled=10, verdict=verdict))
-    actions = [
-        [c.action for c in evaluate_performance(engine, settings, "churn", T0 + i * H,
-                                                T0 + (i + 1) * H, now=T0 + 9 * H)]
-        for i in range(3)
-    ]
+        actions.append([c.action for c in evaluate_performance(
+            engine, settings, "churn", T0 + i * H, T0 + (i + 1) * H, now=T0 + 9 * H)])
     assert actions == [[], ["opened"], ["resolved"]]
 
 
@@ -211,3 +210,87 @@ def _report(engine: Engine, feed: Feed) -> tuple[datetime, datetime]:
         s.add(DriftReport(model_id=m.id, kind="data", window_start=start, window_end=end,
                           n_reference=1, n_current=1, verdict="drift"))
     return start, end
+
+
+# -- windows finishing out of order: the newest window decides ---------------------------------
+
+def _drift_window(engine: Engine, settings: Settings, i: int, verdict: str,
+                  features: dict[str, str] | None = None) -> list[tuple[str, str | None]]:
+    """Write the drift report of hourly window ``i`` and evaluate it (window order is free)."""
+    start, end = T0 + i * H, T0 + (i + 1) * H
+    with Session(engine) as s, s.begin():
+        m = get_or_create_model(s, "churn")
+        report = DriftReport(model_id=m.id, kind="data", window_start=start, window_end=end,
+                             n_reference=100, n_current=100, verdict=verdict, n_features=2,
+                             n_drifted=0)
+        s.add(report)
+        s.flush()
+        for feature, v in (features or {}).items():
+            s.add(DriftFeatureResult(report_id=report.id, feature=feature,
+                                     feature_type="numeric", statistic_name="psi", verdict=v))
+    changes = evaluate_drift(engine, settings, "churn", start, end, now=T0 + 9 * H + i * H)
+    return [(c.action, c.feature) for c in changes]
+
+
+def test_late_older_clean_window_does_not_resolve_what_a_newer_window_keeps_open(
+    db_url: str, engine: Engine, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(db_url, "[models.churn.alerts]\nper_feature = true\n")
+    assert _drift_window(engine, settings, 0, "no_drift") == []
+    # W2 finishes first and drifts; W1 (older) finishes late and is clean.
+    assert _drift_window(engine, settings, 2, "drift", {"age": "drift"}) == [
+        ("opened", None), ("opened", "age")]
+    late = _drift_window(engine, settings, 1, "no_drift", {"age": "no_drift"})
+    assert ("resolved", None) not in late and ("resolved", "age") not in late
+    with Session(engine) as s:
+        rows = s.scalars(select(Alert).order_by(Alert.id)).all()
+        assert [(a.status, a.feature, a.occurrences) for a in rows] == [
+            ("open", None, 1), ("open", "age", 1)]  # the late window is not an occurrence
+        assert rows[0].details["last_window"] == rows[0].details["first_window"]
+        assert "finished late" in rows[0].message
+    # the next newer clean window still resolves it
+    assert ("resolved", None) in _drift_window(engine, settings, 3, "no_drift",
+                                               {"age": "no_drift"})
+
+
+def test_late_older_drifting_window_does_not_reopen_what_newer_windows_resolved(
+    db_url: str, engine: Engine, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(db_url, '[models.churn.alerts]\ncooldown = "6h"\n')
+    assert _drift_window(engine, settings, 0, "drift") == [("opened", None)]
+    assert _drift_window(engine, settings, 2, "no_drift") == [("resolved", None)]
+    # a drifting W1 finishing after W2: no reopen (within cooldown) and no new alert
+    assert _drift_window(engine, settings, 1, "drift") == []
+    assert alerts(engine) == [(1, "resolved", "critical", 1)]
+
+
+def test_late_window_can_complete_persistence_for_the_newest_window(
+    db_url: str, engine: Engine, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(db_url, '[models.churn.alerts]\npersistence = "2 of 2"\n')
+    assert _drift_window(engine, settings, 1, "drift") == []        # 1 of 1 known: not yet
+    assert _drift_window(engine, settings, 0, "drift") == [("opened", None)]  # late: 2 of 2
+    with Session(engine) as s:
+        alert = s.scalars(select(Alert)).one()
+        assert alert.details["first_window"] == alert.details["last_window"]
+        assert alert.details["first_window"] == Window(T0 + H, T0 + 2 * H).key  # the newest
+
+
+def test_late_older_performance_window_does_not_resolve_newer_degradation(
+    db_url: str, engine: Engine, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(db_url)
+
+    def window(i: int, verdict: str) -> list[str]:
+        with Session(engine) as s, s.begin():
+            m = get_or_create_model(s, "churn")
+            s.add(PerformanceReport(model_id=m.id, window_start=T0 + i * H,
+                                    window_end=T0 + (i + 1) * H, task="classification",
+                                    n_predictions=10, n_labelled=10, verdict=verdict))
+        return [c.action for c in evaluate_performance(
+            engine, settings, "churn", T0 + i * H, T0 + (i + 1) * H, now=T0 + 9 * H)]
+
+    assert window(2, "degraded") == ["opened"]
+    assert window(1, "fine") == ["updated"]  # decided as of window 2: still firing, no notice
+    assert alerts(engine) == [(1, "open", "critical", 1)]
+    assert window(3, "fine") == ["resolved"]

@@ -47,6 +47,7 @@ home = "{home}"
 lease_seconds = 3
 misfire_grace_time_s = 30
 webhook_url = "{webhook}"
+webhook_allow_http = true
 webhook_backoff_s = 0.05
 [scheduler.jobs]
 rec = {{ function = "tests.integration.scheduler.jobfns:record", alerts = "drift" }}

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -148,3 +153,14 @@ def test_property_batch_equals_sequential(bits: list[float], cut: int, which: st
     batch = other.run(stream[:cut]).tolist() + (other.run(stream[cut:]) + cut).tolist()
     assert batch == sequential
     assert other.drift_detected == one.drift_detected
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_docs_state_the_defaults_the_code_uses(cls: type) -> None:
+    text = (Path(__file__).parents[3] / "docs" / "concept-drift.md").read_text()
+    row = re.search(rf"^\| `{cls.__name__}` \| `([^`]*)` \|", text, re.MULTILINE)
+    assert row is not None, f"no defaults row for {cls.__name__} in docs/concept-drift.md"
+    documented = {k: ast.literal_eval(v)
+                  for k, v in (item.split("=") for item in row.group(1).split(", "))}
+    actual = {name: p.default for name, p in inspect.signature(cls).parameters.items()}
+    assert documented == actual
