@@ -133,7 +133,8 @@ def main() -> None:
         quiet = [c for c in CASES if c.expected == "no_drift"]
         quiet_stat = [c for c in quiet if c.family == "stationary"]
 
-        def rate(cases: list[Case], ok: set[str]) -> str:
+        def rate(cases: list[Case], ok: set[str],
+                 verdicts: dict[str, list[str]] = verdicts) -> str:
             k = sum(x in ok for c in cases for x in verdicts[c.name])
             t = sum(len(verdicts[c.name]) for c in cases)
             return f"{k}/{t} ({k / t:.1%})"

@@ -7,8 +7,9 @@ expects. The sizes of the changes are the promises of docs/drift.md, "Sensitivit
 * ``drift``: a quarter of a reference standard deviation or its equivalent - mean +/-0.25 SD;
   spread x1.25 or x0.75; shape changes whose larger of W1 / reference SD and spread change is
   0.25 (lognormal shape, exponential scale x1.25, Poisson mean +0.25 SD, a normal turned
-  skewed at the same mean and SD); 10 points of category mass (one move, or spread over four categories); a missing,
-  out-of-range (numeric, or unseen category) or infinite share up by 3 points.
+  skewed at the same mean and SD); 10 points of category mass (one move, or spread over
+  four categories); a missing, out-of-range (numeric, or unseen category) or infinite share
+  up by 3 points.
 * ``warning``: half of each of those.
 * ``no_drift``: immaterial changes (mean +0.02 SD, spread x1.02, 0.5 points of category mass)
   and unchanged features.

@@ -117,7 +117,8 @@ def main() -> None:
             print(f"| {case.name} | {case.expected} | "
                   f"{f'{sum(v)}/{len(v)}' if v else 'not run'} |")
 
-        def rate(expected: str, families: set[str] | None = None) -> str:
+        def rate(expected: str, families: set[str] | None = None,
+                 flagged: dict[str, list[bool]] = flagged) -> str:
             vals = [x for c in CASES if c.expected == expected
                     and (families is None or c.family in families)
                     for x in flagged.get(c.name, [])]

@@ -24,8 +24,8 @@ def print_report(report: Any) -> None:
                f"{report.n_current} current vs {report.n_reference} reference rows)")
     rows = []
     ranked = report.ranked_features  # drifting, then warning features, largest effect first
-    shown = {id(f) for f in ranked}
-    rest = [f for f in report.features if id(f) not in shown]
+    ranked_ids = {id(f) for f in ranked}
+    rest = [f for f in report.features if id(f) not in ranked_ids]
     for f in (*ranked, *rest):
         psi = f.stat("psi").effect if "psi" in {s.name for s in f.statistics} else None
         gate = f.stat("ks" if f.kind == "numeric" else "chi_square")

@@ -13,8 +13,9 @@ standard deviation, and an empirical CDF in one of two forms:
 
 A categorical feature keeps its categories (as strings) and counts. Both keep the number of
 missing values; a numeric one also the number of infinite values (+/-inf, excluded from every
-distribution statistic and compared as the ``infinite_share`` signal). :class:`ReferenceProfile` serialises to a JSON-safe dict plus one ``.npz``
-blob of arrays (no pickle), which is how the database stores it.
+distribution statistic and compared as the ``infinite_share`` signal).
+:class:`ReferenceProfile` serialises to a JSON-safe dict plus one ``.npz`` blob of arrays
+(no pickle), which is how the database stores it.
 
 Part of the pure core: standard library and numpy only.
 """

@@ -1,7 +1,7 @@
 """Current-window samples, prepared once per feature and shared by every statistic.
 
-A :class:`NumericSample` is the sorted finite values plus the missing and infinite counts (sorting once is
-what makes KS, Wasserstein, PSI and Jensen-Shannon cheap: each is then a few
+A :class:`NumericSample` is the sorted finite values plus the missing and infinite counts
+(sorting once is what makes KS, Wasserstein, PSI and Jensen-Shannon cheap: each is then a few
 ``searchsorted`` calls). A :class:`CategoricalSample` is category counts plus the missing
 count. Both validate their input and raise :class:`~lifecycle.errors.DataError` with the fix.
 

@@ -16,8 +16,9 @@ from lifecycle.drift import (
     StatOptions,
     build_categorical_profile,
     build_numeric_profile,
+    spread,
+    total_variation,
 )
-from lifecycle.drift import spread, total_variation
 from lifecycle.drift.proportions import compute_infinite
 from lifecycle.errors import DataError
 
