@@ -11,13 +11,15 @@ the calibration study ``benchmarks/calibration.py`` (docs/drift.md, "Sensitivity
 * ``total_variation`` (share of mass moved between categories): 10 points read 0.10;
 * ``missing_share``, ``out_of_range_share``, ``infinite_share``: differences in points.
 
-Their drift thresholds (0.15 SD / 15% / 0.07 / 2 points) sit below a quarter of a standard
-deviation (its spread equivalent, 10 points of category mass, 3 points of share) and their
-warning thresholds (0.07 / 7% / 0.03 / 1 point) below half of that, far enough that the
-promised changes clear them at 10,000 rows, while immaterial changes (0.02 SD, 2% spread,
-0.5 points of mass) stay far below the warning thresholds. ``psi``, ``ks``,
-``jensen_shannon`` and ``chi_square`` keep the PSI convention (0.1 / 0.25 and the values
-that match it for a normal mean shift of ~0.32 / ~0.5 SD); they vote only when selected.
+Their drift thresholds (0.1875 SD / 18.75% / 7.5 points of mass / 2.25 points of share) sit
+halfway between the drift promise (a quarter of a standard deviation, a 25% spread change, 10
+points of category mass, 3 points of share) and the warning promise (half of it); their
+warning thresholds (0.0625 / 6.25% / 2.5 points / 0.75 points) at half the warning promise.
+The promised changes clear them by several sampling SDs at 10,000 rows, and immaterial
+changes (0.02 SD, 2% spread, 0.5 points of mass) stay far below the warning thresholds.
+``psi``, ``ks``, ``jensen_shannon`` and ``chi_square`` keep the PSI convention (0.1 / 0.25,
+and the values that match it for a normal mean shift of ~0.32 / ~0.5 SD); they vote only
+when selected (PSI is always computed and shown).
 
 Building the dict imports nothing beyond the statistic modules: no registration side effects.
 """
