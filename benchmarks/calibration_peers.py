@@ -26,6 +26,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -40,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calibration_data import CASES  # noqa: E402
 
 DEFAULT_SEEDS = {100_000: 3, 1_000_000: 1}
+os.environ.setdefault("NML_DISABLE_USAGE_LOGGING", "1")  # NannyML's telemetry, offline here
 
 
 def frames(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
