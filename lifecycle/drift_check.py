@@ -215,6 +215,7 @@ def check_drift(
     tests: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
     policy: DriftPolicy | None = None,
     kind: str = "data",
+    importances: Mapping[str, float] | None = None,
 ) -> DriftReport:
     """Compare ``current`` with ``reference`` feature by feature.
 
@@ -235,12 +236,18 @@ def check_drift(
         :class:`~lifecycle.drift.DriftPolicy` (thresholds, alpha, min_samples, overrides).
     kind
         Label stored on the report: ``data``, ``prediction`` or ``label``.
+    importances
+        Optional ``{feature: importance}`` of the model (a fitted estimator's
+        ``feature_importances_``, or a permutation estimate from logged traffic), shown
+        beside each feature's effect size; the ranking itself is by effect size.
 
     Returns
     -------
     DriftReport
-        Per-feature results, overall verdict, share of drifted features; ``to_frame()`` /
-        ``to_dict()``.
+        Per-feature results, overall verdict, share of drifted features;
+        ``ranked_features`` (drifting and warning features, largest effect first),
+        ``to_frame()`` / ``to_dict()``. Infinite values (+/-inf) are counted as the
+        ``infinite_share`` signal, never an error.
 
     Examples
     --------
@@ -270,7 +277,7 @@ def check_drift(
                                                             prof.kind))
             for name, prof in reference.features.items()
         }
-        return check_profile(reference, samples, policy, kind=kind)
+        return check_profile(reference, samples, policy, kind=kind, importances=importances)
 
     reference = _check_frame(reference, "reference data")
     kinds = infer_kinds(reference, categorical)
@@ -287,4 +294,4 @@ def check_drift(
         return run
 
     stats = parallel_map([job(c) for c in reference.columns])
-    return decide(stats, policy, kind=kind)
+    return decide(stats, policy, kind=kind, importances=importances)

@@ -23,16 +23,22 @@ def print_report(report: Any) -> None:
                f"({report.n_drifted}/{report.n_features} features drifted, "
                f"{report.n_current} current vs {report.n_reference} reference rows)")
     rows = []
-    for f in report.features:
+    ranked = report.ranked_features  # drifting, then warning features, largest effect first
+    ranked_ids = {id(f) for f in ranked}
+    rest = [f for f in report.features if id(f) not in ranked_ids]
+    for f in (*ranked, *rest):
         psi = f.stat("psi").effect if "psi" in {s.name for s in f.statistics} else None
         gate = f.stat("ks" if f.kind == "numeric" else "chi_square")
+        top = (f"{f.top_statistic} {f.stat(f.top_statistic).effect:.3g} ({f.severity:.2g}x)"
+               if f.top_statistic else "")
         rows.append((
-            f.feature, f.kind, f.verdict, psi, gate.effect if gate.computed else None,
+            f.feature, f.kind, f.verdict, top, f.importance, psi,
+            gate.effect if gate.computed else None,
             gate.p_adjusted, f"{f.missing_share_reference:.1%} -> {f.missing_share_current:.1%}",
             f.out_of_range_share, (f.reasons[0] if f.reasons else ""),
         ))
-    echo_table(["feature", "kind", "verdict", "psi", "ks/V", "p adj", "missing", "out of range",
-                "reason"], rows)
+    echo_table(["feature", "kind", "verdict", "effect (x drift thr)", "importance", "psi",
+                "ks/V", "p adj", "missing", "out of range", "reason"], rows)
     for f in report.features:
         if f.unseen_categories:
             shown = ", ".join(f"{c} ({k})" for c, k in f.unseen_categories[:5])

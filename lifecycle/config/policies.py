@@ -25,8 +25,8 @@ class DriftSettings:
         [models.churn.drift]
         alpha = 0.05                 # Benjamini-Hochberg false discovery rate
         min_samples = 100            # fewer values -> "insufficient_data"
-        numeric_tests = ["psi", "ks", "wasserstein", "jensen_shannon"]
-        categorical_tests = ["psi", "chi_square", "jensen_shannon"]
+        numeric_tests = ["wasserstein", "spread"]
+        categorical_tests = ["total_variation"]
         bins = 10                    # PSI / Jensen-Shannon quantile bins
         max_points = 10000           # distinct values kept exactly in a stored profile
         psi_epsilon = 0.0001
@@ -43,8 +43,8 @@ class DriftSettings:
 
     alpha: float = 0.05
     min_samples: int = 100
-    numeric_tests: tuple[str, ...] = ("psi", "ks", "wasserstein", "jensen_shannon")
-    categorical_tests: tuple[str, ...] = ("psi", "chi_square", "jensen_shannon")
+    numeric_tests: tuple[str, ...] = ("wasserstein", "spread")  # = drift.DEFAULT_NUMERIC_TESTS
+    categorical_tests: tuple[str, ...] = ("total_variation",)
     bins: int = 10
     max_points: int = 10_000
     psi_epsilon: float = 1e-4

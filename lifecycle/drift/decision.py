@@ -3,18 +3,22 @@
 A feature drifts when a change is **significant** and **large enough to matter**:
 
 1. Every hypothesis test of the report joins one family - per feature the distribution test
-   (KS for numeric, chi-square for categorical), the missing-share test and the out-of-range
-   test - and its p-values are adjusted with Benjamini-Hochberg (false discovery rate
-   ``alpha``, default 0.05).
+   (KS for numeric, chi-square for categorical), the spread test (numeric), and the
+   missing-share, out-of-range and infinite-share tests - and its p-values are adjusted with
+   Benjamini-Hochberg (false discovery rate ``alpha``, default 0.05).
 2. Each statistic gets a level: ``insufficient_data`` when either side has fewer than
    ``min_samples`` values; ``no_drift`` when the adjusted p-value (its own, or for PSI,
-   Jensen-Shannon and Wasserstein the one of the feature's distribution test, named in
-   ``gate``) is not below ``alpha``; otherwise ``drift`` / ``warning`` / ``no_drift`` by its
-   effect size against its drift / warning thresholds.
+   Jensen-Shannon, Wasserstein and total variation the one of the feature's distribution
+   test, named in ``gate``) is not below ``alpha``; otherwise ``drift`` / ``warning`` /
+   ``no_drift`` by its effect size against its drift / warning thresholds.
 3. A feature's verdict is ``drift`` if any deciding statistic (the selected distribution
-   statistics plus the two share signals) drifts; else ``insufficient_data`` if any could not
-   be assessed - never ``no_drift`` on too little data; else ``warning`` if any warns; else
-   ``no_drift``.
+   statistics plus the share signals of its kind) drifts; else ``insufficient_data`` if any
+   could not be assessed - never ``no_drift`` on too little data; else ``warning`` if any
+   warns; else ``no_drift``.
+4. A feature's ``severity`` is the largest ``effect / drift threshold`` among its deciding
+   statistics that drift or warn (>= 1 means drift): effect sizes in owner units made
+   comparable across features and statistics. The report ranks features by it; a model's
+   importance per feature, when given, is shown beside it.
 
 In a huge window every p-value is tiny, so the effect-size gate is what prevents false
 alarms; in a tiny window effect sizes are noisy, so the significance gate and
@@ -39,6 +43,7 @@ from lifecycle.drift.registry import (
     SIGNALS,
     STATISTICS,
     get_statistic,
+    signals_for,
     validate_names,
 )
 from lifecycle.drift.report import (
@@ -50,7 +55,7 @@ from lifecycle.drift.report import (
     FeatureResult,
     StatResult,
 )
-from lifecycle.errors import ConfigError
+from lifecycle.errors import ConfigError, DataError
 
 __all__ = [
     "DEFAULT_CATEGORICAL_TESTS",
@@ -63,8 +68,9 @@ __all__ = [
     "decide",
 ]
 
-DEFAULT_NUMERIC_TESTS = ("psi", "ks", "wasserstein", "jensen_shannon")
-DEFAULT_CATEGORICAL_TESTS = ("psi", "chi_square", "jensen_shannon")
+#: Statistics that vote by default: change in owner units (docs/drift.md, "Sensitivity").
+DEFAULT_NUMERIC_TESTS = ("wasserstein", "spread")
+DEFAULT_CATEGORICAL_TESTS = ("total_variation",)
 
 
 @dataclass(frozen=True)
@@ -108,8 +114,8 @@ class DriftPolicy:
     min_samples
         Fewer values than this on either side -> ``insufficient_data``.
     numeric_tests, categorical_tests
-        Distribution statistics that vote on a feature's verdict (the two share signals
-        always vote; the gate test is always computed).
+        Distribution statistics that vote on a feature's verdict (the share signals always
+        vote; the gate test and PSI are always computed).
     thresholds
         Per-statistic overrides of the registry defaults.
     features
@@ -269,10 +275,49 @@ def _level(effect: float, thr: Thresholds) -> str:
     return NO_DRIFT
 
 
+def _check_importances(importances: Mapping[str, float] | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, value in (importances or {}).items():
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            v = float("nan")
+        if not np.isfinite(v):
+            raise DataError(
+                f"importance of feature {name!r} is {value!r}; pass a finite number per "
+                "feature (e.g. a fitted model's feature_importances_ or a permutation estimate)"
+            )
+        out[str(name)] = v
+    return out
+
+
+def _severity(decided: Sequence[StatResult], deciding: Sequence[str]) -> tuple[float, str | None]:
+    best, top = 0.0, None
+    for s in decided:
+        if s.name not in deciding or s.level not in (DRIFT, WARNING):
+            continue
+        thr = s.drift_threshold or 0.0
+        sev = s.effect / thr if thr > 0 else float("inf")
+        if top is None or sev > best:
+            best, top = sev, s.name
+    return best, top
+
+
 def decide(
-    features: Sequence[FeatureStatistics], policy: DriftPolicy, *, kind: str = "data"
+    features: Sequence[FeatureStatistics],
+    policy: DriftPolicy,
+    *,
+    kind: str = "data",
+    importances: Mapping[str, float] | None = None,
 ) -> DriftReport:
-    """Apply the policy to computed statistics and build the :class:`DriftReport`."""
+    """Apply the policy to computed statistics and build the :class:`DriftReport`.
+
+    ``importances`` (optional) maps feature names to the model's importance of each feature
+    (a fitted estimator's ``feature_importances_``, or a permutation estimate from logged
+    traffic); it is stored on each :class:`FeatureResult` and shown beside the effect size.
+    Names the report does not have are ignored; a non-finite value raises ``DataError``.
+    """
+    imp = _check_importances(importances)
     family: list[tuple[int, str]] = []
     p_list: list[float] = []
     for i, f in enumerate(features):
@@ -286,7 +331,7 @@ def decide(
     results: list[FeatureResult] = []
     for i, f in enumerate(features):
         min_n = policy.min_samples_for(f.feature)
-        deciding = (*policy.tests_for(f.feature, f.kind), *SIGNALS)
+        deciding = (*policy.tests_for(f.feature, f.kind), *signals_for(f.kind))
         gate = GATE_TEST[f.kind]
         decided: list[StatResult] = []
         reasons: list[str] = []
@@ -328,6 +373,8 @@ def decide(
         by_name = {s.name: s for s in decided}
         miss = by_name.get("missing_share")
         oor = by_name.get("out_of_range_share")
+        inf = by_name.get("infinite_share")
+        severity, top = _severity(decided, deciding)
         unseen: tuple[tuple[str, int], ...] = ()
         if oor is not None and f.kind == "categorical":
             unseen = tuple((str(c), int(n)) for c, n in oor.extra.get("unseen_categories", []))
@@ -349,6 +396,11 @@ def decide(
             unseen_share=float(oor.extra.get("current_share", float("nan")))
             if oor and oor.computed and f.kind == "categorical" else None,
             unseen_categories=unseen,
+            infinite_share=float(inf.extra.get("current_share", float("nan")))
+            if inf and inf.computed else None,
+            severity=severity,
+            top_statistic=top,
+            importance=imp.get(f.feature),
         ))
     verdicts = [r.verdict for r in results]
     n_drifted = verdicts.count(DRIFT)

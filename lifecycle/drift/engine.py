@@ -1,7 +1,8 @@
 """Run the statistics of every feature (in parallel) and hand them to the decision.
 
 Each feature is one job: prepare its current sample (the sort is the expensive part), run
-every selected statistic, the feature's gate test and the two share signals. numpy releases
+every selected statistic, the feature's gate test, the share signals of its kind and the
+context statistics (PSI, shown but not voting unless selected). numpy releases
 the GIL while sorting and searching, so a small thread pool uses every core without copying
 data between processes.
 
@@ -17,7 +18,7 @@ from typing import TypeVar
 
 from lifecycle.drift.decision import DriftPolicy, FeatureStatistics, decide
 from lifecycle.drift.profile import FeatureProfile, NumericProfile, ReferenceProfile
-from lifecycle.drift.registry import GATE_TEST, SIGNALS, STATISTICS
+from lifecycle.drift.registry import CONTEXT_STATISTICS, GATE_TEST, STATISTICS, signals_for
 from lifecycle.drift.report import DriftReport
 from lifecycle.drift.sample import CategoricalSample, NumericSample
 from lifecycle.errors import DataError
@@ -51,7 +52,9 @@ def feature_statistics(
             "current data; cast the current column to the reference's type"
         )
     tests = policy.tests_for(feature, profile.kind)
-    names = list(dict.fromkeys((*tests, GATE_TEST[profile.kind], *SIGNALS)))
+    names = list(dict.fromkeys((
+        *tests, GATE_TEST[profile.kind], *signals_for(profile.kind), *CONTEXT_STATISTICS,
+    )))
     options = policy.options()
     results = tuple(STATISTICS[name].compute(profile, sample, options) for name in names)
     return FeatureStatistics(
@@ -70,6 +73,7 @@ def check_profile(
     *,
     kind: str = "data",
     workers: int | None = None,
+    importances: Mapping[str, float] | None = None,
 ) -> DriftReport:
     """Drift report of current samples against a stored reference profile.
 
@@ -82,6 +86,9 @@ def check_profile(
         prepares it (so preparation runs in the pool too).
     policy
         Decision policy (defaults when None).
+    importances
+        Optional model importance per feature, shown beside the effect size (see
+        :func:`lifecycle.drift.decision.decide`).
     """
     policy = policy or DriftPolicy()
     missing = [f for f in profile.features if f not in current]
@@ -100,6 +107,6 @@ def check_profile(
         return run
 
     stats = parallel_map([job(n, p) for n, p in profile.features.items()], workers)
-    return decide(stats, policy, kind=kind)
+    return decide(stats, policy, kind=kind, importances=importances)
 
 

@@ -12,8 +12,10 @@ standard deviation, and an empirical CDF in one of two forms:
   (about ``1 / (max_points - 1)``) and the matching Wasserstein bound.
 
 A categorical feature keeps its categories (as strings) and counts. Both keep the number of
-missing values. :class:`ReferenceProfile` serialises to a JSON-safe dict plus one ``.npz``
-blob of arrays (no pickle), which is how the database stores it.
+missing values; a numeric one also the number of infinite values (+/-inf, excluded from every
+distribution statistic and compared as the ``infinite_share`` signal).
+:class:`ReferenceProfile` serialises to a JSON-safe dict plus one ``.npz`` blob of arrays
+(no pickle), which is how the database stores it.
 
 Part of the pure core: standard library and numpy only.
 """
@@ -68,11 +70,14 @@ class NumericProfile:
     exact: bool
     ks_error_bound: float
     wasserstein_error_bound: float
+    #: Number of +inf / -inf reference values (kept out of every distribution statistic).
+    n_infinite: int = 0
     kind: str = "numeric"
 
     @property
     def n_total(self) -> int:
-        return self.n + self.n_missing
+        """Every reference row: finite, missing and infinite values."""
+        return self.n + self.n_missing + self.n_infinite
 
     def cdf(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """Reference CDF ``P(X <= x)`` at sorted or unsorted points ``x``.
@@ -98,7 +103,7 @@ class NumericProfile:
         return self.le - self.lt
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "kind": "numeric",
             "n": self.n,
             "n_missing": self.n_missing,
@@ -113,6 +118,9 @@ class NumericProfile:
             "wasserstein_error_bound": self.wasserstein_error_bound,
             "n_points": int(self.values.size),
         }
+        if self.n_infinite:  # only when present, so digests of earlier profiles stay the same
+            out["n_infinite"] = self.n_infinite
+        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,6 +237,7 @@ def build_numeric_profile(
     return NumericProfile(
         n=int(n),
         n_missing=sample.n_missing,
+        n_infinite=sample.n_infinite,
         minimum=float(s[0]),
         maximum=float(s[-1]),
         mean=float(np.mean(s)),
@@ -340,6 +349,7 @@ class ReferenceProfile:
                     exact=bool(e["exact"]),
                     ks_error_bound=float(e["ks_error_bound"]),
                     wasserstein_error_bound=float(e["wasserstein_error_bound"]),
+                    n_infinite=int(e.get("n_infinite", 0)),  # profiles stored before it: 0
                 )
             elif e["kind"] == "categorical":
                 feats[name] = CategoricalProfile(

@@ -1,6 +1,9 @@
-"""Missing-value share and out-of-range share: two drift signals of their own.
+"""Missing-value, out-of-range and infinite-value shares: drift signals of their own.
 
 * ``missing_share``: share of rows whose value is missing, reference vs current.
+* ``infinite_share`` (numeric): share of rows holding +inf or -inf, reference vs current.
+  Infinite values never reach the distribution statistics and are never an error: logged
+  inputs cannot be cleaned after the fact, so they are counted and compared instead.
 * ``out_of_range_share``: share of non-missing current values outside the reference support
   (numeric: below the reference minimum or above its maximum; categorical: categories never
   seen in the reference). The reference share is 0 by construction.
@@ -25,8 +28,9 @@ from lifecycle.drift.base import StatOptions, buckets, check_pair
 from lifecycle.drift.profile import FeatureProfile, NumericProfile
 from lifecycle.drift.report import StatResult
 from lifecycle.drift.sample import CategoricalSample, NumericSample
+from lifecycle.errors import DataError
 
-__all__ = ["compute_missing", "compute_out_of_range", "two_proportion_z"]
+__all__ = ["compute_infinite", "compute_missing", "compute_out_of_range", "two_proportion_z"]
 
 VARIANT = "pooled two-proportion z-test, two-sided; effect = |current share - reference share|"
 
@@ -75,6 +79,19 @@ def compute_missing(
     return _result(
         "missing_share", profile.kind, profile.n_missing, profile.n_total,
         sample.n_missing, sample.n_total, {},
+    )
+
+
+def compute_infinite(
+    profile: FeatureProfile, sample: NumericSample | CategoricalSample, options: StatOptions
+) -> StatResult:
+    """Share of rows holding +/-inf, reference vs current (denominators: all rows)."""
+    check_pair(profile, sample, "infinite_share")
+    if not isinstance(profile, NumericProfile) or not isinstance(sample, NumericSample):
+        raise DataError("infinite_share applies to numeric features only")
+    return _result(
+        "infinite_share", "numeric", profile.n_infinite, profile.n_total,
+        sample.n_infinite, sample.n_total, {},
     )
 
 

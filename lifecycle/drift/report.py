@@ -54,8 +54,9 @@ class StatResult:
     Attributes
     ----------
     name
-        Registry name (``psi``, ``ks``, ``wasserstein``, ``jensen_shannon``, ``chi_square``,
-        ``missing_share``, ``out_of_range_share``).
+        Registry name (``psi``, ``ks``, ``wasserstein``, ``spread``, ``jensen_shannon``,
+        ``chi_square``, ``total_variation``, ``missing_share``, ``out_of_range_share``,
+        ``infinite_share``).
     kind
         ``numeric`` or ``categorical``.
     statistic
@@ -128,7 +129,14 @@ class StatResult:
 
 @dataclass(frozen=True)
 class FeatureResult:
-    """Every statistic of one feature and the feature's verdict with its reasons."""
+    """Every statistic of one feature and the feature's verdict with its reasons.
+
+    ``severity`` is the largest ``effect / drift threshold`` among the deciding statistics
+    that drift or warn (0 when none does; >= 1 means drift), ``top_statistic`` the statistic
+    that gives it: effect sizes in owner units, comparable across features. ``importance`` is
+    the model's importance of the feature when the caller knew it (``importances=``), else
+    None. ``infinite_share`` is the current share of +/-inf values (numeric features).
+    """
 
     feature: str
     kind: str
@@ -143,6 +151,24 @@ class FeatureResult:
     out_of_range_share: float | None
     unseen_share: float | None = None
     unseen_categories: tuple[tuple[str, int], ...] = ()
+    infinite_share: float | None = None
+    severity: float = 0.0
+    top_statistic: str | None = None
+    importance: float | None = None
+
+    def headline(self) -> str:
+        """One line for people: verdict, the deciding effect and the importance if known.
+
+        e.g. ``"age: drift - wasserstein 0.31 (2.1x drift threshold 0.15); importance 0.3"``.
+        """
+        text = f"{self.feature}: {self.verdict}"
+        if self.top_statistic is not None:
+            s = self.stat(self.top_statistic)
+            text += (f" - {s.name} {s.effect:.3g} ({self.severity:.2g}x drift threshold "
+                     f"{s.drift_threshold:g})")
+        if self.importance is not None:
+            text += f"; importance {self.importance:.3g}"
+        return text
 
     def stat(self, name: str) -> StatResult:
         """The result of statistic ``name`` (KeyError listing the computed ones)."""
@@ -192,9 +218,20 @@ class DriftReport:
         )
 
     @property
+    def ranked_features(self) -> tuple[FeatureResult, ...]:
+        """Features that drift or warn, by how much they matter: severity (effect over drift
+        threshold, owner units) first, then importance when known, then name."""
+        flagged = [f for f in self.features if f.verdict in (DRIFT, WARNING)]
+        return tuple(sorted(flagged, key=lambda f: (
+            -f.severity,
+            -(f.importance if f.importance is not None else -math.inf),
+            f.feature,
+        )))
+
+    @property
     def drifted_features(self) -> tuple[str, ...]:
-        """Names of the features whose verdict is ``drift``."""
-        return tuple(f.feature for f in self.features if f.verdict == DRIFT)
+        """Names of the features whose verdict is ``drift``, most severe first."""
+        return tuple(f.feature for f in self.ranked_features if f.verdict == DRIFT)
 
     @property
     def has_drift(self) -> bool:
@@ -256,6 +293,10 @@ class DriftReport:
                 "missing_ref": f.missing_share_reference,
                 "missing_cur": f.missing_share_current,
                 "out_of_range": f.out_of_range_share,
+                "infinite": f.infinite_share,
+                "severity": f.severity,
+                "top_statistic": f.top_statistic,
+                "importance": f.importance,
             }
             for s in f.statistics:
                 if s.name in f.deciding:

@@ -1,7 +1,7 @@
 """Current-window samples, prepared once per feature and shared by every statistic.
 
-A :class:`NumericSample` is the sorted finite values plus the missing count (sorting once is
-what makes KS, Wasserstein, PSI and Jensen-Shannon cheap: each is then a few
+A :class:`NumericSample` is the sorted finite values plus the missing and infinite counts
+(sorting once is what makes KS, Wasserstein, PSI and Jensen-Shannon cheap: each is then a few
 ``searchsorted`` calls). A :class:`CategoricalSample` is category counts plus the missing
 count. Both validate their input and raise :class:`~lifecycle.errors.DataError` with the fix.
 
@@ -19,32 +19,38 @@ from numpy.typing import NDArray
 
 from lifecycle.errors import DataError
 
-__all__ = ["CategoricalSample", "NumericSample", "sort_finite"]
+__all__ = ["CategoricalSample", "NumericSample", "sort_finite", "split_values"]
+
+
+def split_values(values: NDArray[np.float64] | Sequence[float], feature: str) -> tuple[
+    NDArray[np.float64], int, int
+]:
+    """Sort ``values`` and split off NaNs and infinities.
+
+    Returns the sorted finite values, the number of NaNs (missing) and the number of
+    +/-inf values. Infinite values are a drift signal of their own (``infinite_share``),
+    never an error: logged data cannot be cleaned after the fact.
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 1:
+        raise DataError(f"feature {feature!r}: expected a 1-D array, got shape {arr.shape}")
+    s = np.sort(arr)  # -inf first, then numbers, +inf, NaNs last
+    n_nan = 0
+    if s.size and np.isnan(s[-1]):
+        # numpy orders NaN after every number, and searchsorted uses the same order.
+        n_nan = s.size - int(np.searchsorted(s, np.nan, side="left"))
+    end = s.size - n_nan
+    lo = int(np.searchsorted(s[:end], -np.inf, side="right")) if end else 0
+    hi = int(np.searchsorted(s[:end], np.inf, side="left")) if end else 0
+    return s[lo:hi], n_nan, lo + (end - hi)
 
 
 def sort_finite(values: NDArray[np.float64] | Sequence[float], feature: str) -> tuple[
     NDArray[np.float64], int
 ]:
-    """Sort ``values`` and split off NaNs.
-
-    Returns the sorted non-missing values and the number of NaNs. Raises
-    :class:`DataError` on +/-inf (no statistic here has a meaning for them).
-    """
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.ndim != 1:
-        raise DataError(f"feature {feature!r}: expected a 1-D array, got shape {arr.shape}")
-    s = np.sort(arr)  # NaNs sort last
-    n_nan = 0
-    if s.size and np.isnan(s[-1]):
-        # numpy orders NaN after every number, and searchsorted uses the same order.
-        n_nan = s.size - int(np.searchsorted(s, np.nan, side="left"))
-    finite = s[: s.size - n_nan]
-    if finite.size and (np.isinf(finite[0]) or np.isinf(finite[-1])):
-        n_inf = int(np.count_nonzero(np.isinf(finite)))
-        raise DataError(
-            f"feature {feature!r} contains {n_inf} infinite value(s); replace them with NaN "
-            "(counted as missing) or clip them to a finite range before checking drift"
-        )
+    """Sort ``values`` and split off NaNs; infinite values are dropped (see
+    :func:`split_values`, which also counts them)."""
+    finite, n_nan, _ = split_values(values, feature)
     return finite, n_nan
 
 
@@ -54,6 +60,8 @@ class NumericSample:
 
     sorted_values: NDArray[np.float64]
     n_missing: int
+    #: Number of +inf / -inf values (not in ``sorted_values``, not missing).
+    n_infinite: int = 0
     #: Per-profile intermediate results shared by statistics (see lifecycle.drift.ecdf).
     cache: dict[int, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -61,8 +69,8 @@ class NumericSample:
     def from_values(
         cls, values: NDArray[np.float64] | Sequence[float], feature: str = "feature"
     ) -> NumericSample:
-        finite, n_nan = sort_finite(values, feature)
-        return cls(finite, n_nan)
+        finite, n_nan, n_inf = split_values(values, feature)
+        return cls(finite, n_nan, n_inf)
 
     @property
     def n(self) -> int:
@@ -71,7 +79,8 @@ class NumericSample:
 
     @property
     def n_total(self) -> int:
-        return self.n + self.n_missing
+        """Every row: finite values, missing values and infinite values."""
+        return self.n + self.n_missing + self.n_infinite
 
 
 @dataclass(frozen=True, eq=False)

@@ -101,16 +101,40 @@ def test_bad_input_writes_nothing(engine: Engine, db_url: str, tmp_path: Path) -
     _set_reference_from_window(engine, settings)
     with pytest.raises(DataError, match="no served predictions"):
         run_drift_check(engine, settings, "churn", T0 + 5 * DAY, T0 + 6 * DAY)
-    bad = frame(rng, 1000)
-    bad.loc[3, "x"] = np.inf
-    write_window(engine, "churn", T0 + DAY, bad)
-    with pytest.raises(DataError, match="infinite"):
-        run_drift_check(engine, settings, "churn", T0 + DAY, T0 + 2 * DAY)
     write_window(engine, "churn", T0 + 2 * DAY, frame(rng, 1000).drop(columns=["plan"]))
     with pytest.raises(DataError, match="plan"):
         run_drift_check(engine, settings, "churn", T0 + 2 * DAY, T0 + 3 * DAY)
     assert _count(engine, DriftReport) == 0
     assert _count(engine, DriftFeatureResult) == 0
+
+
+def test_infinite_logged_values_are_a_signal_not_a_failure(engine: Engine, db_url: str,
+                                                           tmp_path: Path) -> None:
+    # issue 15: one +/-inf in logged inputs used to fail every check of the window with
+    # advice ("replace them with NaN") that cannot be followed for logged data
+    rng = np.random.default_rng(2)
+    settings = _settings(db_url, tmp_path)
+    write_window(engine, "churn", T0, frame(rng, 1000))
+    _set_reference_from_window(engine, settings)
+    bad = frame(rng, 1000)
+    bad.loc[3, "x"] = np.inf
+    write_window(engine, "churn", T0 + DAY, bad)
+    report = run_drift_check(engine, settings, "churn", T0 + DAY, T0 + 2 * DAY)
+    x = report.feature("x")
+    inf = x.stat("infinite_share")
+    assert inf.current_counts == (1, 999) and inf.reference_counts == (0, 1000)
+    assert inf.level == "no_drift" and x.verdict == "no_drift"  # 0.1 points: immaterial
+    with Session(engine) as s:
+        stored = s.scalars(select(DriftFeatureResult).where(
+            DriftFeatureResult.feature == "x",
+            DriftFeatureResult.statistic_name == "infinite_share")).one()
+        assert stored.statistic == pytest.approx(0.001)
+    worse = frame(rng, 1000)
+    worse.loc[:49, "x"] = -np.inf  # 5 points: drift
+    write_window(engine, "churn", T0 + 2 * DAY, worse)
+    report = run_drift_check(engine, settings, "churn", T0 + 2 * DAY, T0 + 3 * DAY)
+    assert report.feature("x").verdict == "drift"
+    assert report.feature("x").top_statistic == "infinite_share"
 
 
 def test_insufficient_data_is_stored_as_such(engine: Engine, db_url: str,

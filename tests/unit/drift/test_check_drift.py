@@ -89,7 +89,9 @@ def test_profile_roundtrip_and_same_report() -> None:
 def test_tests_argument_selects_and_validates() -> None:
     ref, cur = _frames()
     report = check_drift(ref, cur, tests=["ks", "chi_square"])
-    assert report.feature("age").deciding == ("ks", "missing_share", "out_of_range_share")
+    assert report.feature("age").deciding == (
+        "ks", "missing_share", "out_of_range_share", "infinite_share"
+    )
     assert report.feature("plan").deciding[0] == "chi_square"
     with pytest.raises(ConfigError, match="valid names: chi_square"):
         check_drift(ref, cur, tests=["kolmogorov"])
@@ -140,11 +142,28 @@ def test_constant_reference() -> None:
 
 
 @pytest.mark.parametrize("side", ["reference", "current"])
-def test_infinities(side: str) -> None:
+def test_one_infinity_is_counted_not_an_error(side: str) -> None:
     ref, cur = _frames()
     (ref if side == "reference" else cur).loc[3, "income"] = np.inf
-    with pytest.raises(DataError, match="'income' contains 1 infinite"):
-        check_drift(ref, cur)
+    f = check_drift(ref, cur).feature("income")
+    inf = f.stat("infinite_share")
+    assert (inf.reference_counts[0], inf.current_counts[0]) == (
+        (1, 0) if side == "reference" else (0, 1))
+    assert inf.effect == pytest.approx(1 / len(ref)) and inf.level == "no_drift"
+    assert f.verdict == "no_drift"  # one value in thousands is immaterial
+    # excluded from the distribution statistics, not counted as missing
+    assert f.stat("ks").n_current + f.stat("ks").n_reference == 2 * len(ref) - 1
+    assert f.stat("missing_share").effect == 0.0
+
+
+def test_infinite_share_of_three_points_drifts() -> None:
+    ref, cur = _frames()
+    n = len(cur)
+    cur.loc[: int(0.03 * n) - 1, "income"] = -np.inf
+    f = check_drift(ref, cur).feature("income")
+    assert f.verdict == "drift" and f.stat("infinite_share").level == "drift"
+    assert f.infinite_share == pytest.approx(0.03, abs=1e-3)
+    assert f.top_statistic == "infinite_share"
 
 
 def test_object_columns_that_are_not_categorical() -> None:

@@ -22,7 +22,7 @@ from lifecycle.errors import ConfigError, DataError
 
 RNG = np.random.default_rng(42)
 X = RNG.normal(size=3000)
-Y = np.concatenate([RNG.normal(0.7, 1.3, size=2500), [np.nan] * 400])
+Y = np.concatenate([RNG.normal(0.7, 1.3, size=2500), [np.nan] * 400, [np.inf, -np.inf] * 20])
 NUM_PROFILE = build_numeric_profile(X)
 NUM_SAME = NumericSample.from_values(X)
 NUM_SHIFTED = NumericSample.from_values(Y)
@@ -47,10 +47,18 @@ def _inputs(kind: str):
 def test_registry_is_a_plain_dict_with_defaults() -> None:
     assert type(STATISTICS) is dict
     assert set(STATISTICS) == {
-        "psi", "ks", "wasserstein", "jensen_shannon", "chi_square", "missing_share",
-        "out_of_range_share",
+        "psi", "ks", "wasserstein", "spread", "jensen_shannon", "chi_square",
+        "total_variation", "missing_share", "out_of_range_share", "infinite_share",
     }
     assert STATISTICS["psi"].warning == 0.1 and STATISTICS["psi"].drift == 0.25
+    # owner units (docs/drift.md, "Sensitivity"): drift halfway between the drift promise
+    # and the warning promise, warning at half the warning promise
+    for name in ("wasserstein", "spread"):  # 0.25 SD / 0.125 SD
+        assert (STATISTICS[name].warning, STATISTICS[name].drift) == (0.0625, 0.1875)
+    assert (STATISTICS["total_variation"].warning,
+            STATISTICS["total_variation"].drift) == (0.025, 0.075)  # 10 / 5 points of mass
+    for name in ("missing_share", "out_of_range_share", "infinite_share"):  # 3 / 1.5 points
+        assert (STATISTICS[name].warning, STATISTICS[name].drift) == (0.0075, 0.0225)
 
 
 def test_unknown_name_lists_valid_names() -> None:
@@ -97,8 +105,10 @@ def test_identical_data_has_no_effect_and_shift_has_more(name: str, kind: str) -
 def test_effect_grows_with_the_change(name: str, kind: str) -> None:
     stat = STATISTICS[name]
     if kind == "numeric":
-        small = np.concatenate([RNG.normal(0.2, 1, 3000), [np.nan] * 100, [50.0] * 30])
-        big = np.concatenate([RNG.normal(1.5, 1, 3000), [np.nan] * 900, [50.0] * 600])
+        small = np.concatenate([RNG.normal(0.2, 1.1, 3000), [np.nan] * 100, [50.0] * 30,
+                                [np.inf] * 10])
+        big = np.concatenate([RNG.normal(1.5, 2.0, 3000), [np.nan] * 900, [50.0] * 600,
+                              [-np.inf] * 300])
         a, b = NumericSample.from_values(small), NumericSample.from_values(big)
         profile = NUM_PROFILE
     else:

@@ -55,9 +55,14 @@ def test_shifted_feature_is_flagged_with_reasons() -> None:
     assert report.drifted_features == ("x",)
     assert report.drift_share == pytest.approx(0.5)
     x = report.feature("x")
-    assert any(r.startswith("psi") for r in x.reasons)
+    assert any(r.startswith("wasserstein") for r in x.reasons)
+    w1 = x.stat("wasserstein")
+    assert w1.level == "drift" and w1.gate == "ks" and w1.drift_threshold == 0.1875
+    assert x.top_statistic == "wasserstein" and x.severity == pytest.approx(
+        w1.effect / 0.1875)
+    # PSI is computed and shown, with its own convention, but does not vote by default
     psi = x.stat("psi")
-    assert psi.level == "drift" and psi.gate == "ks" and psi.drift_threshold == 0.25
+    assert psi.level == "drift" and psi.drift_threshold == 0.25 and "psi" not in x.deciding
 
 
 def test_feature_going_thirty_percent_missing_is_flagged() -> None:
@@ -109,13 +114,13 @@ def test_thresholds_per_model_and_per_feature() -> None:
     rng = np.random.default_rng(6)
     prof = _profile(x=rng.normal(size=20_000), y=rng.normal(size=20_000))
     cur = {
-        "x": NumericSample.from_values(rng.normal(0.4, 1, 20_000)),
-        "y": NumericSample.from_values(rng.normal(0.4, 1, 20_000)),
+        "x": NumericSample.from_values(rng.normal(0.125, 1, 20_000)),
+        "y": NumericSample.from_values(rng.normal(0.125, 1, 20_000)),
     }
     base = check_profile(prof, cur)
     assert base.feature("x").verdict == "warning"
     strict = DriftPolicy(
-        thresholds={"psi": Thresholds(0.05, 0.1)},
+        thresholds={"wasserstein": Thresholds(0.05, 0.1)},
         features={"y": FeatureOverride(tests=("ks",), thresholds={"ks": Thresholds(0.5, 0.9)})},
     )
     report = check_profile(prof, cur, strict)
