@@ -181,9 +181,12 @@ def test_window_without_labels_says_so_and_writes_nothing(sqlite_engine: Engine)
     result = run_performance_check(sqlite_engine, settings, "clf", T0 + DAY, T0 + 2 * DAY)
     assert result.verdict == "no labels" and result.exit_code == 2
     assert result.coverage["coverage"] == 0.0
+    assert result.estimate is not None and result.estimate.n == 500  # label-free estimate
+    assert result.estimate_verdict in ("no sign of degradation", "likely degraded")
+    assert result.to_dict()["estimate"]["accuracy"] == result.estimate.accuracy
     assert _count(sqlite_engine, PerformanceReport) == 0
     empty = run_performance_check(sqlite_engine, settings, "clf", T0 + 5 * DAY, T0 + 6 * DAY)
-    assert empty.verdict == "no data" and empty.exit_code == 2
+    assert empty.verdict == "no data" and empty.exit_code == 2 and empty.empty
 
 
 def test_labels_of_the_wrong_type_raise_and_write_nothing(sqlite_engine: Engine) -> None:
