@@ -44,3 +44,23 @@ def test_seed_is_consistent(db_url: str) -> None:
         assert len(window) > 0 and "monthly_charges" in window.inputs.columns
     finally:
         engine.dispose()
+
+
+def test_only_the_capture_repository_inserts_prediction_batches() -> None:
+    """The seed writes its batches through ``capture_repo.write_batches``, like the writer."""
+    import ast
+    from pathlib import Path
+
+    import lifecycle
+
+    package = Path(lifecycle.__file__).resolve().parent
+    writers = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "insert"
+                    and node.args and getattr(node.args[0], "id", None) == "PredictionBatch"):
+                writers.add(path.relative_to(package).as_posix())
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "insert"
+                    and node.args and getattr(node.args[0], "id", None) == "prediction_keys"):
+                writers.add(path.relative_to(package).as_posix())
+    assert writers == {"storage/capture_repo.py"}, writers
