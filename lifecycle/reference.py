@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from pandas.api import types as ptypes
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -57,8 +56,10 @@ def _frame_columns(df: pd.DataFrame, ms: ModelSettings, columns: Sequence[str],
                 "never drift features; leave them out"
             )
         return df[wanted]
+    from lifecycle.jobs.drift import is_time_column
+
     keep = [c for c in df.columns if str(c) not in ms.not_features
-            and not ptypes.is_datetime64_any_dtype(df[c].dtype)]
+            and not is_time_column(df[c])]
     return df[keep]
 
 

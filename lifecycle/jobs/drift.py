@@ -126,13 +126,26 @@ def _join_key_columns(inputs: pd.DataFrame, meta: pd.DataFrame) -> set[str]:
     return found
 
 
+_TIME_KINDS = frozenset({"datetime64", "datetime", "date", "time", "timedelta",
+                         "timedelta64", "period"})
+
+
+def is_time_column(series: pd.Series) -> bool:
+    """A date/time column: a datetime64 / timedelta64 dtype, or an object column whose first
+    1,000 non-missing values are all dates, times or datetimes (Arrow ``date32`` loads so)."""
+    dtype = series.dtype
+    if ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype):
+        return True
+    if dtype != object:  # noqa: E721
+        return False
+    head = series.dropna().iloc[:1000]
+    return bool(len(head)) and ptypes.infer_dtype(head, skipna=True) in _TIME_KINDS
+
+
 def identifier_columns(window: Window, ms: ModelSettings) -> set[str]:
     """Input columns of ``window`` that are never drift features (see the module docstring)."""
     found = set(ms.not_features)
-    for col in window.inputs.columns:
-        dtype = window.inputs[col].dtype
-        if ptypes.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.DatetimeTZDtype):
-            found.add(str(col))
+    found |= {str(c) for c in window.inputs.columns if is_time_column(window.inputs[c])}
     return found | _join_key_columns(window.inputs, window.meta)
 
 

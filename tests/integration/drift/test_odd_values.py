@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +134,8 @@ def _log_day(start: datetime, seed: int, first_id: int) -> None:
             "signup": pd.Timestamp("2026-01-01") + pd.to_timedelta(
                 rng.integers(0, 10_000, n), unit="min"),
             "seen_at": [f"2026-03-0{1 + seed}T{hour:02d}" for _ in range(n)],
+            "born": [date(1990 + seed * 10, 1, 1) + timedelta(days=int(d))
+                     for d in rng.integers(0, 3000, n)],
         }))
     assert lifecycle.flush(30)
 
@@ -159,7 +161,7 @@ def test_identifier_and_timestamp_columns_are_never_drift_features(
     code, out, err = run(["drift", "check", "ids", *DAY2], capture, cfg)
     assert code == 0, out + err
     assert "data drift: NO_DRIFT  (0/1 features drifted" in out
-    for name in ("customer_id", "account", "signup", "seen_at"):
+    for name in ("customer_id", "account", "signup", "seen_at", "born"):
         assert name not in out
 
 

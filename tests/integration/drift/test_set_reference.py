@@ -4,7 +4,7 @@ taken by the CLI, the seed and the demo (and by retraining later)."""
 from __future__ import annotations
 
 import ast
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,8 @@ def test_a_frame_without_identifiers_and_timestamps(engine: Engine) -> None:
     rng = np.random.default_rng(0)
     df = frame(rng, 500).assign(
         customer_id=np.arange(500), account=[f"a{i}" for i in range(500)],
-        when=pd.Timestamp("2026-01-01") + pd.to_timedelta(np.arange(500), unit="h"))
+        when=pd.Timestamp("2026-01-01") + pd.to_timedelta(np.arange(500), unit="h"),
+        born=[date(1990, 1, 1) + timedelta(days=int(i)) for i in np.arange(500)])
     ms = ModelSettings(name="churn", task="classification", id_column="customer_id",
                        identifier_columns=("account",), categorical=("plan",))
     now = datetime(2026, 2, 3, 4, 5, tzinfo=UTC)
