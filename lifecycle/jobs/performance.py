@@ -39,7 +39,8 @@ from lifecycle.storage.performance_repo import save_performance_report
 from lifecycle.storage.tables import ReferenceProfile
 from lifecycle.storage.types import utcnow
 
-__all__ = ["PerformanceCheckResult", "resolve_reference_period", "run_performance_check"]
+__all__ = ["PerformanceCheckResult", "evaluate_alerts", "resolve_reference_period",
+           "run_performance_check"]
 
 FINE, DEGRADED = "fine", "degraded"
 NO_DATA, NO_LABELS, INSUFFICIENT = "no data", "no labels", "insufficient labels"
@@ -394,3 +395,15 @@ def run_performance_check(
         estimate=est, estimate_verdict=est_verdict, change_points=tuple(change_points),
         drift=drift, notes=tuple(notes), report_id=report_id,
     )
+
+
+def evaluate_alerts(engine: Engine, settings: Settings, model: str, window_start: datetime,
+                    window_end: datetime, *, now: datetime) -> list[Any]:
+    """Alerts after a performance window: its performance report, then the drift reports of
+    the same window - the ``label`` report this job wrote (``label_drift`` alerts). Evaluating
+    a window's drift report again is harmless: a rerun of a window counts once."""
+    from lifecycle.alerts.evaluate import evaluate_drift, evaluate_performance
+
+    changes = evaluate_performance(engine, settings, model, window_start, window_end, now=now)
+    return [*changes, *evaluate_drift(engine, settings, model, window_start, window_end,
+                                      now=now)]

@@ -183,3 +183,26 @@ def test_label_drift_is_computed_once_by_the_performance_job(engine: Engine, db_
         assert kinds == {"categorical"}
     again = run_performance_check(engine, settings, "churn", T0 + DAY, T0 + 2 * DAY)
     assert again.drift["label"]["report_id"] == label["report_id"]  # replaced, not duplicated
+
+
+def test_label_drift_opens_its_alert_after_the_performance_job(engine: Engine, db_url: str,
+                                                               tmp_path: Path) -> None:
+    from lifecycle.jobs.runner import run_window
+    from lifecycle.reference import set_reference
+    from lifecycle.storage.tables import Alert
+
+    rng = np.random.default_rng(6)
+    settings = _settings(db_url, tmp_path)
+    write_window(engine, "churn", T0, frame(rng, 1500),
+                 labels=np.where(rng.random(1500) < 0.2, 1, 0))
+    write_window(engine, "churn", T0 + DAY, frame(rng, 1500),
+                 labels=np.where(rng.random(1500) < 0.6, 1, 0))
+    set_reference(engine, settings.model("churn"), since=T0, until=T0 + DAY)
+    result = run_window("performance", engine, settings, "churn", T0 + DAY, T0 + 2 * DAY,
+                        clock=lambda: T0 + 3 * DAY)
+    assert result.status == "done", result.error
+    assert [(c.kind, c.action) for c in result.alerts if c.kind == "label_drift"] == [
+        ("label_drift", "opened")]
+    with Session(engine) as s:
+        assert s.scalar(select(Alert.kind).where(Alert.status == "open",
+                                                 Alert.kind == "label_drift")) == "label_drift"
