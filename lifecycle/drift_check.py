@@ -6,8 +6,15 @@ raises :class:`~lifecycle.errors.DataError` naming the column and the fix) and r
 
 Column kinds: a column listed in ``categorical`` is categorical; otherwise numeric dtypes
 (not bool) are numeric, and bool, ``category``, string dtypes and object columns holding only
-strings are categorical. Any other column (object columns mixing types, datetimes...) is
+strings are categorical. An object column mixing numbers with other values (what a logged
+window holds when one batch stored a column as text) is numeric when at least half of its
+non-missing values are numbers (``int``/``float``, or text that reads as one; booleans are not
+numbers), categorical otherwise. Any other column (datetimes, only dates, bytes...) is
 rejected: cast it, or list it in ``categorical`` to compare its values as strings.
+
+Non-numeric values in a numeric feature (text, booleans, dates) never stop a check: they are
+read as missing, so they raise the feature's missing share (a drift signal of its own), and
+:func:`non_numeric_counts` counts them so the job can report them beside the missing share.
 """
 
 from __future__ import annotations
@@ -37,7 +44,9 @@ __all__ = [
     "categorical_sample",
     "check_drift",
     "infer_kinds",
+    "non_numeric_counts",
     "numeric_sample",
+    "numeric_values",
 ]
 
 NUMERIC = "numeric"
@@ -95,6 +104,10 @@ def infer_kinds(
             inferred = ptypes.infer_dtype(s, skipna=True)
             if inferred in ("string", "boolean"):
                 kinds[name] = CATEGORICAL
+            elif inferred in _MIXED:
+                values, n_invalid = numeric_values(s)
+                n_numbers = int(np.count_nonzero(~np.isnan(values)))
+                kinds[name] = NUMERIC if n_numbers >= n_invalid and n_numbers else CATEGORICAL
             elif inferred == "empty":
                 raise DataError(
                     f"column {name!r} has no non-missing values in the reference; drop it "
@@ -114,23 +127,78 @@ def infer_kinds(
     return kinds
 
 
-def numeric_sample(series: pd.Series, name: str) -> NumericSample:
-    """The sorted finite values of a numeric column (NaN/None/NA = missing)."""
-    if ptypes.is_bool_dtype(series.dtype) or not (
-        ptypes.is_numeric_dtype(series.dtype) or series.dtype == object  # noqa: E721
+#: ``pandas.api.types.infer_dtype`` results of object columns that may hold numbers.
+_MIXED = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "mixed-integer",
+                    "mixed"})
+
+
+def numeric_values(series: pd.Series) -> tuple[np.ndarray, int]:
+    """A column as float64 (NaN = missing) and the number of non-numeric values in it.
+
+    Numbers (and text that reads as a number, ``"2.5"``, ``"inf"``) are kept; every other
+    non-missing value - other text, booleans, dates - becomes NaN and is counted as
+    non-numeric. A numeric dtype is converted as is (no value is non-numeric).
+    """
+    dtype = series.dtype
+    if ptypes.is_numeric_dtype(dtype) and not (
+        ptypes.is_bool_dtype(dtype) or ptypes.is_complex_dtype(dtype)
     ):
-        raise DataError(
-            f"column {name!r} is numeric in the reference but has dtype {series.dtype} in the "
-            "current data; cast it to a numeric dtype"
-        )
-    try:
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError):
-        raise DataError(
-            f"column {name!r} is numeric in the reference but holds non-numeric values in the "
-            "current data; cast it to a numeric dtype"
-        ) from None
-    return NumericSample.from_values(values, name)
+        try:
+            return series.to_numpy(dtype=np.float64, na_value=np.nan), 0
+        except (TypeError, ValueError, OverflowError):
+            pass
+    present = series.notna().to_numpy()
+    if ptypes.is_bool_dtype(dtype) or isinstance(dtype, pd.DatetimeTZDtype) or (
+        ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype)
+    ):
+        values = np.full(len(series), np.nan)
+    else:
+        candidates = series.astype(object)
+        if dtype == object:  # noqa: E721 - booleans are not numbers (to_numeric reads True as 1)
+            is_bool = np.fromiter((isinstance(v, bool | np.bool_) for v in candidates),
+                                  dtype=bool, count=len(candidates))
+            candidates = candidates.where(~is_bool, None)
+        try:
+            values = pd.to_numeric(candidates, errors="coerce").to_numpy(dtype=np.float64,
+                                                                           na_value=np.nan)
+        except (OverflowError, TypeError, ValueError):  # e.g. an int beyond float range
+            values = np.fromiter((_to_float(v) for v in candidates), dtype=np.float64,
+                                 count=len(candidates))
+    return values, int(np.count_nonzero(present & np.isnan(values)))
+
+
+def _to_float(value: Any) -> float:
+    if value is None or isinstance(value, bool | np.bool_):
+        return np.nan
+    if isinstance(value, int | np.integer):
+        try:
+            return float(value)
+        except OverflowError:
+            return np.inf if value > 0 else -np.inf
+    if isinstance(value, float | np.floating | str):
+        try:
+            return float(value)
+        except ValueError:
+            return np.nan
+    return np.nan
+
+
+def numeric_sample(series: pd.Series, name: str) -> NumericSample:
+    """The sorted finite values of a numeric column (NaN/None/NA and non-numeric = missing)."""
+    return NumericSample.from_values(numeric_values(series)[0], name)
+
+
+def non_numeric_counts(frame: pd.DataFrame, profile: ReferenceProfile) -> dict[str, int]:
+    """``{feature: n}`` of the non-numeric values in each numeric feature of ``frame`` (those
+    with at least one); :func:`numeric_sample` counts them as missing."""
+    by_name = {str(c): c for c in frame.columns}
+    out: dict[str, int] = {}
+    for name, prof in profile.features.items():
+        if prof.kind == NUMERIC and name in by_name:
+            n = numeric_values(frame[by_name[name]])[1]
+            if n:
+                out[name] = n
+    return out
 
 
 def categorical_sample(series: pd.Series, name: str) -> CategoricalSample:

@@ -5,8 +5,10 @@ written directly through the ORM tables (bulk ``executemany``), on SQLite or Pos
 
 * ``models`` with their tasks and feature lists;
 * ``traffic_hourly`` (champion traffic with a daily cycle; a challenger in shadow over the
-  last fifth of the span) and, when asked, the matching ``predictions`` and
-  ``prediction_batches`` rows (inputs and outputs encoded like the real writer does);
+  last fifth of the span) and, when asked, the matching logged predictions: one writer
+  batch per model and day, written through the capture repository
+  (:func:`lifecycle.storage.capture_repo.write_batches`: the ``prediction_batches`` row, its
+  join keys and the hourly traffic, exactly as the capture writer stores them);
 * ``drift_reports`` + ``drift_feature_results`` (data, prediction and label drift) computed
   from synthetic binned distributions: drift starts at ``drift_onset`` of the span on the
   features listed in :attr:`SeedModel.drifting` (see :mod:`lifecycle.seed_reports`);
@@ -25,13 +27,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from lifecycle.errors import DataError
 from lifecycle.seed_ops import write_ops
 from lifecycle.seed_reports import ReportSeeder
-from lifecycle.storage.tables import Model, PredictionBatch, TrafficHourly, prediction_keys
+from lifecycle.storage.tables import Model, TrafficHourly
 
 __all__ = ["DEFAULT_MODELS", "SeedModel", "SeedSummary", "seed_database", "seed_reference"]
 
@@ -196,13 +198,18 @@ def seed_database(
                 "model_version": version, "n_predictions": n,
                 "latency_sum_ms": n * lat, "latency_max_ms": (lat * 3.5) if n else 0.0,
             })
+        if predictions is not None:  # the capture repository writes the traffic rows
+            count("predictions", _write_predictions(engine, m, model_id, hours, plan, rng,
+                                                    drift_onset))
+            with Session(engine) as session:
+                count("traffic_hourly", int(session.scalar(
+                    select(func.count()).select_from(TrafficHourly)
+                    .where(TrafficHourly.model_id == model_id)) or 0))
+            continue
         with Session(engine) as session, session.begin():
             for i in range(0, len(traffic), chunk_size):
                 session.execute(insert(TrafficHourly), traffic[i : i + chunk_size])
         count("traffic_hourly", len(traffic))
-        if predictions is not None:
-            count("predictions", _write_predictions(engine, m, model_id, hours, plan, rng,
-                                                    drift_onset, chunk_size))
 
     reporter = ReportSeeder(engine, rng, chunk_size=chunk_size)
     for m in models:
@@ -217,30 +224,24 @@ def seed_database(
 
 
 def seed_reference(engine: Engine, model: SeedModel, since: datetime, until: datetime) -> int:
-    """Store the data-drift reference profile of ``model`` from its logged champion inputs in
+    """Store the data-drift reference profile of ``model`` from its logged served inputs in
     ``[since, until)`` (needs ``seed_database(..., predictions=N)``); returns the profile id.
 
     After this, the real drift job (``lifecycle drift check``, the scheduler, the dashboard's
-    "run a check now") can check later windows of the seeded model.
+    "run a check now") can check later windows of the seeded model. Goes through
+    :func:`lifecycle.reference.set_reference`, like ``lifecycle reference set``.
     """
-    from lifecycle.drift_check import build_profile
-    from lifecycle.storage.drift_repo import save_profile
-    from lifecycle.storage.models_repo import get_model
-    from lifecycle.storage.window import load_window
+    from lifecycle.config import ModelSettings
+    from lifecycle.reference import set_reference
 
-    window = load_window(engine, model.name, since, until, role="champion")
-    if len(window) == 0:
-        raise DataError(
-            f"no logged prediction of {model.name!r} in [{since}, {until}); seed with "
-            "predictions=N first"
-        )
-    profile = build_profile(window.inputs[list(model.features)],
-                            categorical=list(model.categorical))
-    with Session(engine) as session, session.begin():
-        model_id = get_model(session, model.name).id
-        return save_profile(session, model_id, profile, kind="data",
-                            source=f"seed window {since.isoformat()} to {until.isoformat()}",
-                            window_start=since, window_end=until)
+    ms = ModelSettings(name=model.name, task=model.task, features=model.features,
+                       categorical=tuple(model.categorical))
+    try:
+        done = set_reference(engine, ms, since=since, until=until, kinds=("data",),
+                             source=f"seed window {since.isoformat()} to {until.isoformat()}")
+    except DataError as exc:
+        raise DataError(f"{exc} (seed with predictions=N first)") from None
+    return done.ids["data"]
 
 
 def _write_predictions(
@@ -251,12 +252,15 @@ def _write_predictions(
     plan: list[tuple[int, str, str, int, float]],
     rng: np.random.Generator,
     drift_onset: float,
-    chunk_size: int,
 ) -> int:
-    """Write predictions matching ``plan`` exactly, one batch per model and day."""
+    """Write predictions matching ``plan`` exactly, one writer batch per model and day,
+    through the capture repository (batch row, join keys, hourly traffic in one transaction).
+    """
     import pandas as pd
+    import pyarrow as pa
 
-    from lifecycle.storage.codec import encode_frame
+    from lifecycle.storage.capture_repo import StoredBatch, write_batches
+    from lifecycle.storage.codec import encode_table, frame_to_table
 
     n_hours = len(hours)
     by_day: dict[int, list[tuple[int, str, str, int, float]]] = {}
@@ -295,20 +299,22 @@ def _write_predictions(
             prediction = rng.normal(100, 20, size=n)
         ids = [f"seed{model_id:04d}{seq + i:024d}"[:32] for i in range(n)]
         seq += n
-        outputs = pd.DataFrame({
+        outputs = frame_to_table(pd.DataFrame({
             "prediction": prediction,
             "_prediction_id": ids, "_join_key": ids,
             "_ts": pd.to_datetime(ts, utc=True), "_role": roles, "_model_version": versions,
             "_latency_ms": lats,
-        })
-        with Session(engine) as session, session.begin():
-            session.execute(insert(PredictionBatch), [{
-                "id": batch_id, "model_id": model_id, "created_at": max(ts),
-                "ts_min": min(ts), "ts_max": max(ts), "n_rows": n,
-                "inputs": encode_frame(pd.DataFrame(inputs)), "outputs": encode_frame(outputs),
-            }])
-            keys = [{"model_id": model_id, "join_key": key} for key in ids]
-            for i in range(0, n, chunk_size):
-                session.execute(insert(prediction_keys), keys[i : i + chunk_size])
+        }))
+        ts_column = outputs.column("_ts").cast(pa.timestamp("us", tz="UTC"))
+        outputs = outputs.set_column(outputs.column_names.index("_ts"), "_ts", ts_column)
+        ts_us = ts_column.cast(pa.int64()).to_numpy()
+        batch = StoredBatch(
+            batch_id=batch_id, model=m.name, n_rows=n, ts_min_us=int(ts_us.min()),
+            ts_max_us=int(ts_us.max()), inputs_blob=encode_table(frame_to_table(
+                pd.DataFrame(inputs))), outputs_blob=encode_table(outputs),
+            outputs_table=outputs,
+        )
+        with engine.begin() as conn:
+            write_batches(conn, [(model_id, batch)])
         total += n
     return total

@@ -1,8 +1,11 @@
 """The ``lifecycle`` command.
 
 Each command group lives in its own module listed in :data:`COMMAND_MODULES`; a module
-defines ``register(main)``. User errors (:class:`~lifecycle.errors.LifecycleError`,
-``click.ClickException``) print one line to stderr and exit non-zero, without a traceback.
+defines ``register(main)``. Every error prints one line to stderr and exits 2, without a
+traceback: our own errors (:class:`~lifecycle.errors.LifecycleError`) name the problem and the
+fix, click's usage errors keep click's message, and an unexpected exception is named as a bug
+(``LIFECYCLE_DEBUG=1`` prints its traceback). Exit 1 only ever means a verdict (drift,
+degraded), never an error.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 import click
 
 from lifecycle import __version__
-from lifecycle.errors import LifecycleError
+from lifecycle.cli._common import fail
 
 #: Modules under ``lifecycle.cli`` that add commands (order = order in --help).
 COMMAND_MODULES: list[str] = [
@@ -32,14 +35,15 @@ COMMAND_MODULES: list[str] = [
 
 
 class _Group(click.Group):
-    """Turns our own errors into one clean line and exit code 2."""
+    """Turns every error into one clean line and exit code 2 (see the module docstring)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except LifecycleError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(2)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own: usage errors (exit 2), ctx.exit(code), Ctrl-C
+        except Exception as exc:  # noqa: BLE001 - one line and exit 2, never a traceback
+            fail(ctx, exc)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

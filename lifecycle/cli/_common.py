@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,6 +12,34 @@ import click
 from sqlalchemy import Engine
 
 from lifecycle.config import Settings, load_settings
+from lifecycle.errors import LifecycleError
+
+#: Exit code of every failed command (bad input, bad state, or a bug); 1 is reserved for a
+#: verdict that needs a person (drift, degraded performance), so a pipeline never mistakes an
+#: error for drift.
+EXIT_ERROR = 2
+
+
+def error_line(exc: BaseException) -> str:
+    """The one line a failed command prints to stderr.
+
+    Our own errors (:class:`~lifecycle.errors.LifecycleError`) already name the problem and
+    the fix; anything else is unexpected, so the line names the exception type and the first
+    line of its message and says how to get the traceback.
+    """
+    text = (str(exc).strip().splitlines() or [""])[0][:500]
+    if isinstance(exc, LifecycleError):
+        return f"error: {text}"
+    return (f"error: unexpected {type(exc).__name__}: {text or '(no message)'} - this is a "
+            "bug in lifecycle; rerun with LIFECYCLE_DEBUG=1 to print the traceback and report it")
+
+
+def fail(ctx: click.Context, exc: BaseException) -> None:
+    """Print :func:`error_line` (plus the traceback when ``LIFECYCLE_DEBUG=1``), exit 2."""
+    if not isinstance(exc, LifecycleError) and os.environ.get("LIFECYCLE_DEBUG") == "1":
+        click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+    click.echo(error_line(exc), err=True)
+    ctx.exit(EXIT_ERROR)
 
 
 def get_settings(ctx: click.Context) -> Settings:

@@ -1,8 +1,10 @@
 """``lifecycle drift check MODEL``: drift of a window of logged traffic against the reference.
 
-Prints one table per report (data, prediction, label drift), stores the reports, and exits
-**0** no drift (or only warnings), **1** drift in any report, **2** error or insufficient
-data - so it composes in shell pipelines (``lifecycle drift check churn || retrain``).
+Prints one table per report (data and prediction drift; label drift is the performance
+check's, since labels arrive late), stores the reports, and exits **0** no drift (or only
+warnings), **1** drift in any report, **2** error, insufficient data or a window without
+traffic (nothing to check, nothing stored) - so it composes in shell pipelines
+(``lifecycle drift check churn || retrain``).
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from typing import Any
 
 import click
 
-from lifecycle.cli._common import echo_table, get_settings, open_engine, parse_window
+from lifecycle.cli._common import EXIT_ERROR, echo_table, get_settings, open_engine, parse_window
 
-EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_DRIFT = 0, 1
 
 
 def print_report(report: Any) -> None:
@@ -50,7 +52,7 @@ def print_report(report: Any) -> None:
 
 @click.group("drift")
 def drift() -> None:
-    """Data, prediction and label drift checks."""
+    """Data and prediction drift checks (label drift: ``lifecycle performance``)."""
 
 
 @drift.command("check")
@@ -71,8 +73,14 @@ def check(ctx: click.Context, model: str, since: str, until: str, as_json: bool)
         result = run_drift_check_all(engine, settings, model, start, end)
     finally:
         engine.dispose()
+    if result.empty_reason is not None:
+        click.echo(f"{result.empty_reason}: nothing to check, nothing stored; choose a "
+                   "window with traffic (--since/--until)", err=True)
+        ctx.exit(EXIT_ERROR)
     if as_json:
-        click.echo(json.dumps({k: r.to_dict() for k, r in result.reports.items()}, indent=1))
+        doc = {k: r.to_dict() for k, r in result.reports.items()}
+        doc["data"]["non_numeric"] = result.non_numeric
+        click.echo(json.dumps(doc, indent=1))
     else:
         click.echo(f"model {model}  window {start:%Y-%m-%d %H:%M}Z .. {end:%Y-%m-%d %H:%M}Z")
         for kind, report in result.reports.items():
@@ -81,6 +89,10 @@ def check(ctx: click.Context, model: str, since: str, until: str, as_json: bool)
             click.echo(f"stored as drift report #{result.report_ids[kind]}")
         for kind, why in result.skipped.items():
             click.echo(f"{kind} drift not checked: {why}")
+        n_rows = result.reports["data"].n_current
+        for feature, n in result.non_numeric.items():
+            click.echo(f"non-numeric values in numeric feature {feature}: {n} of {n_rows} "
+                       "rows (text, booleans or dates; counted as missing)")
     verdicts = [r.verdict for r in result.reports.values()]
     if "drift" in verdicts:
         ctx.exit(EXIT_DRIFT)

@@ -1,6 +1,9 @@
 """``lifecycle performance MODEL``: performance of a window against the reference period.
 
 Exit codes: 0 fine, 1 degraded, 2 error or no verdict (no data, no labels, too few labels).
+A window without labels still prints the label-free estimate (classifiers logging
+probabilities). Label drift is computed here (labels arrive late) and stored as the window's
+``label`` drift report; prediction drift is ``lifecycle drift check``'s.
 """
 
 from __future__ import annotations
@@ -79,11 +82,14 @@ def performance(
         click.echo("change points: " + ", ".join(
             f"{c.detector} at {c.ts:%Y-%m-%d %H:%M:%S}Z (labelled #{c.stream_index})"
             for c in result.change_points))
-    for kind in ("prediction", "label"):
-        info = result.drift.get(kind)
-        if info:
-            drifted = f" ({', '.join(info['drifted'])})" if info.get("drifted") else ""
-            click.echo(f"{kind} drift: {info['verdict']}{drifted}")
+    info = result.drift.get("label")
+    if info:
+        drifted = f" ({', '.join(info['drifted'])})" if info.get("drifted") else ""
+        stored = f", drift report #{info['report_id']}" if info.get("report_id") else ""
+        why = f": {info['reason']}" if info.get("reason") else ""
+        click.echo(f"label drift: {info['verdict']}{drifted}{why}"
+                   + (f" (against {info['reference']}{stored})" if info.get("reference")
+                      else ""))
     for note in result.notes:
         click.echo(f"note: {note}")
     click.echo(f"verdict: {result.verdict.upper()}"

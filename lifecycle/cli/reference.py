@@ -4,6 +4,9 @@ From a file (``--from data.csv`` / ``.parquet``) it profiles the feature columns
 window of logged predictions (``--since ... --until ...``) it profiles the inputs (``data``),
 the outputs (``prediction``) and, when there are labels, the outcomes (``label``). Each
 profile replaces the model's active profile of its kind. Exit 0 on success, 2 on error.
+Identifier columns (``id_column``, ``identifier_columns``, ``timestamp_columns``, date/time
+columns, the capture's id column) are never profiled. The work is
+:func:`lifecycle.reference.set_reference`, shared with the seed and the demo.
 """
 
 from __future__ import annotations
@@ -71,79 +74,32 @@ def set_reference(ctx: click.Context, model: str, from_file: Path | None, since:
                   until: str | None, columns: tuple[str, ...],
                   categorical: tuple[str, ...]) -> None:
     """Compute the reference profile of MODEL and store it as the active one."""
-    from sqlalchemy.orm import Session
-
-    from lifecycle.drift_check import build_profile
-    from lifecycle.storage.drift_repo import save_profile
-    from lifecycle.storage.models_repo import get_model, get_or_create_model
+    from lifecycle.reference import set_reference as store_reference
 
     if (from_file is None) == (since is None and until is None):
         raise click.UsageError("give either --from FILE or --since/--until (a logged window)")
     settings = get_settings(ctx)
     ms = settings.model(model)
-    policy = ms.drift.to_policy()
-    wanted = list(columns) or list(ms.features)
-    cats = sorted(set(ms.categorical) | set(categorical))
+    df = _read_file(from_file) if from_file is not None else None
+    start = end = None
+    if from_file is None:
+        start = parse_time(since, name="--since")
+        end = parse_time(until or "now", name="--until")
+        if start is not None and end is not None and start >= end:
+            raise click.BadParameter(f"--since ({since}) must be before --until ({until})")
+    source = (f"file {from_file}" if from_file is not None
+              else f"window [{since}, {until or 'now'})")
     engine = open_engine(settings)
     try:
-        profiles: dict[str, tuple[Any, Any]] = {}
-        start = end = None
-        if from_file is not None:
-            df = _read_file(from_file)
-            if wanted:
-                missing = [c for c in wanted if c not in df.columns]
-                if missing:
-                    raise DataError(f"{from_file} lacks column(s) {missing}; columns: "
-                                    f"{[str(c) for c in df.columns]}")
-                df = df[wanted]
-            profiles["data"] = (build_profile(df, categorical=[c for c in cats if c in df],
-                                              policy=policy,
-                                              meta={"source": str(from_file)}), None)
-            source = f"file {from_file}"
-        else:
-            from lifecycle.jobs.drift import label_frame, window_frames
-            from lifecycle.storage.window import load_window
-
-            start = parse_time(since, name="--since")
-            end = parse_time(until or "now", name="--until")
-            if start is not None and end is not None and start >= end:
-                raise click.BadParameter(f"--since ({since}) must be before --until ({until})")
-            window = load_window(engine, model, start, end)
-            frames = window_frames(window, ms)
-            data_df, data_cats = frames["data"]
-            if wanted:
-                data_df = data_df[[c for c in wanted if c in data_df.columns]]
-            if len(data_df) == 0:
-                raise DataError(f"no served predictions of {model!r} in [{since}, {until}); "
-                                "choose a window with traffic")
-            profiles["data"] = (build_profile(data_df, categorical=sorted(
-                set(data_cats) | {c for c in cats if c in data_df}), policy=policy), None)
-            out_df, out_cats = frames["prediction"]
-            if len(out_df.columns):
-                try:
-                    profiles["prediction"] = (build_profile(out_df, categorical=out_cats,
-                                                            policy=policy), None)
-                except DataError as exc:
-                    click.echo(f"prediction profile skipped: {exc}", err=True)
-            labels = label_frame(engine, model, start, end, ms.task)
-            if len(labels):
-                try:
-                    profiles["label"] = (build_profile(labels, policy=policy), None)
-                except DataError as exc:
-                    click.echo(f"label profile skipped: {exc}", err=True)
-            source = f"window [{since}, {until or 'now'})"
-        ids = {}
-        with Session(engine) as session, session.begin():
-            row = (get_or_create_model(session, model, ms.task) if from_file is not None
-                   else get_model(session, model))
-            for kind, (prof, _) in profiles.items():
-                ids[kind] = save_profile(session, row.id, prof, kind=kind, source=source,
-                                         window_start=start, window_end=end)
+        result = store_reference(engine, ms, df, since=start, until=end, source=source,
+                               columns=columns, categorical=categorical)
     finally:
         engine.dispose()
-    for kind, (prof, _) in profiles.items():
+    for kind, why in result.skipped.items():
+        click.echo(f"{kind} profile skipped: {why}", err=True)
+    for kind, prof in result.profiles.items():
         _print_profile(kind, prof)
-        click.echo(f"stored as reference profile #{ids[kind]} ({kind}) from {source}")
+        click.echo(f"stored as reference profile #{result.ids[kind]} ({kind}) from {source}")
 
 
 def register(main: click.Group) -> None:

@@ -1,4 +1,8 @@
-"""``lifecycle scheduler run``: the scheduler process."""
+"""``lifecycle scheduler run``: the scheduler process.
+
+``--once`` exits 0 when every due window ran (or none was due) and 2 when a window failed:
+a failed job is an error, and exit 1 is reserved for verdicts (drift, degraded).
+"""
 
 from __future__ import annotations
 
@@ -47,7 +51,7 @@ def run_cmd(ctx: click.Context, once: bool, models: tuple[str, ...], log_level: 
                    [(r.kind, r.model, r.window.key, r.status, r.attempt, r.duration_s,
                      (r.error or "")[:80] or None) for r in results])
         if any(r.status == "failed" for r in results):
-            ctx.exit(1)
+            ctx.exit(2)
 
 
 def register(main: click.Group) -> None:

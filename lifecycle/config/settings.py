@@ -121,7 +121,8 @@ class DashboardSettings:
 
 
 _MODEL_KEYS = {
-    "task", "id_column", "features", "categorical", "trainer", "description",
+    "task", "id_column", "identifier_columns", "timestamp_columns", "features", "categorical",
+    "trainer", "description",
     "drift", "performance", "schedule", "alerts",
 }
 
@@ -133,6 +134,9 @@ class ModelSettings:
     name: str
     task: str | None = None
     id_column: str | None = None
+    #: input columns that identify a row or a time: never drift features (see docs/drift.md)
+    identifier_columns: tuple[str, ...] = ()
+    timestamp_columns: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
     trainer: str | None = None
@@ -141,6 +145,13 @@ class ModelSettings:
     performance: PerformanceSettings = field(default_factory=PerformanceSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+
+    @property
+    def not_features(self) -> frozenset[str]:
+        """Columns that are never drift features: ``id_column``, ``identifier_columns`` and
+        ``timestamp_columns``."""
+        return frozenset({*self.identifier_columns, *self.timestamp_columns,
+                          *([self.id_column] if self.id_column else [])})
 
     @classmethod
     def parse(cls, name: str, data: Any) -> ModelSettings:
@@ -161,10 +172,23 @@ class ModelSettings:
                 f"{prefix}.categorical names {extra} that are not in {prefix}.features; "
                 "list them in features too, or leave features empty to infer them"
             )
+        id_column = s.str_("id_column")
+        identifiers = s.str_list("identifier_columns")
+        timestamps = s.str_list("timestamp_columns")
+        not_features = {id_column, *identifiers, *timestamps} - {None}
+        clash = sorted(set(features) & not_features)
+        if clash:
+            raise ConfigError(
+                f"{prefix}.features lists {clash}, which {prefix} marks as identifier or "
+                "timestamp columns (id_column, identifier_columns, timestamp_columns); "
+                "identifiers are never drift features: remove them from features"
+            )
         return cls(
             name=name,
             task=s.choice("task", None, TASKS),
-            id_column=s.str_("id_column"),
+            id_column=id_column,
+            identifier_columns=identifiers,
+            timestamp_columns=timestamps,
             features=features,
             categorical=categorical,
             trainer=trainer,

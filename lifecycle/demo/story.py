@@ -178,26 +178,23 @@ def _world_facts(options: DemoOptions) -> dict[str, Any]:
 def _store_reference(engine: Engine, settings: Settings, train: pd.DataFrame,
                      folder: Path | None) -> str:
     """Profile the training features and store them as the model's active data reference
-    (what ``lifecycle reference set credit_default --from training.parquet`` does)."""
-    from sqlalchemy.orm import Session
+    (what ``lifecycle reference set credit_default --from training.parquet`` does, through the
+    same :func:`lifecycle.reference.set_reference`)."""
+    from dataclasses import replace
 
-    from lifecycle.drift_check import build_profile
-    from lifecycle.storage.drift_repo import save_profile
-    from lifecycle.storage.models_repo import get_or_create_model
+    from lifecycle.reference import set_reference
 
     ms = settings.model(MODEL_NAME)
-    frame = train[list(ms.features or FEATURES)].reset_index(drop=True)
+    ms = replace(ms, task=ms.task or "classification", features=ms.features or FEATURES,
+                 categorical=ms.categorical or CATEGORICAL_FEATURES)
+    frame = train[list(ms.features)].reset_index(drop=True)
     source = "demo training data"
     if folder is not None:
         path = folder / "training.parquet"
         train.to_parquet(path, index=False)
         source = f"file {path}"
-    profile = build_profile(frame, categorical=list(ms.categorical or CATEGORICAL_FEATURES),
-                            policy=ms.drift.to_policy(), meta={"source": source})
-    with Session(engine) as session, session.begin():
-        row = get_or_create_model(session, MODEL_NAME, ms.task or "classification")
-        profile_id = save_profile(session, row.id, profile, kind="data", source=source)
-    return (f"reference profile #{profile_id} (data) from {len(frame):,} training rows, "
+    done = set_reference(engine, ms, frame, source=source)
+    return (f"reference profile #{done.ids['data']} (data) from {len(frame):,} training rows, "
             f"{len(frame.columns)} features ({source})")
 
 

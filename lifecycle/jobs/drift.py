@@ -2,25 +2,35 @@
 
 ``run_drift_check(engine, settings, model, window_start, window_end)``
 
-1. loads the active reference profiles of the model (``data``; ``prediction`` and ``label``
-   when they exist and the model's ``[drift]`` settings ask for them);
+1. loads the active reference profiles of the model (``data``; ``prediction`` when it exists
+   and ``[models.NAME.drift] prediction_drift`` is on);
 2. loads the window ``[window_start, window_end)`` of served traffic (roles ``champion`` and
    ``unmanaged``; shadow traffic is the shadow evaluation's business);
-3. runs :func:`lifecycle.check_drift` for data drift (inputs), prediction drift (outputs) and
-   label drift (outcome labels of the window's predictions);
+3. runs :func:`lifecycle.check_drift` for data drift (inputs) and prediction drift (outputs);
 4. writes every report and its per-feature rows in **one** transaction, replacing the
    reports of the same model, kind and window if they exist (the table's unique key), so a
    rerun never duplicates.
 
+Label drift needs labels, which arrive after the window closes: the performance job computes
+it on its labelled window, with :func:`label_drift` below, and stores it as a ``label`` report
+(one computation, one place; see docs/drift.md).
+
+Identifier columns are never drift features: ``[models.NAME] id_column``,
+``identifier_columns`` and ``timestamp_columns``, the capture's ``id_column`` (an input column
+whose values are the rows' join keys) and date/time columns. Non-numeric values in a numeric
+feature (text, booleans, dates logged into a number column) count as missing values, and their
+number per feature is stored in the data report's summary (``non_numeric``).
+
 Everything is computed before anything is written: bad input raises
-:class:`~lifecycle.errors.DataError` and leaves the database untouched. Prediction and label
-drift are optional: when they cannot be computed the data report's summary says why.
+:class:`~lifecycle.errors.DataError` and leaves the database untouched. A window with no served
+traffic is a normal outcome, not an error: nothing is written and the job returns
+:class:`~lifecycle.jobs.outcome.EmptyWindow` (the runner records it as ``empty``, no retry).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,76 +38,51 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from lifecycle.config import ModelSettings, Settings
+from lifecycle.config import Settings
 from lifecycle.drift.profile import ReferenceProfile
 from lifecycle.drift.report import DriftReport
-from lifecycle.drift_check import check_drift
+from lifecycle.drift_check import check_drift, non_numeric_counts
 from lifecycle.errors import DataError
-from lifecycle.states import SERVED_ROLES
+from lifecycle.jobs.outcome import EmptyWindow
 from lifecycle.storage.drift_repo import load_active_profiles, save_report
 from lifecycle.storage.models_repo import get_model
-from lifecycle.storage.window import Window, load_window
+from lifecycle.storage.window import load_window
+from lifecycle.window_frames import (
+    identifier_columns,
+    window_frames,
+)
 
-__all__ = ["DriftCheckResult", "check_window", "run_drift_check", "window_frames"]
-
-
+__all__ = ["DriftCheckResult", "check_window", "label_drift", "run_drift_check",
+           "run_drift_check_all"]
 
 @dataclass(frozen=True)
 class DriftCheckResult:
-    """Reports of one window by kind, and the ids of the rows written."""
+    """Reports of one window by kind, the ids of the rows written, skipped kinds, and the
+    non-numeric value counts of the data report; ``empty`` when the window had no traffic."""
 
     reports: dict[str, DriftReport]
     report_ids: dict[str, int]
     skipped: dict[str, str]
+    non_numeric: dict[str, int] = field(default_factory=dict)
+    empty_reason: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.empty_reason is not None
 
 
-def _served(window: Window) -> pd.Series:
-    if len(window) == 0 or "role" not in window.meta.columns:
-        return pd.Series(True, index=range(len(window)))
-    return window.meta["role"].isin(SERVED_ROLES).reset_index(drop=True)
-
-
-def label_frame(engine: Engine, model: str, since: datetime | None, until: datetime | None,
-                task: str | None) -> pd.DataFrame:
-    """The window's labels as one ``label`` column: numbers for regression, one text form per
-    class otherwise (``1``, ``1.0`` and ``"1"`` are one class, as in the performance job).
-    With no task configured, labels that are not classes are compared as numbers."""
-    from lifecycle.performance.data import canonical_label
-    from lifecycle.storage.labelled import load_labelled_window
-
-    labelled = load_labelled_window(engine, model, since, until, with_proba=False).labelled
-    numeric = pd.DataFrame({"label": labelled["label_value"].astype(float)})
-    if task == "regression":
-        return numeric
-    try:
-        classes = [None if v is None else canonical_label(v) for v in labelled["label"]]
-    except DataError:
-        if task == "classification":
-            raise
-        return numeric
-    return pd.DataFrame({"label": pd.Series(classes, dtype=object)})
-
-
-def window_frames(window: Window, ms: ModelSettings) -> dict[str, tuple[pd.DataFrame, list[str]]]:
-    """``{"data": (inputs, categorical), "prediction": (outputs, categorical)}`` of served rows.
-
-    Data columns are ``[models.NAME] features`` when configured, else every logged input.
-    The ``prediction`` column is categorical for classifiers.
-    """
-    served = _served(window).to_numpy()
-    inputs = window.inputs.reset_index(drop=True)[served].reset_index(drop=True)
-    outputs = window.outputs.reset_index(drop=True)[served].reset_index(drop=True)
-    if ms.features:
-        missing = [f for f in ms.features if f not in inputs.columns]
-        if missing and len(inputs):
-            raise DataError(
-                f"logged inputs of model {ms.name!r} lack configured feature(s) {missing}; "
-                f"fix [models.{ms.name}] features or log those columns"
-            )
-        inputs = inputs[[f for f in ms.features if f in inputs.columns]]
-    cat_data = [c for c in ms.categorical if c in inputs.columns]
-    cat_pred = ["prediction"] if ms.task == "classification" and "prediction" in outputs else []
-    return {"data": (inputs, cat_data), "prediction": (outputs, cat_pred)}
+def _without(profile: ReferenceProfile, names: set[str]) -> ReferenceProfile:
+    """``profile`` without the features in ``names`` (profiles stored before identifier
+    columns were excluded may hold one)."""
+    kept = {k: v for k, v in profile.features.items() if k not in names}
+    if len(kept) == len(profile.features):
+        return profile
+    if not kept:
+        raise DataError(
+            "the reference profile holds only identifier columns "
+            f"{sorted(profile.features)}; set a new reference with `lifecycle reference set`"
+        )
+    return dataclasses.replace(profile, features=kept)
 
 
 def check_window(
@@ -107,8 +92,8 @@ def check_window(
     window_start: datetime | None,
     window_end: datetime | None,
     profiles: dict[str, tuple[int, ReferenceProfile]],
-) -> tuple[dict[str, DriftReport], dict[str, str]]:
-    """Compute (never write) the reports of a window; returns reports and skipped kinds."""
+) -> DriftCheckResult:
+    """Compute (never write) the data and prediction reports of a window."""
     ms = settings.model(model)
     policy = ms.drift.to_policy()
     if "data" not in profiles:
@@ -120,30 +105,39 @@ def check_window(
     frames = window_frames(window, ms)
     data_df, _ = frames["data"]
     if len(data_df) == 0:
-        raise DataError(
+        return DriftCheckResult({}, {}, {}, empty_reason=(
             f"the window [{window_start}, {window_end}) of model {model!r} has no served "
-            "predictions; choose a window with traffic (--since/--until)"
-        )
-    reports = {"data": check_drift(profiles["data"][1], data_df, policy=policy, kind="data")}
+            "predictions"))
+    reference = _without(profiles["data"][1], identifier_columns(window, ms))
+    reports = {"data": check_drift(reference, data_df, policy=policy, kind="data")}
     skipped: dict[str, str] = {}
-    wanted: Sequence[str] = [k for k, on in (("prediction", ms.drift.prediction_drift),
-                                             ("label", ms.drift.label_drift)) if on]
-    for kind in wanted:
-        if kind not in profiles:
-            skipped[kind] = "no reference profile of this kind"
-            continue
-        try:
-            if kind == "prediction":
-                df = frames["prediction"][0]
-            else:
-                df = label_frame(engine, model, window_start, window_end, ms.task)
-                if len(df) == 0:
-                    skipped[kind] = "no labelled predictions in the window"
-                    continue
-            reports[kind] = check_drift(profiles[kind][1], df, policy=policy, kind=kind)
-        except DataError as exc:
-            skipped[kind] = str(exc)
-    return reports, skipped
+    if ms.drift.prediction_drift:
+        if "prediction" not in profiles:
+            skipped["prediction"] = "no reference profile of this kind"
+        else:
+            try:
+                reports["prediction"] = check_drift(profiles["prediction"][1],
+                                                    frames["prediction"][0], policy=policy,
+                                                    kind="prediction")
+            except DataError as exc:
+                skipped["prediction"] = str(exc)
+    return DriftCheckResult(reports, {}, skipped, non_numeric_counts(data_df, reference))
+
+
+def label_drift(
+    reference: ReferenceProfile | pd.DataFrame,
+    labels: pd.DataFrame,
+    settings: Settings,
+    model: str,
+) -> DriftReport:
+    """Label drift of a labelled window (``labels``: :func:`labels_as_frame`) against the
+    ``label`` reference profile, or against the reference period's labels as a frame."""
+    ms = settings.model(model)
+    categorical = (["label"] if isinstance(reference, pd.DataFrame)
+                   and ms.task != "regression" and labels["label"].dtype == object  # noqa: E721
+                   else None)
+    return check_drift(reference, labels, categorical=categorical,
+                       policy=ms.drift.to_policy(), kind="label")
 
 
 def run_drift_check(
@@ -152,12 +146,16 @@ def run_drift_check(
     model: str,
     window_start: datetime,
     window_end: datetime,
-) -> DriftReport:
+) -> DriftReport | EmptyWindow:
     """Check one window and store its reports (idempotent per model, kind and window).
 
-    Returns the data-drift report; prediction and label drift reports are stored beside it.
+    Returns the data-drift report (the prediction drift report is stored beside it), or
+    :class:`EmptyWindow` when the window has no served traffic (nothing is stored).
     """
-    return run_drift_check_all(engine, settings, model, window_start, window_end).reports["data"]
+    result = run_drift_check_all(engine, settings, model, window_start, window_end)
+    if result.empty_reason is not None:
+        return EmptyWindow(result.empty_reason)
+    return result.reports["data"]
 
 
 def run_drift_check_all(
@@ -175,13 +173,20 @@ def run_drift_check_all(
     with Session(engine) as session:
         model_id = get_model(session, model).id
         profiles = load_active_profiles(session, model_id)
-    reports, skipped = check_window(engine, settings, model, window_start, window_end, profiles)
+    result = check_window(engine, settings, model, window_start, window_end, profiles)
+    if result.empty:
+        return result
     ids: dict[str, int] = {}
     with Session(engine) as session, session.begin():
-        for kind, report in reports.items():
-            extra: dict[str, Any] = {"skipped": skipped} if kind == "data" and skipped else {}
+        for kind, report in result.reports.items():
+            extra: dict[str, Any] = {}
+            if kind == "data":
+                if result.skipped:
+                    extra["skipped"] = result.skipped
+                if result.non_numeric:
+                    extra["non_numeric"] = result.non_numeric
             ids[kind] = save_report(
                 session, model_id, report, window_start=window_start, window_end=window_end,
                 reference_id=profiles[kind][0], extra_summary=extra,
             )
-    return DriftCheckResult(reports=reports, report_ids=ids, skipped=skipped)
+    return dataclasses.replace(result, report_ids=ids)

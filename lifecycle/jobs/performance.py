@@ -3,11 +3,13 @@
 ``run_performance_check(engine, settings, model, window_start, window_end)`` joins the
 window's predictions with their labels, compares every metric with the reference period
 (interval + one-sided test), runs the error-stream detectors, estimates accuracy without labels
-(classifiers that log probabilities), adds prediction and label drift from the drift engine,
-and stores one report per model and window (running it again replaces it).
+(classifiers that log probabilities, also when the window has no label yet), checks label drift
+through the drift engine (stored as the window's ``label`` drift report; prediction drift is
+the drift job's), and stores one report per model and window (running it again replaces it).
 
-Verdicts: ``fine``, ``degraded`` (stored); ``no data``, ``no labels``, ``insufficient labels``
-(nothing stored: a number that cannot be trusted is not written as if it were).
+Verdicts: ``fine``, ``degraded`` (stored); ``no labels``, ``insufficient labels`` (nothing
+stored: a number that cannot be trusted is not written as if it were); ``no data``: the window
+has no prediction, a normal outcome the runner records as ``empty`` (never retried).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -38,7 +39,8 @@ from lifecycle.storage.performance_repo import save_performance_report
 from lifecycle.storage.tables import ReferenceProfile
 from lifecycle.storage.types import utcnow
 
-__all__ = ["PerformanceCheckResult", "resolve_reference_period", "run_performance_check"]
+__all__ = ["PerformanceCheckResult", "evaluate_alerts", "resolve_reference_period",
+           "run_performance_check"]
 
 FINE, DEGRADED = "fine", "degraded"
 NO_DATA, NO_LABELS, INSUFFICIENT = "no data", "no labels", "insufficient labels"
@@ -81,6 +83,11 @@ class PerformanceCheckResult:
     @property
     def exit_code(self) -> int:
         return EXIT_CODES.get(self.verdict, 2)
+
+    @property
+    def empty(self) -> bool:
+        """True when the window has no prediction (the runner records it as ``empty``)."""
+        return self.verdict == NO_DATA
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict of the whole result (NaN as None, times as ISO-8601)."""
@@ -204,51 +211,42 @@ def _estimate(
     return est, ("likely degraded" if likely else "no sign of degradation"), None
 
 
-def _drift(ref: LabelledWindow, cur: LabelledWindow, task: str,
-           settings: Settings, model: str) -> dict[str, Any]:
-    """Prediction drift and label drift through the drift engine (lifecycle.drift_check),
-    with the model's drift policy; a kind switched off in ``[models.X.drift]`` is skipped."""
-    from lifecycle.drift_check import check_drift
+def _label_drift(engine: Engine, settings: Settings, model: str, ref: LabelledWindow,
+                 cur: LabelledWindow, task: str, *, window_start: datetime,
+                 window_end: datetime, persist: bool) -> dict[str, Any]:
+    """Label drift of the labelled window, through the drift engine
+    (:func:`lifecycle.jobs.drift.label_drift`), stored as the window's ``label`` drift report.
 
-    drift_settings = settings.model(model).drift
-    policy = drift_settings.to_policy()
-    enabled = {"prediction": drift_settings.prediction_drift,
-               "label": drift_settings.label_drift}
-    out: dict[str, Any] = {}
+    The reference is the model's active ``label`` profile (``lifecycle reference set`` over a
+    labelled window stores one), else the labels of the reference period. Prediction drift
+    needs no labels: the drift job computes it (``prediction`` report). Switched off with
+    ``[models.NAME.drift] label_drift = false``.
+    """
+    from lifecycle.jobs.drift import label_drift
+    from lifecycle.storage.drift_repo import load_active_profiles, save_report
+    from lifecycle.window_frames import labels_as_frame
 
-    def frame(w: LabelledWindow, labelled: bool) -> pd.DataFrame:
-        rows = w.labelled if labelled else w.frame
-        if labelled:
-            if task == "regression":
-                return pd.DataFrame({"label": rows["label_value"].astype(float)})
-            return pd.DataFrame({"label": [canonical_label(v) for v in rows["label"]]})
-        if task == "regression":
-            return pd.DataFrame({"prediction": rows["output_value"].astype(float)})
-        data = {"predicted_class": rows["output_label"].astype(str)}
-        data.update({c: rows[c].astype(float) for c in w.proba_columns})
-        return pd.DataFrame(data)
-
-    for kind, labelled in (("prediction", False), ("label", True)):
-        if not enabled[kind]:
-            continue
-        try:
-            ref_df, cur_df = frame(ref, labelled), frame(cur, labelled)
-            categorical = [c for c in ("predicted_class", "label")
-                           if c in ref_df.columns and task == "classification"]
-            report = check_drift(ref_df, cur_df, categorical=categorical, policy=policy,
-                                 kind=kind)
-            out[kind] = {
-                "verdict": report.verdict,
-                "drifted": list(report.drifted_features),
-                "features": [
-                    {"feature": f.feature, "verdict": f.verdict,
-                     "statistics": {s.name: {"statistic": s.statistic, "p_adjusted": s.p_adjusted}
-                                    for s in f.statistics}}
-                    for f in report.features
-                ],
-            }
-        except DataError as exc:
-            out[kind] = {"verdict": "not checked", "reason": str(exc)}
+    if not settings.model(model).drift.label_drift:
+        return {}
+    with Session(engine) as session:
+        mid = get_model(session, model).id
+        stored = load_active_profiles(session, mid).get("label")
+    try:
+        current = labels_as_frame(cur.labelled, task)
+        reference: Any = stored[1] if stored else labels_as_frame(ref.labelled, task)
+        report = label_drift(reference, current, settings, model)
+    except DataError as exc:
+        return {"verdict": "not checked", "reason": str(exc)}
+    source = f"reference profile #{stored[0]}" if stored else "labels of the reference period"
+    out: dict[str, Any] = {"verdict": report.verdict, "drifted": list(report.drifted_features),
+                           "reference": source, "report_id": None}
+    if persist:
+        with Session(engine) as session, session.begin():
+            out["report_id"] = save_report(
+                session, mid, report, window_start=window_start, window_end=window_end,
+                reference_id=stored[0] if stored else None,
+                extra_summary={"reference": source},
+            )
     return out
 
 
@@ -332,16 +330,18 @@ def run_performance_check(
         )
     reference = ref_window.sample(task, perf.positive_label)
     notes: list[str] = []
-    if current.n_labelled == 0:
-        return PerformanceCheckResult(**base, verdict=NO_LABELS, task=task,
-                                      reference=reference_info)
-    sample = current.sample(task, perf.positive_label)  # validates before anything else
+    # validates the labels before anything else
+    sample = current.sample(task, perf.positive_label) if current.n_labelled else None
     est, est_verdict, est_note = (None, None, None)
     if task == "classification":
         est, est_verdict, est_note = _estimate(reference, current, perf.calibration,
                                                perf.min_drop)
         if est_note:
             notes.append(est_note)
+    if sample is None:
+        return PerformanceCheckResult(**base, verdict=NO_LABELS, task=task,
+                                      reference=reference_info, estimate=est,
+                                      estimate_verdict=est_verdict, notes=tuple(notes))
     if current.n_labelled < perf.min_labels:
         notes.append(f"{current.n_labelled} labelled predictions, fewer than min_labels = "
                      f"{perf.min_labels}")
@@ -358,7 +358,11 @@ def run_performance_check(
     if cov < perf.min_coverage:
         notes.append(f"low label coverage: {cov:.1%} of predictions are labelled "
                      f"(min_coverage = {perf.min_coverage:.0%}); metrics describe that share only")
-    drift = _drift(ref_window, current, task, settings, model)
+    drift: dict[str, Any] = {}
+    label = _label_drift(engine, settings, model, ref_window, current, task,
+                         window_start=window_start, window_end=window_end, persist=persist)
+    if label:
+        drift["label"] = label
     verdict = DEGRADED if comparison.degraded else FINE
     report_id = None
     if persist:
@@ -372,7 +376,7 @@ def run_performance_check(
             "classes": list(sample.classes), "detectors": detector_info,
             "estimate": None if est is None else {
                 "verdict": est_verdict, "assumption": est.assumption, "n": est.n},
-            "prediction_drift": drift.get("prediction"), "label_drift": drift.get("label"),
+            "label_drift": drift.get("label"),
         }
         with Session(engine) as session, session.begin():
             mid = get_model(session, model).id
@@ -392,3 +396,15 @@ def run_performance_check(
         estimate=est, estimate_verdict=est_verdict, change_points=tuple(change_points),
         drift=drift, notes=tuple(notes), report_id=report_id,
     )
+
+
+def evaluate_alerts(engine: Engine, settings: Settings, model: str, window_start: datetime,
+                    window_end: datetime, *, now: datetime) -> list[Any]:
+    """Alerts after a performance window: its performance report, then the drift reports of
+    the same window - the ``label`` report this job wrote (``label_drift`` alerts). Evaluating
+    a window's drift report again is harmless: a rerun of a window counts once."""
+    from lifecycle.alerts.evaluate import evaluate_drift, evaluate_performance
+
+    changes = evaluate_performance(engine, settings, model, window_start, window_end, now=now)
+    return [*changes, *evaluate_drift(engine, settings, model, window_start, window_end,
+                                      now=now)]

@@ -22,7 +22,7 @@ JOBS: dict[str, str] = {
 #: job kind -> alert evaluator (a key of ALERT_EVALUATORS) run after each successful window.
 JOB_ALERTS: dict[str, str] = {
     "drift": "drift",
-    "performance": "performance",
+    "performance": "performance_and_label",
 }
 
 #: evaluator name -> "package.module:function", signature
@@ -30,6 +30,8 @@ JOB_ALERTS: dict[str, str] = {
 ALERT_EVALUATORS: dict[str, str] = {
     "drift": "lifecycle.alerts.evaluate:evaluate_drift",
     "performance": "lifecycle.alerts.evaluate:evaluate_performance",
+    # the performance job also writes the window's label drift report (labels arrive late)
+    "performance_and_label": "lifecycle.jobs.performance:evaluate_alerts",
 }
 
 

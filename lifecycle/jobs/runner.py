@@ -14,6 +14,11 @@
    ``backoff = retry_backoff * 2**(attempt - 1)``; after ``max_attempts`` the window is given
    up).
 
+A job that finds its window empty (no traffic) returns a result with ``empty = True``
+(:class:`~lifecycle.jobs.outcome.EmptyWindow`): a normal outcome, recorded as ``job_runs``
+status ``empty`` with the reason in ``result``; the lease is released ``done`` (never retried)
+and nothing is shown red.
+
 Any exception from the job is caught and recorded: it never reaches APScheduler, never stops
 another model's job. ``now`` comes from an injectable clock.
 """
@@ -35,6 +40,7 @@ from sqlalchemy import Engine, insert, update
 from lifecycle.alerts.policy import AlertChange
 from lifecycle.config import JobSchedule, Settings
 from lifecycle.jobs.leases import DONE, FAILED, Lease, claim, make_owner, release, renew
+from lifecycle.jobs.outcome import EMPTY, is_empty
 from lifecycle.jobs.plan import PlannedJob, manual_job
 from lifecycle.jobs.registry import ALERT_EVALUATORS, import_path
 from lifecycle.storage.tables import JobRun
@@ -45,7 +51,8 @@ logger = logging.getLogger("lifecycle.jobs")
 
 Clock = Callable[[], datetime]
 
-#: job_runs statuses
+#: job_runs statuses (besides the lease's ``done`` and ``failed``, and ``empty``: a window
+#: with nothing to check, see lifecycle.jobs.outcome)
 RUNNING, LOST, SKIPPED = "running", "lost", "skipped"
 
 
@@ -202,11 +209,16 @@ def execute(ctx: RunContext, job: PlannedJob, window: Window) -> RunResult:
     duration = time.perf_counter() - t0
     now = ctx.clock()
     status = DONE if error is None else FAILED
+    run_status = EMPTY if error is None and is_empty(result) else status
     next_try = None if error is None or interrupted else retry_at(job.schedule, lease.attempt,
                                                                    now)
     if interrupted is not None:  # let another process retry soon
         next_try = now
-    payload = _jsonable(result)
+    payload = _jsonable(result.to_dict() if run_status == EMPTY and hasattr(result, "to_dict")
+                        else result)
+    if run_status == EMPTY:
+        payload = {"outcome": EMPTY, "reason": payload.get("reason")
+                   or "no data in the window"}
     if retrain is not None:
         payload["retrain"] = {k: v for k, v in retrain.items() if k != "traceback"}
     if changes:
@@ -217,7 +229,7 @@ def execute(ctx: RunContext, job: PlannedJob, window: Window) -> RunResult:
             payload["lease_lost"] = True
         conn.execute(
             update(JobRun).where(JobRun.id == run_id).values(
-                status=status, finished_at=now, duration_s=duration, error=error,
+                status=run_status, finished_at=now, duration_s=duration, error=error,
                 traceback=tb[-20_000:] if tb else None, result=payload,
             )
         )
@@ -225,14 +237,14 @@ def execute(ctx: RunContext, job: PlannedJob, window: Window) -> RunResult:
         logger.error("%s %s %s finished after its lease was taken over (ran twice)",
                      kind, model, window)
     if error is None:
-        logger.info("%s %s %s done in %.3fs", kind, model, window, duration)
+        logger.info("%s %s %s %s in %.3fs", kind, model, window, run_status, duration)
     else:
         when = f"retry at {next_try:%Y-%m-%d %H:%M:%S}Z" if next_try else "gave up"
         logger.error("%s %s %s failed (attempt %d, %s): %s", kind, model, window,
                      lease.attempt, when, error)
     if interrupted is not None:
         raise interrupted
-    return RunResult(kind, model, window, status, run_id, lease.attempt, duration, error,
+    return RunResult(kind, model, window, run_status, run_id, lease.attempt, duration, error,
                      tuple(changes), retrain)
 
 

@@ -44,8 +44,11 @@ def save_profile(
     source: str,
     window_start: datetime | None = None,
     window_end: datetime | None = None,
+    now: datetime | None = None,
 ) -> int:
-    """Store ``profile`` as the active reference of ``kind`` for the model; returns its id."""
+    """Store ``profile`` as the active reference of ``kind`` for the model; returns its id.
+
+    ``now`` is the row's ``created_at`` (default: the wall clock)."""
     doc, blob = profile.to_payload()
     session.execute(
         update(ReferenceProfile)
@@ -56,7 +59,7 @@ def save_profile(
     row = ReferenceProfile(
         model_id=model_id,
         kind=kind,
-        created_at=utcnow(),
+        created_at=now or utcnow(),
         source=source,
         n_rows=profile.n_rows,
         digest=profile.digest(),

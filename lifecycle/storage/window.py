@@ -3,6 +3,15 @@
 Reads only ``prediction_batches`` blobs that overlap the window, decodes them (Arrow, zero
 copy where possible) and filters rows by timestamp. The per-row ``predictions`` table is not
 scanned, so a 1,000,000-row window costs a few hundred blob reads, not a million rows.
+
+Batches are merged with Arrow's permissive promotion (int and float become float, a column
+missing from a batch is null there). When one column has types that cannot be merged - a
+batch whose column held a value Arrow could not type is stored as text (see ``codec.py``), a
+batch of only booleans or dates in a numeric column - the column is loaded as ``object``:
+every value that reads as a number becomes a float, every other value keeps its text form
+(``"abc"``, ``"true"``, ``"2026-03-01 00:00:00.000000Z"``), nulls stay missing. What counts as
+numeric is then decided by the caller (``lifecycle.drift_check`` counts the text values of a
+numeric feature as non-numeric, a signal of their own), never by failing the whole window.
 """
 
 from __future__ import annotations
@@ -44,6 +53,64 @@ class Window:
 
     def __len__(self) -> int:
         return len(self.meta)
+
+
+def _merge(tables: list[pa.Table]) -> pd.DataFrame:
+    """Concatenate decoded batches into one DataFrame, never failing on a type conflict."""
+    try:
+        return pa.concat_tables(tables, promote_options="permissive").to_pandas()
+    except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    types: dict[str, set[pa.DataType]] = {}
+    for table in tables:
+        for field in table.schema:
+            if not pa.types.is_null(field.type):
+                types.setdefault(field.name, set()).add(field.type)
+    mixed = [name for name, found in types.items() if not _mergeable(found)]
+    as_text = [_text_columns(table, mixed) for table in tables]
+    frame = pa.concat_tables(as_text, promote_options="permissive").to_pandas()
+    for name in mixed:
+        frame[name] = _numbers_or_text(frame[name])
+    return frame
+
+
+def _mergeable(found: set[pa.DataType]) -> bool:
+    if len(found) <= 1:
+        return True
+    try:
+        pa.unify_schemas([pa.schema([pa.field("c", t)]) for t in found],
+                         promote_options="permissive")
+    except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
+
+
+def _text_columns(table: pa.Table, names: list[str]) -> pa.Table:
+    for name in names:
+        if name in table.column_names:
+            i = table.column_names.index(name)
+            table = table.set_column(i, name, _to_text(table.column(i)))
+    return table
+
+
+def _to_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_floating(column.type):  # NaN is missing, not the text "nan"
+        column = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
+    try:
+        return pc.cast(column, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. nested values
+        return pa.chunked_array([pa.array([None if v is None else str(v)
+                                           for v in column.to_pylist()], pa.string())])
+
+
+def _numbers_or_text(text: pd.Series) -> pd.Series:
+    """``object`` column: floats where the text is a number, the text elsewhere, None for null."""
+    numbers = pd.to_numeric(text, errors="coerce")
+    out = text.astype(object).where(text.notna(), None)
+    is_number = numbers.notna().to_numpy()
+    values = out.to_numpy(dtype=object, copy=True)
+    values[is_number] = numbers.to_numpy(dtype=float)[is_number]
+    return pd.Series(values, index=text.index, dtype=object)
 
 
 def _empty(model: str, since: datetime | None, until: datetime | None) -> Window:
@@ -120,10 +187,10 @@ def load_window(
         return _empty(model, since, until)
 
     inputs_df = (
-        pa.concat_tables(input_tables, promote_options="permissive").to_pandas()
+        _merge(input_tables)
         if input_tables else pd.DataFrame(index=range(sum(t.num_rows for t in output_tables)))
     )
-    outputs_all = pa.concat_tables(output_tables, promote_options="permissive").to_pandas()
+    outputs_all = _merge(output_tables)
     meta_cols = [c for c in META_COLUMNS + _HEADLINE_COLUMNS if c in outputs_all.columns]
     meta = outputs_all[meta_cols].rename(columns=_META_RENAME)
     outputs_df = outputs_all.drop(columns=meta_cols)

@@ -14,6 +14,7 @@ from lifecycle.config import load_settings
 from lifecycle.drift_check import build_profile
 from lifecycle.errors import DataError
 from lifecycle.jobs.drift import run_drift_check, run_drift_check_all
+from lifecycle.jobs.outcome import EmptyWindow
 from lifecycle.storage.drift_repo import load_active_profiles, save_profile
 from lifecycle.storage.models_repo import get_model, get_or_create_model
 from lifecycle.storage.tables import DriftFeatureResult, DriftReport, ReferenceProfile
@@ -61,7 +62,8 @@ def test_drift_job_flags_and_is_idempotent(engine: Engine, db_url: str, tmp_path
     assert data.feature("y").stat("missing_share").level == "drift"
     assert data.feature("plan").unseen_categories[0][0] == "enterprise"
     assert result.reports["prediction"].kind == "prediction"
-    assert "label" in result.skipped
+    # label drift is the performance job's (labels arrive after the window): not here at all
+    assert "label" not in result.reports and "label" not in result.skipped
 
     reports_before = _count(engine, DriftReport)
     rows_before = _count(engine, DriftFeatureResult)
@@ -99,8 +101,8 @@ def test_bad_input_writes_nothing(engine: Engine, db_url: str, tmp_path: Path) -
     with pytest.raises(DataError, match="no reference profile"):
         run_drift_check(engine, settings, "churn", T0, T0 + DAY)
     _set_reference_from_window(engine, settings)
-    with pytest.raises(DataError, match="no served predictions"):
-        run_drift_check(engine, settings, "churn", T0 + 5 * DAY, T0 + 6 * DAY)
+    empty = run_drift_check(engine, settings, "churn", T0 + 5 * DAY, T0 + 6 * DAY)
+    assert isinstance(empty, EmptyWindow) and "no served predictions" in empty.reason
     write_window(engine, "churn", T0 + 2 * DAY, frame(rng, 1000).drop(columns=["plan"]))
     with pytest.raises(DataError, match="plan"):
         run_drift_check(engine, settings, "churn", T0 + 2 * DAY, T0 + 3 * DAY)
@@ -166,28 +168,65 @@ def test_profiles_roundtrip_and_replace_active(engine: Engine) -> None:
             ReferenceProfile.is_active.is_(True))) == 1
 
 
-def test_label_drift_from_outcomes(engine: Engine, db_url: str, tmp_path: Path) -> None:
+def test_label_drift_is_computed_once_by_the_performance_job(engine: Engine, db_url: str,
+                                                             tmp_path: Path) -> None:
+    """One computation, one place: the drift job stores data and prediction drift, the
+    performance job (which has the labels) stores label drift, both as drift reports."""
     from click.testing import CliRunner
 
     from lifecycle.cli import main
+    from lifecycle.jobs.performance import run_performance_check
 
     rng = np.random.default_rng(5)
     settings = _settings(db_url, tmp_path)
-    write_window(engine, "churn", T0, frame(rng, 1500),
-                 labels=rng.choice(["stay", "churn"], 1500, p=[0.8, 0.2]))
-    write_window(engine, "churn", T0 + DAY, frame(rng, 1500),
-                 labels=rng.choice(["stay", "churn"], 1500, p=[0.4, 0.6]))
+    first, second = frame(rng, 1500), frame(rng, 1500)
+    write_window(engine, "churn", T0, first,
+                 labels=np.where(rng.random(1500) < 0.2, 1, 0))
+    write_window(engine, "churn", T0 + DAY, second,
+                 labels=np.where(rng.random(1500) < 0.6, 1, 0))
     result = CliRunner().invoke(
         main, ["--config", str(tmp_path / "lifecycle.toml"), "reference", "set", "churn",
                "--since", "2026-03-01T00:00:00Z", "--until", "2026-03-02T00:00:00Z"],
-        env={"LIFECYCLE_DATABASE_URL": db_url}, catch_exceptions=False)
+        env={"LIFECYCLE_DATABASE_URL": db_url})
     assert result.exit_code == 0, result.stderr
     assert "label profile" in result.stdout
     out = run_drift_check_all(engine, settings, "churn", T0 + DAY, T0 + 2 * DAY)
+    assert set(out.reports) == {"data", "prediction"}
     assert out.reports["data"].verdict == "no_drift"
-    label = out.reports["label"]
-    assert label.verdict == "drift" and label.drifted_features == ("label",)
-    assert label.feature("label").kind == "categorical"
+    perf = run_performance_check(engine, settings, "churn", T0 + DAY, T0 + 2 * DAY)
+    label = perf.drift["label"]
+    assert label["verdict"] == "drift" and label["drifted"] == ["label"]
+    assert "prediction" not in perf.drift
     with Session(engine) as s:
-        kinds = set(s.scalars(select(DriftReport.kind)))
-    assert kinds == {"data", "prediction", "label"}
+        rows = {r.kind: r for r in s.scalars(select(DriftReport))}
+        assert set(rows) == {"data", "prediction", "label"}
+        assert rows["label"].id == label["report_id"] and rows["label"].verdict == "drift"
+        assert rows["label"].reference_id is not None  # the stored label profile
+        kinds = set(s.scalars(select(DriftFeatureResult.feature_type).where(
+            DriftFeatureResult.report_id == rows["label"].id)))
+        assert kinds == {"categorical"}
+    again = run_performance_check(engine, settings, "churn", T0 + DAY, T0 + 2 * DAY)
+    assert again.drift["label"]["report_id"] == label["report_id"]  # replaced, not duplicated
+
+
+def test_label_drift_opens_its_alert_after_the_performance_job(engine: Engine, db_url: str,
+                                                               tmp_path: Path) -> None:
+    from lifecycle.jobs.runner import run_window
+    from lifecycle.reference import set_reference
+    from lifecycle.storage.tables import Alert
+
+    rng = np.random.default_rng(6)
+    settings = _settings(db_url, tmp_path)
+    write_window(engine, "churn", T0, frame(rng, 1500),
+                 labels=np.where(rng.random(1500) < 0.2, 1, 0))
+    write_window(engine, "churn", T0 + DAY, frame(rng, 1500),
+                 labels=np.where(rng.random(1500) < 0.6, 1, 0))
+    set_reference(engine, settings.model("churn"), since=T0, until=T0 + DAY)
+    result = run_window("performance", engine, settings, "churn", T0 + DAY, T0 + 2 * DAY,
+                        clock=lambda: T0 + 3 * DAY)
+    assert result.status == "done", result.error
+    assert [(c.kind, c.action) for c in result.alerts if c.kind == "label_drift"] == [
+        ("label_drift", "opened")]
+    with Session(engine) as s:
+        assert s.scalar(select(Alert.kind).where(Alert.status == "open",
+                                                 Alert.kind == "label_drift")) == "label_drift"

@@ -11,7 +11,7 @@ import pytest
 import lifecycle
 from lifecycle.capture import runtime
 from lifecycle.errors import DataError
-from lifecycle.jobs.drift import label_frame
+from lifecycle.window_frames import label_frame
 
 
 @pytest.fixture

@@ -73,6 +73,9 @@ def test_no_labels_exits_2(configured: Engine) -> None:
                      "--no-save")
     assert code == 2, out
     assert "verdict: NO LABELS" in out
+    # the label-free estimate, as the docs promise, before any label has arrived
+    assert "estimated without labels over 500 predictions" in out
+    assert "assuming no concept shift" in out
 
 
 def test_unknown_model_exits_2_with_one_line(configured: Engine) -> None:

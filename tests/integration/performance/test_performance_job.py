@@ -18,7 +18,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from lifecycle.errors import DataError
+from lifecycle.jobs.drift import run_drift_check_all
 from lifecycle.jobs.performance import run_performance_check
+from lifecycle.reference import set_reference
 from lifecycle.storage.tables import ChangePoint, PerformanceMetric, PerformanceReport
 from lifecycle.storage.window import load_window
 
@@ -70,7 +72,12 @@ def test_concept_change_is_caught_while_data_drift_stays_quiet(engine: Engine) -
     ref_inputs = load_window(engine, "clf", T0, T0 + DAY).inputs
     cur_inputs = load_window(engine, "clf", T0 + DAY, T0 + 2 * DAY).inputs
     assert check_drift(ref_inputs, cur_inputs).verdict != "drift"
-    assert result.drift["prediction"]["verdict"] != "drift"
+    # prediction drift is the drift job's (one computation, one place): quiet too
+    set_reference(engine, settings.model("clf"), since=T0, until=T0 + DAY, kinds=("data",
+                                                                                "prediction"))
+    checked = run_drift_check_all(engine, settings, "clf", T0 + DAY, T0 + 2 * DAY)
+    assert checked.reports["prediction"].verdict != "drift"
+    assert "prediction" not in result.drift
     # persisted for the dashboard
     assert _count(engine, PerformanceReport) == 1
     with Session(engine) as s:
@@ -86,7 +93,7 @@ def test_concept_change_is_caught_while_data_drift_stays_quiet(engine: Engine) -
         assert acc.ci_low < acc.value < acc.ci_high
         assert acc.reference_value is not None and acc.reference_value > 0.75
         assert "two-proportion" in acc.details["test"]
-        assert report.summary["prediction_drift"]["verdict"] != "drift"
+        assert "prediction_drift" not in report.summary
         assert report.summary["estimate"]["assumption"].startswith("Estimated without labels")
         assert _count(engine, ChangePoint) >= 3
 
@@ -174,9 +181,12 @@ def test_window_without_labels_says_so_and_writes_nothing(sqlite_engine: Engine)
     result = run_performance_check(sqlite_engine, settings, "clf", T0 + DAY, T0 + 2 * DAY)
     assert result.verdict == "no labels" and result.exit_code == 2
     assert result.coverage["coverage"] == 0.0
+    assert result.estimate is not None and result.estimate.n == 500  # label-free estimate
+    assert result.estimate_verdict in ("no sign of degradation", "likely degraded")
+    assert result.to_dict()["estimate"]["accuracy"] == result.estimate.accuracy
     assert _count(sqlite_engine, PerformanceReport) == 0
     empty = run_performance_check(sqlite_engine, settings, "clf", T0 + 5 * DAY, T0 + 6 * DAY)
-    assert empty.verdict == "no data" and empty.exit_code == 2
+    assert empty.verdict == "no data" and empty.exit_code == 2 and empty.empty
 
 
 def test_labels_of_the_wrong_type_raise_and_write_nothing(sqlite_engine: Engine) -> None:

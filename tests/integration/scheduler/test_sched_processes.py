@@ -132,7 +132,7 @@ def test_processes_share_the_work_survive_sigkill_and_catch_up(
         time.sleep(3.0)
         started = datetime.now(UTC)
         c = start("C", "--once")
-        assert c.wait(timeout=60) in (0, 1), (tmp_path / "C.log").read_text()[-3000:]
+        assert c.wait(timeout=60) in (0, 2), (tmp_path / "C.log").read_text()[-3000:]
     finally:
         for proc in procs:
             if proc.poll() is None:

@@ -151,7 +151,7 @@ every = "1h"
 def test_cli_once_then_jobs_listing(cli_env: Path) -> None:
     runner = CliRunner()
     out = runner.invoke(main, ["scheduler", "run", "--once"])
-    assert out.exit_code == 1, out.output  # the broken model failed; the good one ran
+    assert out.exit_code == 2, out.output  # the broken model failed (an error, not a verdict)
     assert "good" in out.output and "done" in out.output and "failed" in out.output
     out = runner.invoke(main, ["scheduler", "run", "--once", "--model", "good"])
     assert out.exit_code == 0 and "nothing due" in out.output

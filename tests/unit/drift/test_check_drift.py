@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ from scipy import stats
 
 import lifecycle
 from lifecycle.drift import DriftPolicy, ReferenceProfile
-from lifecycle.drift_check import build_profile, check_drift, infer_kinds
+from lifecycle.drift_check import build_profile, check_drift, infer_kinds, non_numeric_counts
 from lifecycle.errors import ConfigError, DataError
 
 
@@ -168,19 +169,38 @@ def test_infinite_share_of_three_points_drifts() -> None:
 
 def test_object_columns_that_are_not_categorical() -> None:
     ref, cur = _frames()
+    ref["dates"] = pd.Series([date(2026, 1, 1 + i % 28) for i in range(len(ref))],
+                             dtype=object)
+    cur["dates"] = ref["dates"]
+    with pytest.raises(DataError, match="'dates' has dtype object.*categorical=\\['dates'\\]"):
+        check_drift(ref, cur)
+    # declared categorical: compared as strings
+    assert check_drift(ref, cur, categorical=["dates"]).feature("dates").kind == "categorical"
+
+
+def test_mixed_object_columns_are_numeric_with_non_numeric_values_as_missing() -> None:
+    """Mostly numbers (what a logged window holds when one batch stored text): numeric, and
+    the text counts as missing; mostly text: categorical (issue 15)."""
+    ref, cur = _frames()
     ref["mixed"] = pd.Series([1, "a", 2.5, None] * 1000, dtype=object)
     cur["mixed"] = ref["mixed"]
-    with pytest.raises(DataError, match="'mixed' has dtype object.*categorical=\\['mixed'\\]"):
-        check_drift(ref, cur)
+    feature = check_drift(ref, cur).feature("mixed")
+    assert feature.kind == "numeric"
+    assert feature.missing_share_reference == pytest.approx(0.5)  # None and "a"
+    assert non_numeric_counts(cur, build_profile(ref)) == {"mixed": 1000}
+    ref["texty"] = pd.Series(["a", "b", 3.0, None] * 1000, dtype=object)
+    cur["texty"] = ref["texty"]
+    assert check_drift(ref, cur).feature("texty").kind == "categorical"
     # declared categorical: compared as strings
     assert check_drift(ref, cur, categorical=["mixed"]).feature("mixed").kind == "categorical"
 
 
 def test_current_type_mismatch_and_bad_arguments() -> None:
     ref, cur = _frames()
-    cur["age"] = "forty"
-    with pytest.raises(DataError, match="'age' is numeric in the reference"):
-        check_drift(ref, cur)
+    cur["age"] = "forty"  # every value non-numeric: a missing-value signal, not an error
+    age = check_drift(ref, cur).feature("age")
+    assert age.missing_share_current == 1.0 and age.verdict == "drift"
+    assert non_numeric_counts(cur, build_profile(ref)) == {"age": len(cur)}
     with pytest.raises(DataError, match="DataFrame"):
         check_drift(ref, ref.to_numpy())  # type: ignore[arg-type]
     with pytest.raises(DataError, match="not in the reference"):
