@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from lifecycle.config import Settings
 from lifecycle.drift_check import build_profile
+from lifecycle.jobs.leases import DONE
 from lifecycle.jobs.runner import run_window
-from lifecycle.leases import DONE
 from lifecycle.storage.drift_repo import save_profile
 from lifecycle.storage.models_repo import get_or_create_model
 from lifecycle.storage.tables import DriftReport, JobLease, JobRun, PerformanceReport
