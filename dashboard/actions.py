@@ -12,8 +12,6 @@ these functions do the work. Every action
 from __future__ import annotations
 
 import hmac
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from lifecycle.errors import LifecycleError
-from lifecycle.storage.tables import Alert, AuditEvent, Model
+from lifecycle.storage.tables import AuditEvent, Model
 from lifecycle.storage.types import utcnow
 
 READ_ONLY_MESSAGE = (
@@ -72,53 +70,19 @@ def acknowledge_alert(
     admin_token: str | None,
     confirmed: bool,
 ) -> ActionResult:
-    """Mark an open alert acknowledged by ``actor`` and audit it, in one transaction.
+    """Mark an open alert acknowledged by ``actor`` with the alerting layer's own state
+    change and audit row (:func:`lifecycle.alerts.store.acknowledge`), in one transaction.
+    Only an ``open`` alert can be acknowledged."""
+    from lifecycle.alerts.store import acknowledge
 
-    Uses ``lifecycle.alerts.store.acknowledge`` (the alerting layer's own state change and
-    audit row) when it is installed, else updates the ``alerts`` row here. Only an ``open``
-    alert can be acknowledged.
-    """
     actor = _check(admin_token, token, actor, confirmed)
-    shared = _optional("lifecycle.alerts.store", "acknowledge")
-    now = utcnow()
     try:
         with Session(engine) as session, session.begin():
-            if shared is not None:
-                shared(session, alert_id, actor=actor, now=now)
-            else:
-                _acknowledge_here(session, alert_id, actor, now)
+            acknowledge(session, alert_id, actor=actor, now=utcnow())
     except LifecycleError as exc:
-        if isinstance(exc, ActionRefused):
-            raise
         raise ActionRefused(str(exc)) from None
     return ActionResult("alert.acknowledge", f"alert:{alert_id}",
                         f"alert {alert_id} acknowledged by {actor}")
-
-
-def _acknowledge_here(session: Session, alert_id: int, actor: str, now: datetime) -> None:
-    alert = session.get(Alert, alert_id)
-    if alert is None:
-        raise ActionRefused(f"alert {alert_id} does not exist (refresh the page)")
-    if alert.status != "open":
-        raise ActionRefused(
-            f"alert {alert_id} is {alert.status}, only open alerts can be acknowledged"
-        )
-    alert.status = "acknowledged"
-    alert.acknowledged_by = actor
-    alert.acknowledged_at = now
-    session.add(AuditEvent(
-        ts=now, actor=actor, action="alert.acknowledge", model_id=alert.model_id,
-        target=f"alert:{alert_id}",
-        details={"source": "dashboard", "kind": alert.kind, "feature": alert.feature},
-    ))
-
-
-def run_check_function() -> Callable[..., Any] | None:
-    """The scheduler's manual entry point (``lifecycle.jobs.runner.run_window``) when the
-    drift job is installed, else None (the page then hides the button)."""
-    if _optional("lifecycle.jobs.drift", "run_drift_check") is None:
-        return None
-    return _optional("lifecycle.jobs.runner", "run_window")
 
 
 def latest_window(
@@ -144,11 +108,10 @@ def run_check_now(
 ) -> ActionResult:
     """Run the drift check of ``model`` on its latest complete window, through the job runner
     (lease, ``job_runs`` row, alert evaluation), and audit who asked for it."""
-    actor = _check(admin_token, token, actor, confirmed)
-    run_window = run_check_function()
-    if run_window is None:
-        raise ActionRefused("the drift-check job is not available in this installation")
     from lifecycle.jobs.plan import manual_job
+    from lifecycle.jobs.runner import run_window
+
+    actor = _check(admin_token, token, actor, confirmed)
 
     with Session(engine) as session:
         model_id = session.scalar(select(Model.id).where(Model.name == model))
@@ -175,11 +138,3 @@ def run_check_now(
     return ActionResult("drift.check_now", f"model:{model}",
                         f"drift check of {model} for {window}: {status} "
                         f"(requested by {actor})")
-
-
-def _optional(module: str, attr: str) -> Callable[..., Any] | None:
-    try:
-        found = getattr(importlib.import_module(module), attr, None)
-    except ImportError:
-        return None
-    return found if callable(found) else None

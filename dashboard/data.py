@@ -15,6 +15,7 @@ Rules (see ``docs/dashboard.md``):
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,15 +44,38 @@ REFRESH_S = 60
 NOT_ASSESSED = (INSUFFICIENT, NO_LABELS, NO_DATA)
 
 
+#: Environment variable fixing the dashboard's clock (ISO-8601, UTC if no offset). Tests set
+#: it so every range and number is exact; unset (the normal case) means the wall clock.
+NOW_ENV = "LIFECYCLE_DASHBOARD_NOW"
+
+
+def now() -> datetime:
+    """The dashboard's "now": ``$LIFECYCLE_DASHBOARD_NOW`` when set, else the wall clock.
+
+    Read on every call (each page run), so a test can set it before running a page. A value
+    that is not a time is an error naming the variable, not a silent fall back to the clock.
+    """
+    fixed = os.environ.get(NOW_ENV, "").strip()
+    if not fixed:
+        return datetime.now(UTC)
+    try:
+        ts = datetime.fromisoformat(fixed)
+    except ValueError:
+        raise ValueError(f"{NOW_ENV}={fixed!r} is not an ISO-8601 time (e.g. "
+                         "2026-03-02T12:00:00Z); unset it to use the wall clock") from None
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
 def floor_time(ts: datetime, minutes: int = 5) -> datetime:
     """``ts`` floored to ``minutes`` so time-range arguments repeat and hit the cache."""
     ts = ts.astimezone(UTC)
     return ts.replace(minute=ts.minute - ts.minute % minutes, second=0, microsecond=0)
 
 
-def since(days: float, now: datetime | None = None) -> datetime:
-    """The start of a ``days``-long range ending now, floored for caching."""
-    return floor_time((now or datetime.now(UTC)) - timedelta(days=days))
+def since(days: float, at: datetime | None = None) -> datetime:
+    """The start of a ``days``-long range ending ``at`` (default :func:`now`), floored for
+    caching."""
+    return floor_time((at or now()) - timedelta(days=days))
 
 
 @st.cache_resource(show_spinner=False)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from dashboard.charts import status_label
+from lifecycle.dashboard.charts import status_label
 
 
 def overview_table(df: pd.DataFrame) -> pd.DataFrame:

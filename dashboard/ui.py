@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data
+from lifecycle.dashboard import charts, data
 from lifecycle.config import Settings
 
 RANGES: dict[str, float] = {

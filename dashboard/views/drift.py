@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, tables, ui
+from lifecycle.dashboard import charts, data, tables, ui
 
 KIND_TITLES = {"data": "Data drift", "prediction": "Prediction drift", "label": "Label drift"}
 

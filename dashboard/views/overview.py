@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, data_ops, tables, ui
+from lifecycle.dashboard import charts, data, data_ops, tables, ui
 
 
 @st.fragment(run_every=data.REFRESH_S)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, tables, ui
+from lifecycle.dashboard import charts, data, tables, ui
 
 ASSUMPTION = (
     "**Estimated** values are computed without labels from the model's own confidence on the "

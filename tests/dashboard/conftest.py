@@ -7,7 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from dashboard_support import seed
+from dashboard_support import NOW, seed
+
+
+@pytest.fixture(autouse=True)
+def dashboard_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard's clock is :data:`dashboard_support.NOW` in every dashboard test."""
+    monkeypatch.setenv("LIFECYCLE_DASHBOARD_NOW", NOW.isoformat())
 
 
 @pytest.fixture

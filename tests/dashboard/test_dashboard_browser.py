@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dashboard_support import seed
+from dashboard_support import NOW, seed
 
 CHROMIUM = "/usr/bin/chromium"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -74,7 +74,8 @@ def dashboard_url(sqlite_url: str, tmp_path: Path) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("LIFECYCLE_") or k == "LIFECYCLE_TEST_POSTGRES_URL"}
     env.update({"LIFECYCLE_DATABASE_URL": sqlite_url, "LIFECYCLE_HOME": str(tmp_path / "home"),
-                "LIFECYCLE_ADMIN_TOKEN": "browser-test-token"})
+                "LIFECYCLE_ADMIN_TOKEN": "browser-test-token",
+                "LIFECYCLE_DASHBOARD_NOW": NOW.isoformat()})
     lifecycle = Path(sys.executable).with_name("lifecycle")
     log = (tmp_path / "dashboard.log").open("wb")
     proc = subprocess.Popen([str(lifecycle), "dashboard", "--port", str(port)], env=env,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard import charts, tables
+from lifecycle.dashboard import charts, tables
 
 
 def test_charts_module_makes_no_streamlit_calls() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dashboard_support import APP, PAGES, TIMEOUT, metric, run_page, seed, texts
+from dashboard_support import APP, NOW, PAGES, TIMEOUT, metric, run_page, seed, texts
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
@@ -24,7 +24,7 @@ from lifecycle.storage.tables import (
 
 
 def _since(days: float) -> datetime:
-    from dashboard.data import since
+    from lifecycle.dashboard.data import since
 
     return since(days)
 
@@ -196,7 +196,7 @@ def test_pages_render_on_postgresql(pg_url: str, use_db: Callable[[str], None]) 
 def test_old_windows_are_outside_the_default_range(sqlite_url: str,
                                                    use_db: Callable[[str], None]) -> None:
     """Data older than the range is not counted (and the range selector widens it)."""
-    seed(sqlite_url, days=2, predictions=None, now=datetime.now(UTC) - timedelta(days=20))
+    seed(sqlite_url, days=2, predictions=None, now=NOW - timedelta(days=20))
     use_db(sqlite_url)
     at = run_page("overview")
     assert metric(at, "Predictions") == "0"
@@ -210,7 +210,7 @@ def test_daily_heatmap_query_matches_hourly_rows(db_url: str) -> None:
     SQLite (text timestamps) and PostgreSQL (timestamptz)."""
     import pandas as pd
 
-    from dashboard import data
+    from lifecycle.dashboard import data
 
     seed(db_url, days=2, predictions=None)
     engine = make_engine(db_url)
