@@ -12,6 +12,7 @@ import streamlit as st
 from lifecycle.dashboard import actions, charts, data, data_ops, tables, ui
 
 _FLASH = "lc_action_flash"
+_CLEAR = "lc_clear_admin_inputs"
 
 
 def _flash() -> None:
@@ -20,6 +21,15 @@ def _flash() -> None:
     if flash:
         ok, message = flash
         (st.success if ok else st.error)(message)
+
+
+def _clear_admin_inputs() -> None:
+    """After a submit, the forms come back with the token empty and the confirmation
+    unticked (set before the widgets exist in this run, which Streamlit allows)."""
+    if st.session_state.pop(_CLEAR, False):
+        for prefix in ("ack", "check"):
+            st.session_state[f"{prefix}_token"] = ""
+            st.session_state[f"{prefix}_confirm"] = False
 
 
 def _admin_inputs(prefix: str) -> tuple[str, str, bool]:
@@ -32,13 +42,14 @@ def _admin_inputs(prefix: str) -> tuple[str, str, bool]:
 def _perform(action: Callable[[], Any]) -> None:
     """Run an admin action, then clear the caches and rerun the page with its outcome: the
     lists show the database as it is now (also after a refusal, e.g. an alert someone else
-    acknowledged meanwhile), and the forms come back empty (``clear_on_submit``)."""
+    acknowledged meanwhile), and the token is never left filled in."""
     try:
         flash = (True, action().message)
     except actions.ActionRefused as exc:
         flash = (False, f"Refused: {exc}")
     data.clear()
     st.session_state[_FLASH] = flash
+    st.session_state[_CLEAR] = True
     st.rerun()
 
 
@@ -48,8 +59,7 @@ def _actions(ctx: ui.Context, open_alerts: pd.DataFrame, models: list[str]) -> N
         st.info(actions.READ_ONLY_MESSAGE)
         return
     left, right = st.columns(2)
-    # clear_on_submit: the admin token is never left filled in after a submit
-    with left, st.form("ack_form", clear_on_submit=True):
+    with left, st.form("ack_form"):
         st.markdown("**Acknowledge an alert**")
         ids = open_alerts["id"].astype(int).tolist()
         text = {int(r.id): f"#{r.id} {r.model}: {r.message}" for r in open_alerts.itertuples()}
@@ -61,7 +71,7 @@ def _actions(ctx: ui.Context, open_alerts: pd.DataFrame, models: list[str]) -> N
                 data.engine(ctx.url), int(alert_id or 0), actor=actor, token=token,
                 admin_token=ctx.settings.admin_token, confirmed=confirmed))
     with right:
-        with st.form("check_form", clear_on_submit=True):
+        with st.form("check_form"):
             st.markdown("**Run a drift check now**")
             model = st.selectbox("Model", models, key="check_model")
             actor, token, confirmed = _admin_inputs("check")
@@ -129,6 +139,7 @@ def render() -> None:
     if ctx is None:
         return
     _flash()
+    _clear_admin_inputs()
     models = data.models(ctx.url)
     range_label, _, start = ui.pick_range("jobs_range", "24 hours")
     open_alerts = _alerts(ctx.url)

@@ -11,8 +11,9 @@ from dashboard_support import NOW, seed
 
 
 @pytest.fixture(autouse=True)
-def dashboard_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The dashboard's clock is :data:`dashboard_support.NOW` in every dashboard test."""
+def dashboard_clock(tmp_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard's clock is :data:`dashboard_support.NOW` in every dashboard test (after
+    ``tmp_home`` cleared the inherited ``LIFECYCLE_*`` variables)."""
     monkeypatch.setenv("LIFECYCLE_DASHBOARD_NOW", NOW.isoformat())
 
 

@@ -116,6 +116,7 @@ def test_acknowledge_in_the_page_refused_then_done_and_audited(
     assert not at.exception
     assert any("Refused: wrong admin token" in e.value for e in at.error)
     assert _state(sqlite_url, alert_id) == ("open", None, [])
+    assert at.text_input(key="ack_token").value == ""  # not left filled in after a submit
 
     _fill(at, token=TOKEN, confirm=False)
     assert any("not confirmed" in e.value for e in at.error)
@@ -131,6 +132,34 @@ def test_acknowledge_in_the_page_refused_then_done_and_audited(
     assert at.selectbox(key="ack_alert").value != alert_id
     audit = at.dataframe[-1].value
     assert audit.iloc[0]["actor"] == "alice" and audit.iloc[0]["action"] == "alert.acknowledge"
+
+
+def test_a_refused_action_refreshes_the_stale_alert_list(
+        sqlite_url: str, use_db: Callable[[str], None], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An alert acknowledged elsewhere (here: the CLI's function) after the page cached its
+    list: acknowledging it in the page is refused AND the lists are read again, so the
+    alert leaves the open list without a reload."""
+    from lifecycle.alerts.store import acknowledge
+    from lifecycle.storage.types import utcnow
+
+    seed(sqlite_url, days=1, predictions=None)
+    use_db(sqlite_url)
+    monkeypatch.setenv("LIFECYCLE_ADMIN_TOKEN", TOKEN)
+    alert_id = _first_open(sqlite_url)
+    at = page_test("jobs").run()
+    n_open = len(at.selectbox(key="ack_alert").options)
+    assert at.selectbox(key="ack_alert").value == alert_id and n_open >= 2
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session, session.begin():
+        acknowledge(session, alert_id, actor="cli:eve", now=utcnow())
+    engine.dispose()
+    _fill(at, token=TOKEN, actor="alice")
+    assert not at.exception
+    assert any(f"alert {alert_id} is acknowledged" in e.value for e in at.error)
+    assert len(at.selectbox(key="ack_alert").options) == n_open - 1
+    assert at.selectbox(key="ack_alert").value != alert_id
+    assert at.tabs[0].label == f"Open ({n_open - 1})"
 
 
 def test_run_check_now_runs_the_real_job_and_is_audited(
@@ -156,10 +185,15 @@ def test_run_check_now_runs_the_real_job_and_is_audited(
     at.checkbox(key="check_confirm").check()
     [b for b in at.button if b.label == "Run check"][0].click().run()
     assert any("wrong admin token" in e.value for e in at.error)
+    # the submitted form comes back empty: the token is never left filled in
+    assert at.text_input(key="check_token").value == ""
+    assert at.checkbox(key="check_confirm").value is False
     with Session(engine) as session:
         assert not session.scalars(select(JobRun).where(JobRun.owner == "dashboard:dora")).all()
 
+    at.text_input(key="check_actor").input("dora")
     at.text_input(key="check_token").input(TOKEN)
+    at.checkbox(key="check_confirm").check()
     [b for b in at.button if b.label == "Run check"][0].click().run()
     assert not at.exception
     assert any("drift check of churn" in s.value and "dora" in s.value for s in at.success)
