@@ -279,7 +279,9 @@ def drift_matrix(url: str, model_id: int, kind: str, start: datetime,
 def drift_matrix_daily(url: str, model_id: int, kind: str, start: datetime,
                        statistic: str) -> pd.DataFrame:
     """Like :func:`drift_matrix`, merged per UTC day in SQL (maximum statistic, worst
-    verdict): a year of hourly windows comes back as 365 rows per feature, not 8,760."""
+    verdict, and ``assessed``: the maximum over the day's windows that were not
+    ``insufficient_data``, NULL when none was): a year of hourly windows comes back as 365
+    rows per feature, not 8,760."""
     eng = engine(url)
     if eng.dialect.name == "postgresql":
         day: Any = func.date_trunc("day", func.timezone("UTC", DriftReport.window_end))
@@ -288,9 +290,10 @@ def drift_matrix_daily(url: str, model_id: int, kind: str, start: datetime,
     v = DriftFeatureResult.verdict
     rank = case((v == "drift", 3), (v == "insufficient_data", 2), (v == "warning", 1),
                 else_=0)
+    assessed = case((v != "insufficient_data", DriftFeatureResult.statistic), else_=None)
     stmt = (
         select(type_coerce(day, String()).label("day"), DriftFeatureResult.feature,
-               func.max(DriftFeatureResult.statistic), func.max(rank))
+               func.max(DriftFeatureResult.statistic), func.max(rank), func.max(assessed))
         .join(DriftFeatureResult, DriftFeatureResult.report_id == DriftReport.id)
         .where(DriftReport.model_id == model_id, DriftReport.kind == kind,
                DriftReport.window_end >= start,
@@ -300,7 +303,8 @@ def drift_matrix_daily(url: str, model_id: int, kind: str, start: datetime,
     with eng.connect() as conn:
         rows = conn.execute(stmt).all()
     df = pd.DataFrame.from_records(rows, columns=["window_end", "feature", "statistic",
-                                                  "rank"])
+                                                  "rank", "assessed"])
+    df["assessed"] = df["assessed"].astype(float)
     df["window_end"] = (pd.to_datetime(df["window_end"], utc=True, format="ISO8601")
                         + pd.Timedelta(days=1))
     df["verdict"] = df["rank"].map({3: "drift", 2: "insufficient_data", 1: "warning",

@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lifecycle.dashboard import charts, data
 from lifecycle.config import Settings
+from lifecycle.dashboard import charts, data
 
 RANGES: dict[str, float] = {
     "24 hours": 1, "7 days": 7, "30 days": 30, "90 days": 90, "365 days": 365,

@@ -98,7 +98,7 @@ def test_heatmap_frame_one_cell_per_window_and_feature() -> None:
     assert (frame["window_end"] - frame["window_start"]).eq(pd.Timedelta(hours=1)).all()
     assert charts.features_by_severity(matrix) == ["a", "b"]
     spec = charts.drift_heatmap(frame, "psi").to_dict()
-    assert len(spec["layer"]) == 2
+    assert len(spec["layer"]) == 3  # assessed cells, insufficient-data cells, verdict dots
 
 
 def test_heatmap_frame_merges_many_windows_per_day() -> None:
@@ -156,3 +156,55 @@ def test_numbers_are_shown_to_four_significant_digits() -> None:
     assert tables.sig(6.123456e-42) == "6.123e-42"
     assert tables.sig(0.71754) == "0.7175"
     assert tables.sig(None) == "-" and tables.sig(float("nan")) == "-"
+
+
+def _layers(spec: dict) -> list[dict]:  # type: ignore[type-arg]
+    return list(spec["layer"])
+
+
+def test_heatmap_features_in_natural_order_each_labelled() -> None:
+    """x0, x1, x2, ..., x10 (not x0, x1, x10, x2), and every feature keeps its label."""
+    end = datetime(2026, 1, 1, tzinfo=UTC)
+    names = [f"x{i}" for i in range(25)]
+    matrix = pd.DataFrame([{"window_end": end + timedelta(hours=h), "feature": f,
+                            "statistic_name": "psi", "statistic": 0.01, "verdict": "no_drift"}
+                           for h in range(3) for f in reversed(names)])
+    assert charts.natural_sorted(["x10", "x2", "x1", "X3", "age"]) == [
+        "age", "x1", "x2", "X3", "x10"]
+    assert charts.features_by_severity(matrix) == names
+    spec = charts.drift_heatmap(charts.heatmap_frame(matrix, "psi"), "psi").to_dict()
+    rect = _layers(spec)[0]
+    assert rect["encoding"]["y"]["sort"] == names
+    assert rect["encoding"]["y"]["axis"]["labelOverlap"] is False
+    # a row per feature: the chart grows with the features instead of hiding labels
+    assert spec["height"] >= 20 * len(names)
+
+
+def test_time_axes_use_a_24_hour_clock() -> None:
+    spec = charts.drift_heatmap(charts.heatmap_frame(_matrix(5), "psi"), "psi").to_dict()
+    fmt = _layers(spec)[0]["encoding"]["x"]["axis"]["format"]
+    assert "%H" in fmt and "%I" not in fmt and "%p" not in fmt
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    traffic = charts.traffic_frame(pd.DataFrame([
+        {"model": "m", "role": "champion", "bucket_start": t0, "n_predictions": 1,
+         "latency_sum_ms": 1.0}]))
+    for chart in (charts.volume_chart(traffic), charts.latency_chart(traffic)):
+        assert "%H" in chart.to_dict()["encoding"]["x"]["axis"]["format"]
+
+
+def test_insufficient_data_windows_do_not_set_the_colour_scale() -> None:
+    matrix = _matrix(6)
+    # a 1-row window: an absurd statistic, verdict insufficient_data
+    odd = (matrix["report_id"] == 5) & (matrix["feature"] == "b") & (
+        matrix["statistic_name"] == "psi")
+    matrix.loc[odd, ["statistic", "verdict"]] = [50.0, "insufficient_data"]
+    frame = charts.heatmap_frame(matrix, "psi")
+    cell = frame[(frame["feature"] == "b") & (frame["verdict"] == "insufficient_data")]
+    assert len(cell) == 1 and cell["value"].item() == 50.0 and pd.isna(cell["shade"].item())
+    assert charts.heatmap_domain(frame) == [0.0, pytest.approx(0.05)]
+    spec = charts.drift_heatmap(frame, "psi").to_dict()
+    assert _layers(spec)[0]["encoding"]["color"]["scale"]["domain"] == [0.0, 0.05]
+    # the same when the windows are merged per day
+    daily = charts.heatmap_frame(matrix.assign(
+        window_end=pd.to_datetime(matrix["window_end"], utc=True)), "psi", max_windows=2)
+    assert charts.heatmap_domain(daily) == [0.0, pytest.approx(0.05)]

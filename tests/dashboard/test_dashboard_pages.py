@@ -4,7 +4,7 @@ and shows the numbers that are in the database."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from dashboard_support import APP, NOW, PAGES, TIMEOUT, metric, run_page, seed, texts
@@ -224,9 +224,13 @@ def test_daily_heatmap_query_matches_hourly_rows(db_url: str) -> None:
     expected = hourly.assign(
         day=hourly["window_end"].dt.floor("D") + pd.Timedelta(days=1),
         rank=hourly["verdict"].map(rank),
-    ).groupby(["day", "feature"]).agg(value=("statistic", "max"), rank=("rank", "max"))
+        assessed=hourly["statistic"].where(hourly["verdict"] != "insufficient_data"),
+    ).groupby(["day", "feature"]).agg(value=("statistic", "max"), rank=("rank", "max"),
+                                      assessed=("assessed", "max"))
     got = daily.assign(rank=daily["verdict"].map(rank)).set_index(["window_end", "feature"])
     assert len(got) == len(expected) and len(got) >= 2 * 5
     for (day, feature), row in expected.iterrows():
         assert got.loc[(day, feature), "statistic"] == pytest.approx(row["value"])
         assert got.loc[(day, feature), "rank"] == row["rank"]
+        assert got.loc[(day, feature), "assessed"] == pytest.approx(row["assessed"],
+                                                                   nan_ok=True)
