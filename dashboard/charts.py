@@ -132,17 +132,24 @@ def choose_freq(n_hours: float) -> str:
 
 def traffic_frame(df: pd.DataFrame, freq: str = "h",
                   roles: Sequence[str] | None = SERVED_ROLES) -> pd.DataFrame:
-    """Volume and mean latency per model and time bucket, versions summed, over ``roles``
-    (default: served traffic only; None: every role)."""
+    """Volume and latency per model and time bucket, versions summed, over ``roles``
+    (default: served traffic only; None: every role). ``latency_call_ms`` is the mean
+    latency of a call, ``latency_row_ms`` the model time per prediction, both from the calls
+    counted in ``traffic_hourly`` (hours written before revision 0004 count no call and are
+    left out of both)."""
+    cols = ["bucket", "model", "n_predictions", "n_calls", "latency_call_ms", "latency_row_ms"]
     if roles is not None and not df.empty and "role" in df.columns:
         df = df[df["role"].isin(roles)]
     if df.empty:
-        return pd.DataFrame(columns=["bucket", "model", "n_predictions", "latency_mean_ms"])
-    frame = df.assign(bucket=pd.to_datetime(df["bucket_start"], utc=True).dt.floor(freq))
+        return pd.DataFrame(columns=cols)
+    frame = df.assign(bucket=pd.to_datetime(df["bucket_start"], utc=True).dt.floor(freq),
+                      counted_rows=df["n_predictions"].where(df["n_calls"] > 0, 0))
     g = frame.groupby(["bucket", "model"], as_index=False)[
-        ["n_predictions", "latency_sum_ms"]].sum()
-    g["latency_mean_ms"] = g["latency_sum_ms"] / g["n_predictions"].where(g["n_predictions"] > 0)
-    return g[["bucket", "model", "n_predictions", "latency_mean_ms"]]
+        ["n_predictions", "n_calls", "call_latency_sum_ms", "counted_rows"]].sum()
+    g["latency_call_ms"] = g["call_latency_sum_ms"] / g["n_calls"].where(g["n_calls"] > 0)
+    g["latency_row_ms"] = g["call_latency_sum_ms"] / g["counted_rows"].where(
+        g["counted_rows"] > 0)
+    return g[cols]
 
 
 def volume_chart(frame: pd.DataFrame) -> alt.Chart:
@@ -157,13 +164,16 @@ def volume_chart(frame: pd.DataFrame) -> alt.Chart:
 
 
 def latency_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Mean latency per bucket, one line per model."""
+    """Mean latency per call per bucket, one line per model (a batch call counts once, not
+    once per row); the tooltip adds the model time per prediction."""
     return _chart(frame).mark_line(interpolate="monotone").encode(
         x=alt.X("bucket:T", title=None, axis=_TIME_AXIS),
-        y=alt.Y("latency_mean_ms:Q", title="mean latency (ms)"),
+        y=alt.Y("latency_call_ms:Q", title="mean latency per call (ms)"),
         color=alt.Color("model:N", title="model"),
         tooltip=["model:N", alt.Tooltip("bucket:T", format=TIME_FORMAT),
-                 alt.Tooltip("latency_mean_ms:Q", format=".1f")],
+                 alt.Tooltip("latency_call_ms:Q", format=".1f", title="ms / call"),
+                 alt.Tooltip("latency_row_ms:Q", format=".3f", title="ms / prediction"),
+                 alt.Tooltip("n_calls:Q", title="calls")],
     ).properties(height=220)
 
 

@@ -99,6 +99,19 @@ def schema_problem(url: str) -> str | None:
     return None
 
 
+def version_label(role: str, version: str | None) -> str:
+    """``champion v2`` for a bare number, ``champion v1.3``, ``champion v2`` for ``v2`` (not
+    ``vv2``), ``champion prod-2024`` for any other name; just the role without a version."""
+    text = (version or "").strip()
+    if not text:
+        return role
+    if text[0].isdigit():
+        return f"{role} v{text}"
+    if text[0] in "vV" and text[1:2].isdigit():
+        return f"{role} v{text[1:]}"
+    return f"{role} {text}"
+
+
 def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
@@ -120,35 +133,44 @@ def models(url: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def traffic(url: str, start: datetime, model_ids: tuple[int, ...] | None = None) -> pd.DataFrame:
-    """Hourly volume and mean latency per model, role and version since ``start``."""
+    """Hourly volume, calls and latency per model, role and version since ``start``."""
     stmt = (
         select(TrafficHourly.model_id, Model.name, TrafficHourly.bucket_start,
                TrafficHourly.role, TrafficHourly.model_version, TrafficHourly.n_predictions,
-               TrafficHourly.latency_sum_ms, TrafficHourly.latency_max_ms)
+               TrafficHourly.latency_sum_ms, TrafficHourly.latency_max_ms,
+               TrafficHourly.n_calls, TrafficHourly.call_latency_sum_ms)
         .join(Model, Model.id == TrafficHourly.model_id)
         .where(TrafficHourly.bucket_start >= start)
         .order_by(TrafficHourly.bucket_start)
     )
     if model_ids is not None:
         stmt = stmt.where(TrafficHourly.model_id.in_(model_ids))
-    df = fetch(url, stmt, ["model_id", "model", "bucket_start", "role", "version",
-                            "n_predictions", "latency_sum_ms", "latency_max_ms"])
-    df["latency_mean_ms"] = df["latency_sum_ms"] / df["n_predictions"].where(
-        df["n_predictions"] > 0)
-    return df
+    return fetch(url, stmt, ["model_id", "model", "bucket_start", "role", "version",
+                              "n_predictions", "latency_sum_ms", "latency_max_ms", "n_calls",
+                              "call_latency_sum_ms"])
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def overview(url: str, start: datetime) -> pd.DataFrame:
     """One row per model: versions, volume, latency, label coverage, drift/performance
-    status and live alerts (aggregates and latest reports only)."""
+    status and live alerts (aggregates and latest reports only).
+
+    Latency comes two ways, both from the calls counted in ``traffic_hourly`` (revision
+    0004; hours written before it are left out of both): ``latency_call_ms``, the mean
+    latency of a call (``call_latency_sum_ms / n_calls``), and ``latency_row_ms``, model time
+    per prediction (``call_latency_sum_ms / n_predictions``). Averaging the per-row latency
+    instead would weight each call by its rows, so one 200,000-row batch call would drown
+    thousands of single predictions."""
     with Session(engine(url)) as session:
         model_rows = session.execute(
             select(Model.id, Model.name, Model.task).order_by(Model.name)).all()
         out: list[dict[str, Any]] = []
+        counted = TrafficHourly.n_calls > 0  # buckets written since calls are counted (0004)
         tr = session.execute(
             select(TrafficHourly.model_id, TrafficHourly.role, TrafficHourly.model_version,
-                   func.sum(TrafficHourly.n_predictions), func.sum(TrafficHourly.latency_sum_ms))
+                   func.sum(TrafficHourly.n_predictions), func.sum(TrafficHourly.n_calls),
+                   func.sum(TrafficHourly.call_latency_sum_ms),
+                   func.sum(case((counted, TrafficHourly.n_predictions), else_=0)))
             .where(TrafficHourly.bucket_start >= start)
             .group_by(TrafficHourly.model_id, TrafficHourly.role, TrafficHourly.model_version)
         ).all()
@@ -169,11 +191,15 @@ def overview(url: str, start: datetime) -> pd.DataFrame:
             mine = [t for t in tr if t[0] == model_id]
             n = sum(int(t[3] or 0) for t in mine)
             row["versions"] = ", ".join(
-                f"{role} v{ver}" if ver else role
+                version_label(role, ver)
                 for role, ver in sorted({(t[1], t[2]) for t in mine if t[3]})
             )
             row["predictions"] = n
-            row["latency_ms"] = sum(float(t[4] or 0) for t in mine) / n if n else None
+            calls = sum(int(t[4] or 0) for t in mine)
+            call_ms = sum(float(t[5] or 0) for t in mine)
+            counted_rows = sum(int(t[6] or 0) for t in mine)
+            row["latency_call_ms"] = call_ms / calls if calls else None
+            row["latency_row_ms"] = call_ms / counted_rows if counted_rows else None
             lab, pred = cov.get(model_id, (None, None))
             row["label_coverage"] = float(lab or 0) / float(pred) if pred else None
             for kind in ("data", "prediction"):
@@ -200,7 +226,8 @@ def overview(url: str, start: datetime) -> pd.DataFrame:
                                              if a[0] == model_id and a[1] == "acknowledged")
             out.append(row)
     return pd.DataFrame(out, columns=[
-        "model_id", "model", "task", "versions", "predictions", "latency_ms",
+        "model_id", "model", "task", "versions", "predictions", "latency_call_ms",
+        "latency_row_ms",
         "label_coverage", "data_drift", "drift_checked", "drifted_features",
         "prediction_drift", "performance", "open_alerts", "acknowledged_alerts"])
 

@@ -21,14 +21,15 @@ def overview_table(df: pd.DataFrame) -> pd.DataFrame:
         "task": df["task"].fillna("-"),
         "versions": df["versions"].replace("", "-"),
         "predictions": df["predictions"].astype("int64"),
-        "mean latency (ms)": df["latency_ms"].astype(float).round(1),
+        "ms / call": df["latency_call_ms"].astype(float),
+        "ms / prediction": df["latency_row_ms"].astype(float),
         "label coverage": df["label_coverage"].astype(float),
         "data drift": [status_label(v) for v in df["data_drift"]],
-        "drifted features": df["drifted_features"].fillna("-"),
+        "drifted": df["drifted_features"].fillna("-"),
         "prediction drift": [status_label(v) for v in df["prediction_drift"]],
         "performance": [status_label(v) for v in df["performance"]],
         "open alerts": [f"● {n} open" if n else "0" for n in df["open_alerts"]],
-        "acknowledged": df["acknowledged_alerts"].astype("int64"),
+        "ack'd": df["acknowledged_alerts"].astype("int64"),
     })
     return out
 

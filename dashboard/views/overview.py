@@ -37,8 +37,15 @@ def _live_status(url: str, days: float) -> None:
             "label coverage": st.column_config.ProgressColumn(
                 "label coverage", format="percent", min_value=0.0, max_value=1.0),
             "predictions": st.column_config.NumberColumn("predictions", format="localized"),
-            "mean latency (ms)": st.column_config.NumberColumn("mean latency (ms)",
-                                                               format="%.1f"),
+            "ms / call": st.column_config.NumberColumn(
+                "ms / call", format="%.1f",
+                help="mean latency of a call (a batch call counts once)"),
+            "ms / prediction": st.column_config.NumberColumn(
+                "ms / prediction", format="%.3f",
+                help="model time per prediction: call latency summed over calls, divided "
+                     "by the predictions they returned"),
+            "ack'd": st.column_config.NumberColumn(
+                "ack'd", help="acknowledged alerts, still live"),
         },
     )
     open_alerts = data_ops.alerts(url, ("open",), limit=10)
@@ -73,4 +80,6 @@ def render() -> None:
     right.altair_chart(charts.latency_chart(frame), width="stretch")
     st.caption("Served traffic (champion and unmanaged roles; shadow challenger traffic is "
                "left out) from the hourly aggregates in `traffic_hourly`, daily beyond 14 days. "
+               "Latency is per call (a batch call counts once, however many rows it "
+               "returned); the table also gives the model time per prediction. "
                "The table's predictions count every logged prediction, shadow included.")

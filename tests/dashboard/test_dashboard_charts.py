@@ -112,23 +112,65 @@ def test_traffic_frame_sums_roles_and_resamples() -> None:
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     df = pd.DataFrame([
         {"model": "m", "role": "champion", "bucket_start": t0, "n_predictions": 10,
-         "latency_sum_ms": 100.0},
+         "n_calls": 10, "call_latency_sum_ms": 100.0},
         {"model": "m", "role": "unmanaged", "bucket_start": t0, "n_predictions": 10,
-         "latency_sum_ms": 300.0},
+         "n_calls": 1, "call_latency_sum_ms": 30.0},
         {"model": "m", "role": "challenger", "bucket_start": t0, "n_predictions": 10,
-         "latency_sum_ms": 900.0},
+         "n_calls": 10, "call_latency_sum_ms": 900.0},
         {"model": "m", "role": "champion", "bucket_start": t0 + timedelta(hours=1),
-         "n_predictions": 0, "latency_sum_ms": 0.0},
+         "n_predictions": 0, "n_calls": 0, "call_latency_sum_ms": 0.0},
     ])
     assert charts.traffic_frame(df, "h", roles=None)["n_predictions"].tolist() == [30, 0]
     hourly = charts.traffic_frame(df, "h")
     assert hourly["n_predictions"].tolist() == [20, 0]
-    assert hourly["latency_mean_ms"].iloc[0] == pytest.approx(20.0)
-    assert pd.isna(hourly["latency_mean_ms"].iloc[1])
+    # 11 calls took 130 ms: 11.8 ms per call, 6.5 ms per prediction
+    assert hourly["latency_call_ms"].iloc[0] == pytest.approx(130.0 / 11)
+    assert hourly["latency_row_ms"].iloc[0] == pytest.approx(130.0 / 20)
+    assert pd.isna(hourly["latency_call_ms"].iloc[1])
     daily = charts.traffic_frame(df, "D")
     assert daily["n_predictions"].tolist() == [20]
     assert charts.choose_freq(24 * 7) == "h" and charts.choose_freq(24 * 90) == "D"
     assert charts.volume_chart(hourly).to_dict()["mark"]["type"] == "line"
+    assert charts.latency_chart(hourly).to_dict()["encoding"]["y"]["field"] == (
+        "latency_call_ms")
+
+
+def test_one_big_call_does_not_dominate_latency() -> None:
+    """An hour with one 200,000-row call of 900 ms and 1,000 single-row calls of 10 ms:
+    per call 10.9 ms (the row-weighted mean was 896 ms), per prediction 0.094 ms."""
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    df = pd.DataFrame([{"model": "m", "role": "champion", "bucket_start": t0,
+                        "n_predictions": 201_000, "n_calls": 1_001,
+                        "call_latency_sum_ms": 900.0 + 1_000 * 10.0,
+                        "latency_sum_ms": 200_000 * 900.0 + 1_000 * 10.0}])
+    frame = charts.traffic_frame(df)
+    assert frame["latency_call_ms"].item() == pytest.approx(10_900 / 1_001)
+    assert frame["latency_row_ms"].item() == pytest.approx(10_900 / 201_000)
+
+
+def test_hours_before_calls_were_counted_are_left_out_of_latency() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    df = pd.DataFrame([
+        {"model": "m", "role": "champion", "bucket_start": t0, "n_predictions": 50,
+         "n_calls": 0, "call_latency_sum_ms": 0.0},  # written before revision 0004
+        {"model": "m", "role": "champion", "bucket_start": t0 + timedelta(minutes=30),
+         "n_predictions": 4, "n_calls": 2, "call_latency_sum_ms": 8.0},
+    ])
+    frame = charts.traffic_frame(df, "D")
+    assert frame["n_predictions"].item() == 54
+    assert frame["latency_call_ms"].item() == pytest.approx(4.0)
+    assert frame["latency_row_ms"].item() == pytest.approx(2.0)
+
+
+def test_version_labels_never_double_the_v() -> None:
+    from lifecycle.dashboard.data import version_label
+
+    assert version_label("champion", "2") == "champion v2"
+    assert version_label("champion", "v1") == "champion v1"
+    assert version_label("champion", "V1.3") == "champion v1.3"
+    assert version_label("challenger", "prod-2024") == "challenger prod-2024"
+    assert version_label("unmanaged", "") == "unmanaged"
+    assert version_label("unmanaged", None) == "unmanaged"
 
 
 def test_metric_chart_layers_band_line_reference_and_change_points() -> None:
@@ -187,7 +229,7 @@ def test_time_axes_use_a_24_hour_clock() -> None:
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     traffic = charts.traffic_frame(pd.DataFrame([
         {"model": "m", "role": "champion", "bucket_start": t0, "n_predictions": 1,
-         "latency_sum_ms": 1.0}]))
+         "n_calls": 1, "call_latency_sum_ms": 1.0}]))
     for chart in (charts.volume_chart(traffic), charts.latency_chart(traffic)):
         assert "%H" in chart.to_dict()["encoding"]["x"]["axis"]["format"]
 
