@@ -31,6 +31,7 @@ from lifecycle.storage.tables import (
     DriftFeatureResult,
     DriftReport,
     Model,
+    Outcome,
     PerformanceMetric,
     PerformanceReport,
     TrafficHourly,
@@ -399,6 +400,15 @@ def coverage(url: str, model_id: int, start: datetime) -> pd.DataFrame:
     )
     return fetch(url, stmt, ["window_start", "window_end", "n_predictions", "n_labelled",
                               "label_coverage", "label_delay_median_s", "verdict"])
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def has_labels(url: str, model_id: int) -> bool:
+    """Whether any label (outcome) was logged for the model: one indexed row looked up, the
+    labels themselves are not read."""
+    with Session(engine(url)) as session:
+        return session.scalar(
+            select(Outcome.model_id).where(Outcome.model_id == model_id).limit(1)) is not None
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

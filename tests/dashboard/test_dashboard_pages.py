@@ -62,6 +62,19 @@ def test_overview_numbers_match_the_database(seeded_sqlite: str) -> None:
     assert list(table["model"]) == ["churn", "fraud", "house_prices"]
     assert table.loc[table["model"] == "fraud", "data drift"].item() == "● no drift"
     assert "champion v2" in table.loc[table["model"] == "churn", "versions"].item()
+    assert "vv" not in " ".join(table["versions"])
+    # latency per call and per prediction, from the counted calls of the range
+    churn = select(Model.id).where(Model.name == "churn").scalar_subquery()
+    in_range = (TrafficHourly.model_id == churn, TrafficHourly.bucket_start >= start,
+                TrafficHourly.n_calls > 0)
+    call_ms = _scalar(seeded_sqlite, select(func.sum(TrafficHourly.call_latency_sum_ms))
+                      .where(*in_range))
+    calls = _scalar(seeded_sqlite, select(func.sum(TrafficHourly.n_calls)).where(*in_range))
+    rows = _scalar(seeded_sqlite, select(func.sum(TrafficHourly.n_predictions))
+                   .where(*in_range))
+    row = table[table["model"] == "churn"].iloc[0]
+    assert row["ms / call"] == pytest.approx(call_ms / calls)  # type: ignore[operator]
+    assert row["ms / prediction"] == pytest.approx(call_ms / rows)  # type: ignore[operator]
     assert len(at.get("vega_lite_chart")) == 2  # volume and latency
 
 
@@ -264,3 +277,49 @@ def test_daily_heatmap_query_matches_hourly_rows(db_url: str) -> None:
         assert got.loc[(day, feature), "rank"] == row["rank"]
         assert got.loc[(day, feature), "assessed"] == pytest.approx(row["assessed"],
                                                                    nan_ok=True)
+
+
+def test_performance_page_never_asks_for_labels_that_exist(
+        sqlite_url: str, use_db: Callable[[str], None]) -> None:
+    """Labels logged but no metric yet (too few labels in a window, or no report yet): the
+    page says so instead of "log ground truth", and a label delay of 42 s reads "42 s"."""
+    from lifecycle.storage.capture_repo import OutcomeRow, upsert_outcomes
+
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session, session.begin():
+        few = Model(name="few_labels", task="classification", details={})
+        early = Model(name="early_labels", task="classification", details={})
+        none = Model(name="no_labels", task="classification", details={})
+        session.add_all([few, early, none])
+        session.flush()
+        session.add(PerformanceReport(
+            model_id=few.id, window_start=NOW - timedelta(hours=2),
+            window_end=NOW - timedelta(hours=1), task="classification", n_predictions=40,
+            n_labelled=5, label_coverage=0.125, label_delay_median_s=42.0,
+            verdict="insufficient labels"))
+        ids = {"few": few.id, "early": early.id}
+    with engine.begin() as conn:
+        for model_id in ids.values():
+            upsert_outcomes(conn, model_id, [OutcomeRow("k1", "1", 1.0, NOW)])
+    engine.dispose()
+    use_db(sqlite_url)
+    at = run_page("performance")
+    pages = {}
+    for name in ("early_labels", "few_labels", "no_labels"):
+        at.selectbox(key="perf_model").select(name).run()
+        assert not at.exception
+        pages[name] = texts(at)
+    assert "Log ground truth" not in pages["few_labels"]
+    assert "although labels are logged (5 labelled predictions)" in pages["few_labels"]
+    assert metric(at_few := _at_model("few_labels"), "Median label delay") == "42 s"
+    assert metric(at_few, "Labelled predictions") == "5 / 40"
+    assert "Log ground truth" not in pages["early_labels"]
+    assert "none of them in this range's windows yet" in pages["early_labels"]
+    assert "Log ground truth" in pages["no_labels"]
+
+
+def _at_model(name: str) -> AppTest:
+    at = run_page("performance")
+    at.selectbox(key="perf_model").select(name).run()
+    assert not at.exception
+    return at
