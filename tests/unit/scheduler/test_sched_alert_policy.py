@@ -68,4 +68,3 @@ def test_retry_backoff_doubles_then_gives_up() -> None:
     assert retry_at(sched, 1, now) == now + timedelta(minutes=1)
     assert retry_at(sched, 2, now) == now + timedelta(minutes=2)
     assert retry_at(sched, 3, now) is None
-
