@@ -48,7 +48,7 @@ _RANK_NAME = {3: "drift", 2: "insufficient_data", 1: "warning", 0: "no_drift"}
 #: Time axes: 24-hour clock, day first (Vega's default multi-format shows "03 PM" or "06").
 TIME_AXIS_FORMAT = "%m-%d %H:%M"
 TIME_FORMAT = "%Y-%m-%d %H:%M"
-_TIME_AXIS = alt.Axis(format=TIME_AXIS_FORMAT, labelAngle=-30)
+_TIME_AXIS = alt.Axis(format=TIME_AXIS_FORMAT, labelAngle=0)
 
 
 def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
@@ -104,10 +104,12 @@ def status_badge(verdict: str | None) -> str:
 
 
 def _label_css(value: object) -> str:
+    """The colour of a ``● verdict`` cell; a count before (``● 2 open``) or after
+    (``● drift 2/5``, ``● 2 open, 1 ack'd``) the verdict is ignored."""
     text = str(value)
     if not text.startswith("● "):
         return ""
-    verdict = text[2:].lstrip("0123456789 ").replace(" ", "_")
+    verdict = re.split(r"[\d,]", text[2:].lstrip("0123456789 "))[0].strip().replace(" ", "_")
     return f"color: {_CSS[status_level(verdict)]}; font-weight: 600"
 
 
@@ -230,8 +232,10 @@ def heatmap_frame(matrix: pd.DataFrame, statistic: str,
     return cell[cols]
 
 
-#: Height of one heatmap row in pixels: every feature gets a labelled row.
-HEATMAP_ROW_PX = 22
+#: Height of one heatmap row in pixels: every feature gets a labelled row. The chart's
+#: height also holds the time axis and its title (Streamlit fits the whole chart into it).
+HEATMAP_ROW_PX = 26
+HEATMAP_AXIS_PX = 80
 
 
 def heatmap_domain(frame: pd.DataFrame) -> list[float]:
@@ -252,7 +256,7 @@ def drift_heatmap(frame: pd.DataFrame, statistic: str) -> alt.LayerChart:
     y = alt.Y("feature:N", title=None, sort=order,
               axis=alt.Axis(labelOverlap=False, labelLimit=240))
     x = alt.X("window_start:T", title="window (UTC)",
-              axis=alt.Axis(format=TIME_AXIS_FORMAT, labelAngle=-30))
+              axis=_TIME_AXIS)
     tooltip = ["feature:N", alt.Tooltip("window_start:T", format=TIME_FORMAT, title="from"),
                alt.Tooltip("window_end:T", format=TIME_FORMAT, title="to"),
                alt.Tooltip("value:Q", format=".4f", title=statistic), "verdict:N"]
@@ -274,14 +278,14 @@ def drift_heatmap(frame: pd.DataFrame, statistic: str) -> alt.LayerChart:
     ).transform_calculate(
         mid="(toDate(datum.window_start) + toDate(datum.window_end)) / 2"
     ).mark_point(filled=True, size=28).encode(
-        x=alt.X("mid:T", axis=alt.Axis(format=TIME_AXIS_FORMAT, labelAngle=-30)), y=y,
+        x=alt.X("mid:T", axis=_TIME_AXIS), y=y,
         color=alt.Color("verdict:N", scale=alt.Scale(domain=["drift", "warning"],
                                                      range=[RED, ORANGE]), legend=None),
         tooltip=["feature:N", "verdict:N"],
     )
     n_features = max(1, len(order))
     return alt.layer(assessed, insufficient, marks).resolve_scale(
-        color="independent").properties(height=HEATMAP_ROW_PX * n_features + 60)
+        color="independent").properties(height=HEATMAP_ROW_PX * n_features + HEATMAP_AXIS_PX)
 
 
 def features_by_severity(matrix: pd.DataFrame) -> list[str]:

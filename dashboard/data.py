@@ -16,6 +16,7 @@ Rules (see ``docs/dashboard.md``):
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -113,6 +114,29 @@ def version_label(role: str, version: str | None) -> str:
     return f"{role} {text}"
 
 
+#: Roles first in this order in the versions column; others follow alphabetically.
+ROLE_ORDER = ("champion", "challenger", "unmanaged")
+
+
+def versions_text(pairs: set[tuple[str, str | None]]) -> str:
+    """``champion v1, v2; challenger v3``: the versions seen per role (served role first),
+    each version as :func:`version_label` spells it."""
+    by_role: dict[str, list[str]] = {}
+    for role, version in pairs:
+        label = version_label(role, version)[len(role):].strip()
+        by_role.setdefault(role, [])
+        if label:
+            by_role[role].append(label)
+    order = sorted(by_role, key=lambda r: (ROLE_ORDER.index(r) if r in ROLE_ORDER
+                                           else len(ROLE_ORDER), r))
+    parts = []
+    for role in order:
+        labels = sorted(by_role[role], key=lambda v: [int(p) if p.isdigit() else p
+                                                      for p in re.split(r"(\d+)", v)])
+        parts.append(f"{role} {', '.join(labels)}" if labels else role)
+    return "; ".join(parts)
+
+
 def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
@@ -191,10 +215,7 @@ def overview(url: str, start: datetime) -> pd.DataFrame:
             row: dict[str, Any] = {"model_id": model_id, "model": name, "task": task}
             mine = [t for t in tr if t[0] == model_id]
             n = sum(int(t[3] or 0) for t in mine)
-            row["versions"] = ", ".join(
-                version_label(role, ver)
-                for role, ver in sorted({(t[1], t[2]) for t in mine if t[3]})
-            )
+            row["versions"] = versions_text({(t[1], t[2]) for t in mine if t[3]})
             row["predictions"] = n
             calls = sum(int(t[4] or 0) for t in mine)
             call_ms = sum(float(t[5] or 0) for t in mine)

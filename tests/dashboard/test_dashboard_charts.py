@@ -42,6 +42,34 @@ def test_status_labels_and_badges() -> None:
                                                "n": ["● 2 open", "0", "1"]}))
     html = styled.to_html()
     assert charts.RED in html and charts.GREEN in html
+    # counts before or after the verdict do not change its colour
+    css = charts._label_css
+    assert css("● drift 2/5") == css("● drift") and charts.RED in css("● drift 2/5")
+    assert css("● no drift 0/5") == css("● no drift") and charts.GREEN in css("● no drift")
+    assert css("● 2 open, 1 ack'd") == css("● 2 open") and charts.RED in css("● 2 open")
+    assert css("1 ack'd") == ""
+
+
+def test_overview_table_merges_counts_into_their_status() -> None:
+    df = pd.DataFrame({
+        "model": ["a", "b", "c"], "versions": ["champion v1", "", "unmanaged"],
+        "predictions": [1, 2, 3], "latency_call_ms": [1.0, None, 2.0],
+        "latency_row_ms": [0.5, None, 2.0], "label_coverage": [0.5, None, 1.0],
+        "data_drift": ["drift", None, "no_drift"], "drifted_features": ["2/5", None, "0/3"],
+        "prediction_drift": [None, None, "no_drift"], "performance": ["ok", None, None],
+        "open_alerts": [2, 0, 0], "acknowledged_alerts": [1, 0, 3]})
+    table = tables.overview_table(df)
+    assert table["data drift"].tolist() == ["● drift 2/5", "– none yet", "● no drift 0/3"]
+    assert table["alerts"].tolist() == ["● 2 open, 1 ack'd", "0", "3 ack'd"]
+    assert table["versions"].tolist() == ["champion v1", "-", "unmanaged"]
+
+
+def test_versions_grouped_per_role() -> None:
+    from lifecycle.dashboard.data import versions_text
+
+    assert versions_text({("champion", "1"), ("champion", "v2"), ("challenger", "3"),
+                          ("champion", "10")}) == "champion v1, v2, v10; challenger v3"
+    assert versions_text({("unmanaged", ""), ("shadow", "x")}) == "unmanaged; shadow x"
 
 
 def test_distribution_frame_numeric_bins_with_missing_bucket() -> None:
