@@ -282,7 +282,8 @@ def test_insufficient_data_windows_do_not_set_the_colour_scale() -> None:
 
 @pytest.mark.parametrize(("seconds", "text"), [
     (0.4, "0 s"), (42, "42 s"), (59.4, "59 s"), (60, "1 min"), (720, "12 min"),
-    (3599, "1.0 h"), (59.6, "1 min"), (3600, "1.0 h"), (3 * 3600 + 720, "3.2 h"), (47 * 3600, "47.0 h"),
+    (3599, "1.0 h"), (59.6, "1 min"), (3600, "1.0 h"), (3 * 3600 + 720, "3.2 h"),
+    (47 * 3600, "47.0 h"),
     (2 * 86_400, "2.0 d"), (9 * 86_400, "9.0 d"), (None, "-"), (float("nan"), "-"),
 ])
 def test_label_delay_in_its_natural_unit(seconds: object, text: str) -> None:
