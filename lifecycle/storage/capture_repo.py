@@ -255,15 +255,18 @@ def call_starts(ids: pa.ChunkedArray | pa.Array, ts_us: np.ndarray,
     starts = np.ones(n, dtype=bool)
     if n < 2:
         return starts
+    if isinstance(ids, pa.ChunkedArray) and ids.num_chunks == 1:
+        ids = ids.chunk(0)  # no copy (combining one chunk would copy 32 bytes a row)
     arr = string_array(ids)
     offsets = string_offsets(arr)
     data = arr.buffers()[2]
     if (data is not None and not arr.null_count and offsets[-1] - offsets[0] == n * ID_LENGTH
             and bool((np.diff(offsets) == ID_LENGTH).all())):
-        chars = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(
-            n, ID_LENGTH)
-        prefix = np.ascontiguousarray(chars[:, :24]).view(np.uint64)  # (n, 3) words
-        starts[1:] = (prefix[1:] != prefix[:-1]).any(axis=1)
+        # each id as four 64-bit words, read in place: the first three are the call prefix
+        words = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]].view(
+            np.uint64).reshape(n, ID_LENGTH // 8)
+        starts[1:] = ((words[1:, 0] != words[:-1, 0]) | (words[1:, 1] != words[:-1, 1])
+                      | (words[1:, 2] != words[:-1, 2]))
     else:
         starts[1:] = (ts_us[1:] != ts_us[:-1]) | (latency[1:] != latency[:-1])
     return starts
