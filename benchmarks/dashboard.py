@@ -64,7 +64,7 @@ def render(page: str, *, clear: bool, wide: bool = False) -> float:
 
     if clear:
         st.cache_data.clear()
-    at = AppTest.from_string(f"from dashboard.views import {page}\n{page}.render()\n",
+    at = AppTest.from_string(f"from lifecycle.dashboard.views import {page}\n{page}.render()\n",
                              default_timeout=120)
     if wide:
         at.run()

@@ -21,9 +21,7 @@ when actions are offered over plain HTTP on an address other than loopback.
 from __future__ import annotations
 
 import hmac
-import importlib
 import ipaddress
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,8 +30,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from lifecycle.errors import LifecycleError
-from lifecycle.storage.tables import Alert, AuditEvent, Model
+from lifecycle.storage.tables import AuditEvent, Model
 from lifecycle.storage.types import utcnow
+from lifecycle.windows import latest_closed
 
 READ_ONLY_MESSAGE = (
     "Read-only: no admin token is configured. Set LIFECYCLE_ADMIN_TOKEN (or admin_token in "
@@ -137,65 +136,20 @@ def acknowledge_alert(
     admin_token: str | None,
     confirmed: bool,
 ) -> ActionResult:
-    """Mark an open alert acknowledged by ``actor`` and audit it, in one transaction.
+    """Mark an open alert acknowledged by ``actor`` with the alerting layer's own state
+    change and audit row (:func:`lifecycle.alerts.store.acknowledge`), in one transaction.
+    Only an ``open`` alert can be acknowledged."""
+    from lifecycle.alerts.store import acknowledge
 
-    Uses ``lifecycle.alerts.store.acknowledge`` (the alerting layer's own state change and
-    audit row) when it is installed, else updates the ``alerts`` row here. Only an ``open``
-    alert can be acknowledged.
-    """
     actor = _check(engine, admin_token, token, actor, confirmed, "alert.acknowledge",
                    f"alert:{alert_id}")
-    shared = _optional("lifecycle.alerts.store", "acknowledge")
-    now = utcnow()
     try:
         with Session(engine) as session, session.begin():
-            if shared is not None:
-                shared(session, alert_id, actor=actor, now=now)
-            else:
-                _acknowledge_here(session, alert_id, actor, now)
+            acknowledge(session, alert_id, actor=actor, now=utcnow())
     except LifecycleError as exc:
-        if isinstance(exc, ActionRefused):
-            raise
         raise ActionRefused(str(exc)) from None
     return ActionResult("alert.acknowledge", f"alert:{alert_id}",
                         f"alert {alert_id} acknowledged by {actor}")
-
-
-def _acknowledge_here(session: Session, alert_id: int, actor: str, now: datetime) -> None:
-    alert = session.get(Alert, alert_id)
-    if alert is None:
-        raise ActionRefused(f"alert {alert_id} does not exist (refresh the page)")
-    if alert.status != "open":
-        raise ActionRefused(
-            f"alert {alert_id} is {alert.status}, only open alerts can be acknowledged"
-        )
-    alert.status = "acknowledged"
-    alert.acknowledged_by = actor
-    alert.acknowledged_at = now
-    session.add(AuditEvent(
-        ts=now, actor=actor, action="alert.acknowledge", model_id=alert.model_id,
-        target=f"alert:{alert_id}",
-        details={"source": "dashboard", "kind": alert.kind, "feature": alert.feature},
-    ))
-
-
-def run_check_function() -> Callable[..., Any] | None:
-    """The scheduler's manual entry point (``lifecycle.jobs.runner.run_window``) when the
-    drift job is installed, else None (the page then hides the button)."""
-    if _optional("lifecycle.jobs.drift", "run_drift_check") is None:
-        return None
-    return _optional("lifecycle.jobs.runner", "run_window")
-
-
-def latest_window(
-    size: timedelta, now: datetime, delay: timedelta = timedelta(0)
-) -> tuple[datetime, datetime]:
-    """The last complete window of ``size``, aligned exactly as the scheduler aligns it
-    (:func:`lifecycle.windows.latest_closed`), so a manual run never creates an odd window."""
-    from lifecycle.windows import latest_closed
-
-    window = latest_closed(now, size, delay)
-    return window.start, window.end
 
 
 def run_check_now(
@@ -208,15 +162,19 @@ def run_check_now(
     admin_token: str | None,
     confirmed: bool,
 ) -> ActionResult:
-    """Run the drift check of ``model`` on its latest complete window, through the job runner
-    (lease, ``job_runs`` row, alert evaluation), and audit who asked for it."""
+    """Queue the drift check of ``model`` on its latest complete window for a scheduler
+    process (:mod:`lifecycle.jobs.requests`), and audit who asked for it.
+
+    Nothing long runs in the Streamlit process: the check, its alert evaluation and any webhook
+    delivery run in the scheduler that claims the request, through the job runner (lease,
+    ``job_runs`` row), exactly like a scheduled window. Asking twice for the same window queues
+    once.
+    """
+    from lifecycle.jobs.plan import manual_job
+    from lifecycle.jobs.queue import enqueue
+
     actor = _check(engine, admin_token, token, actor, confirmed, "drift.check_now",
                    f"model:{model}")
-    run_window = run_check_function()
-    if run_window is None:
-        raise ActionRefused("the drift-check job is not available in this installation")
-    from lifecycle.jobs.plan import manual_job
-
     with Session(engine) as session:
         model_id = session.scalar(select(Model.id).where(Model.name == model))
     if model_id is None:
@@ -225,23 +183,24 @@ def run_check_now(
         schedule = manual_job(settings, "drift", model).schedule
     except LifecycleError as exc:
         raise ActionRefused(str(exc)) from None
-    start, end = latest_window(schedule.window, utcnow(), schedule.delay)
-    result = run_window("drift", engine, settings, model, start, end,
-                        owner=f"dashboard:{actor}")
-    status, error = str(getattr(result, "status", "unknown")), getattr(result, "error", None)
+    now = utcnow()
+    window = latest_closed(now, schedule.window, schedule.delay)
+    queued = enqueue(engine, "drift", model, requested_by=f"dashboard:{actor}", now=now,
+                     window=window)
     with Session(engine) as session, session.begin():
         session.add(AuditEvent(
-            actor=actor, action="drift.check_now", model_id=model_id, target=f"model:{model}",
-            details={"source": "dashboard", "window_start": start.isoformat(),
-                     "window_end": end.isoformat(), "status": status, "error": error,
-                     "run_id": getattr(result, "run_id", None)},
+            ts=now, actor=actor, action="drift.check_now", model_id=model_id,
+            target=f"model:{model}",
+            details={"source": "dashboard", "window_start": window.start.isoformat(),
+                     "window_end": window.end.isoformat(), "request_id": queued.request_id,
+                     "already_queued": not queued.created},
         ))
-    window = f"{start:%Y-%m-%d %H:%M} to {end:%H:%M} UTC"
-    if error:
-        raise ActionRefused(f"the drift check of {model} ({window}) {status}: {error}")
+    shown = f"{window.start:%Y-%m-%d %H:%M} to {window.end:%H:%M} UTC"
+    how = "queued" if queued.created else "already queued"
     return ActionResult("drift.check_now", f"model:{model}",
-                        f"drift check of {model} for {window}: {status} "
-                        f"(requested by {actor})")
+                        f"drift check of {model} for {shown} {how} as request "
+                        f"{queued.request_id} (requested by {actor}); a scheduler process runs "
+                        "it within scheduler.request_poll_seconds (`lifecycle jobs --requests`)")
 
 
 def is_loopback(host: str) -> bool:
@@ -268,11 +227,3 @@ def plain_http_warning(host: str | None, ssl_cert_file: str | None) -> str | Non
         "reverse proxy with TLS, or Streamlit's server.sslCertFile and server.sslKeyFile), "
         "or bind it to 127.0.0.1 (dashboard.host)."
     )
-
-
-def _optional(module: str, attr: str) -> Callable[..., Any] | None:
-    try:
-        found = getattr(importlib.import_module(module), attr, None)
-    except ImportError:
-        return None
-    return found if callable(found) else None

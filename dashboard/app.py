@@ -1,23 +1,17 @@
-"""The lifecycle dashboard: ``lifecycle dashboard`` (or ``streamlit run dashboard/app.py``).
+"""The lifecycle dashboard: ``lifecycle dashboard`` runs this script with Streamlit.
 
-A multipage app wired with ``st.navigation``; each area is a module in ``dashboard/views``
-exposing ``render()``. Later areas (retraining, shadow and promotion) add a module and a line
-to :func:`pages`.
+The repository folder ``dashboard/`` installs as the package ``lifecycle.dashboard`` (never as
+a top-level ``dashboard``, which would shadow or be shadowed by a user's own module), so the
+pages are imported from there. A multipage app wired with ``st.navigation``; each area is a
+module in ``lifecycle.dashboard.views`` exposing ``render()``. Later areas (retraining, shadow
+and promotion) add a module and a line to :func:`pages`.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import streamlit as st
 
-if __package__ in (None, ""):  # run as a script by streamlit: make ``dashboard`` importable
-    root = str(Path(__file__).resolve().parents[1])
-    if root not in sys.path:
-        sys.path.insert(0, root)
-
-import streamlit as st  # noqa: E402
-
-from dashboard.views import drift, jobs, overview, performance  # noqa: E402
+from lifecycle.dashboard.views import drift, jobs, overview, performance
 
 
 def pages() -> dict[str, list[st.Page]]:

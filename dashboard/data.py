@@ -15,6 +15,8 @@ Rules (see ``docs/dashboard.md``):
 
 from __future__ import annotations
 
+import os
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,6 +32,7 @@ from lifecycle.storage.tables import (
     DriftFeatureResult,
     DriftReport,
     Model,
+    Outcome,
     PerformanceMetric,
     PerformanceReport,
     TrafficHourly,
@@ -43,15 +46,38 @@ REFRESH_S = 60
 NOT_ASSESSED = (INSUFFICIENT, NO_LABELS, NO_DATA)
 
 
+#: Environment variable fixing the dashboard's clock (ISO-8601, UTC if no offset). Tests set
+#: it so every range and number is exact; unset (the normal case) means the wall clock.
+NOW_ENV = "LIFECYCLE_DASHBOARD_NOW"
+
+
+def now() -> datetime:
+    """The dashboard's "now": ``$LIFECYCLE_DASHBOARD_NOW`` when set, else the wall clock.
+
+    Read on every call (each page run), so a test can set it before running a page. A value
+    that is not a time is an error naming the variable, not a silent fall back to the clock.
+    """
+    fixed = os.environ.get(NOW_ENV, "").strip()
+    if not fixed:
+        return datetime.now(UTC)
+    try:
+        ts = datetime.fromisoformat(fixed)
+    except ValueError:
+        raise ValueError(f"{NOW_ENV}={fixed!r} is not an ISO-8601 time (e.g. "
+                         "2026-03-02T12:00:00Z); unset it to use the wall clock") from None
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
 def floor_time(ts: datetime, minutes: int = 5) -> datetime:
     """``ts`` floored to ``minutes`` so time-range arguments repeat and hit the cache."""
     ts = ts.astimezone(UTC)
     return ts.replace(minute=ts.minute - ts.minute % minutes, second=0, microsecond=0)
 
 
-def since(days: float, now: datetime | None = None) -> datetime:
-    """The start of a ``days``-long range ending now, floored for caching."""
-    return floor_time((now or datetime.now(UTC)) - timedelta(days=days))
+def since(days: float, at: datetime | None = None) -> datetime:
+    """The start of a ``days``-long range ending ``at`` (default :func:`now`), floored for
+    caching."""
+    return floor_time((at or now()) - timedelta(days=days))
 
 
 @st.cache_resource(show_spinner=False)
@@ -75,6 +101,42 @@ def schema_problem(url: str) -> str | None:
     return None
 
 
+def version_label(role: str, version: str | None) -> str:
+    """``champion v2`` for a bare number, ``champion v1.3``, ``champion v2`` for ``v2`` (not
+    ``vv2``), ``champion prod-2024`` for any other name; just the role without a version."""
+    text = (version or "").strip()
+    if not text:
+        return role
+    if text[0].isdigit():
+        return f"{role} v{text}"
+    if text[0] in "vV" and text[1:2].isdigit():
+        return f"{role} v{text[1:]}"
+    return f"{role} {text}"
+
+
+#: Roles first in this order in the versions column; others follow alphabetically.
+ROLE_ORDER = ("champion", "challenger", "unmanaged")
+
+
+def versions_text(pairs: set[tuple[str, str | None]]) -> str:
+    """``champion v1, v2; challenger v3``: the versions seen per role (served role first),
+    each version as :func:`version_label` spells it."""
+    by_role: dict[str, list[str]] = {}
+    for role, version in pairs:
+        label = version_label(role, version)[len(role):].strip()
+        by_role.setdefault(role, [])
+        if label:
+            by_role[role].append(label)
+    order = sorted(by_role, key=lambda r: (ROLE_ORDER.index(r) if r in ROLE_ORDER
+                                           else len(ROLE_ORDER), r))
+    parts = []
+    for role in order:
+        labels = sorted(by_role[role], key=lambda v: [int(p) if p.isdigit() else p
+                                                      for p in re.split(r"(\d+)", v)])
+        parts.append(f"{role} {', '.join(labels)}" if labels else role)
+    return "; ".join(parts)
+
+
 def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
@@ -96,35 +158,44 @@ def models(url: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def traffic(url: str, start: datetime, model_ids: tuple[int, ...] | None = None) -> pd.DataFrame:
-    """Hourly volume and mean latency per model, role and version since ``start``."""
+    """Hourly volume, calls and latency per model, role and version since ``start``."""
     stmt = (
         select(TrafficHourly.model_id, Model.name, TrafficHourly.bucket_start,
                TrafficHourly.role, TrafficHourly.model_version, TrafficHourly.n_predictions,
-               TrafficHourly.latency_sum_ms, TrafficHourly.latency_max_ms)
+               TrafficHourly.latency_sum_ms, TrafficHourly.latency_max_ms,
+               TrafficHourly.n_calls, TrafficHourly.call_latency_sum_ms)
         .join(Model, Model.id == TrafficHourly.model_id)
         .where(TrafficHourly.bucket_start >= start)
         .order_by(TrafficHourly.bucket_start)
     )
     if model_ids is not None:
         stmt = stmt.where(TrafficHourly.model_id.in_(model_ids))
-    df = fetch(url, stmt, ["model_id", "model", "bucket_start", "role", "version",
-                            "n_predictions", "latency_sum_ms", "latency_max_ms"])
-    df["latency_mean_ms"] = df["latency_sum_ms"] / df["n_predictions"].where(
-        df["n_predictions"] > 0)
-    return df
+    return fetch(url, stmt, ["model_id", "model", "bucket_start", "role", "version",
+                              "n_predictions", "latency_sum_ms", "latency_max_ms", "n_calls",
+                              "call_latency_sum_ms"])
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def overview(url: str, start: datetime) -> pd.DataFrame:
     """One row per model: versions, volume, latency, label coverage, drift/performance
-    status and live alerts (aggregates and latest reports only)."""
+    status and live alerts (aggregates and latest reports only).
+
+    Latency comes two ways, both from the calls counted in ``traffic_hourly`` (revision
+    0004; hours written before it are left out of both): ``latency_call_ms``, the mean
+    latency of a call (``call_latency_sum_ms / n_calls``), and ``latency_row_ms``, model time
+    per prediction (``call_latency_sum_ms / n_predictions``). Averaging the per-row latency
+    instead would weight each call by its rows, so one 200,000-row batch call would drown
+    thousands of single predictions."""
     with Session(engine(url)) as session:
         model_rows = session.execute(
             select(Model.id, Model.name, Model.task).order_by(Model.name)).all()
         out: list[dict[str, Any]] = []
+        counted = TrafficHourly.n_calls > 0  # buckets written since calls are counted (0004)
         tr = session.execute(
             select(TrafficHourly.model_id, TrafficHourly.role, TrafficHourly.model_version,
-                   func.sum(TrafficHourly.n_predictions), func.sum(TrafficHourly.latency_sum_ms))
+                   func.sum(TrafficHourly.n_predictions), func.sum(TrafficHourly.n_calls),
+                   func.sum(TrafficHourly.call_latency_sum_ms),
+                   func.sum(case((counted, TrafficHourly.n_predictions), else_=0)))
             .where(TrafficHourly.bucket_start >= start)
             .group_by(TrafficHourly.model_id, TrafficHourly.role, TrafficHourly.model_version)
         ).all()
@@ -144,12 +215,13 @@ def overview(url: str, start: datetime) -> pd.DataFrame:
             row: dict[str, Any] = {"model_id": model_id, "model": name, "task": task}
             mine = [t for t in tr if t[0] == model_id]
             n = sum(int(t[3] or 0) for t in mine)
-            row["versions"] = ", ".join(
-                f"{role} v{ver}" if ver else role
-                for role, ver in sorted({(t[1], t[2]) for t in mine if t[3]})
-            )
+            row["versions"] = versions_text({(t[1], t[2]) for t in mine if t[3]})
             row["predictions"] = n
-            row["latency_ms"] = sum(float(t[4] or 0) for t in mine) / n if n else None
+            calls = sum(int(t[4] or 0) for t in mine)
+            call_ms = sum(float(t[5] or 0) for t in mine)
+            counted_rows = sum(int(t[6] or 0) for t in mine)
+            row["latency_call_ms"] = call_ms / calls if calls else None
+            row["latency_row_ms"] = call_ms / counted_rows if counted_rows else None
             lab, pred = cov.get(model_id, (None, None))
             row["label_coverage"] = float(lab or 0) / float(pred) if pred else None
             for kind in ("data", "prediction"):
@@ -176,7 +248,8 @@ def overview(url: str, start: datetime) -> pd.DataFrame:
                                              if a[0] == model_id and a[1] == "acknowledged")
             out.append(row)
     return pd.DataFrame(out, columns=[
-        "model_id", "model", "task", "versions", "predictions", "latency_ms",
+        "model_id", "model", "task", "versions", "predictions", "latency_call_ms",
+        "latency_row_ms",
         "label_coverage", "data_drift", "drift_checked", "drifted_features",
         "prediction_drift", "performance", "open_alerts", "acknowledged_alerts"])
 
@@ -255,7 +328,9 @@ def drift_matrix(url: str, model_id: int, kind: str, start: datetime,
 def drift_matrix_daily(url: str, model_id: int, kind: str, start: datetime,
                        statistic: str) -> pd.DataFrame:
     """Like :func:`drift_matrix`, merged per UTC day in SQL (maximum statistic, worst
-    verdict): a year of hourly windows comes back as 365 rows per feature, not 8,760."""
+    verdict, and ``assessed``: the maximum over the day's windows that were not
+    ``insufficient_data``, NULL when none was): a year of hourly windows comes back as 365
+    rows per feature, not 8,760."""
     eng = engine(url)
     if eng.dialect.name == "postgresql":
         day: Any = func.date_trunc("day", func.timezone("UTC", DriftReport.window_end))
@@ -264,9 +339,10 @@ def drift_matrix_daily(url: str, model_id: int, kind: str, start: datetime,
     v = DriftFeatureResult.verdict
     rank = case((v == "drift", 3), (v == "insufficient_data", 2), (v == "warning", 1),
                 else_=0)
+    assessed = case((v != "insufficient_data", DriftFeatureResult.statistic), else_=None)
     stmt = (
         select(type_coerce(day, String()).label("day"), DriftFeatureResult.feature,
-               func.max(DriftFeatureResult.statistic), func.max(rank))
+               func.max(DriftFeatureResult.statistic), func.max(rank), func.max(assessed))
         .join(DriftFeatureResult, DriftFeatureResult.report_id == DriftReport.id)
         .where(DriftReport.model_id == model_id, DriftReport.kind == kind,
                DriftReport.window_end >= start,
@@ -276,7 +352,8 @@ def drift_matrix_daily(url: str, model_id: int, kind: str, start: datetime,
     with eng.connect() as conn:
         rows = conn.execute(stmt).all()
     df = pd.DataFrame.from_records(rows, columns=["window_end", "feature", "statistic",
-                                                  "rank"])
+                                                  "rank", "assessed"])
+    df["assessed"] = df["assessed"].astype(float)
     df["window_end"] = (pd.to_datetime(df["window_end"], utc=True, format="ISO8601")
                         + pd.Timedelta(days=1))
     df["verdict"] = df["rank"].map({3: "drift", 2: "insufficient_data", 1: "warning",
@@ -344,6 +421,15 @@ def coverage(url: str, model_id: int, start: datetime) -> pd.DataFrame:
     )
     return fetch(url, stmt, ["window_start", "window_end", "n_predictions", "n_labelled",
                               "label_coverage", "label_delay_median_s", "verdict"])
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def has_labels(url: str, model_id: int) -> bool:
+    """Whether any label (outcome) was logged for the model: one indexed row looked up, the
+    labels themselves are not read."""
+    with Session(engine(url)) as session:
+        return session.scalar(
+            select(Outcome.model_id).where(Outcome.model_id == model_id).limit(1)) is not None
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

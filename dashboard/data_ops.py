@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import and_, func, select
 
-from dashboard.data import TTL_S, fetch
+from lifecycle.dashboard.data import TTL_S, fetch
 from lifecycle.storage.tables import Alert, AuditEvent, JobRun, Model
 
 

@@ -11,26 +11,38 @@ from datetime import datetime
 
 import pandas as pd
 
-from dashboard.charts import status_label
+from lifecycle.dashboard.charts import status_label
 
 
 def overview_table(df: pd.DataFrame) -> pd.DataFrame:
-    """The overview's status table, one row per model, ready to display."""
+    """The overview's status table, one row per model, ready to display. Narrow enough for a
+    1400 px window next to the sidebar: short headers (the page's column help spells them
+    out), the drifted-feature count in the data drift cell and acknowledged alerts in the
+    alerts cell."""
+    drifted = df["drifted_features"]
     out = pd.DataFrame({
         "model": df["model"],
-        "task": df["task"].fillna("-"),
         "versions": df["versions"].replace("", "-"),
         "predictions": df["predictions"].astype("int64"),
-        "mean latency (ms)": df["latency_ms"].astype(float).round(1),
-        "label coverage": df["label_coverage"].astype(float),
-        "data drift": [status_label(v) for v in df["data_drift"]],
-        "drifted features": df["drifted_features"].fillna("-"),
-        "prediction drift": [status_label(v) for v in df["prediction_drift"]],
-        "performance": [status_label(v) for v in df["performance"]],
-        "open alerts": [f"● {n} open" if n else "0" for n in df["open_alerts"]],
-        "acknowledged": df["acknowledged_alerts"].astype("int64"),
+        "ms/call": df["latency_call_ms"].astype(float),
+        "ms/pred": df["latency_row_ms"].astype(float),
+        "labelled": (df["label_coverage"].astype(float) * 100).round(1),  # percent
+        "data drift": [status_label(v) + (f" {n}" if isinstance(n, str) and v else "")
+                       for v, n in zip(df["data_drift"], drifted, strict=True)],
+        "pred. drift": [status_label(v) for v in df["prediction_drift"]],
+        "perf.": [status_label(v) for v in df["performance"]],
+        "alerts": [_alerts_cell(int(o), int(a)) for o, a in
+                   zip(df["open_alerts"], df["acknowledged_alerts"], strict=True)],
     })
     return out
+
+
+def _alerts_cell(n_open: int, n_acknowledged: int) -> str:
+    """``● 2 open, 1 ack'd`` (red: a person is needed), ``1 ack'd``, or ``0``."""
+    ack = f"{n_acknowledged} ack'd" if n_acknowledged else ""
+    if n_open:
+        return f"● {n_open} open" + (f", {ack}" if ack else "")
+    return ack or "0"
 
 
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:

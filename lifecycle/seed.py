@@ -197,6 +197,7 @@ def seed_database(
                 "model_id": model_id, "bucket_start": hours[h], "role": role,
                 "model_version": version, "n_predictions": n,
                 "latency_sum_ms": n * lat, "latency_max_ms": (lat * 3.5) if n else 0.0,
+                "n_calls": n, "call_latency_sum_ms": n * lat,  # one row per seeded call
             })
         if predictions is not None:  # the capture repository writes the traffic rows
             count("predictions", _write_predictions(engine, m, model_id, hours, plan, rng,

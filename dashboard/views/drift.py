@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, tables, ui
+from lifecycle.dashboard import charts, data, tables, ui
 
 KIND_TITLES = {"data": "Data drift", "prediction": "Prediction drift", "label": "Label drift"}
 
@@ -24,12 +24,12 @@ def _detail(url: str, reports: pd.DataFrame, features: list[str], key: str) -> N
     """Reference vs current distribution and the exact numbers for a feature and window."""
     c1, c2 = st.columns(2)
     feature = c1.selectbox("Feature", features, key=f"{key}_feature")
-    windows = reports.head(500)
-    labels = [f"{ui.fmt_time(r.window_start)} → {ui.fmt_time(r.window_end)}  ({r.verdict})"
-              for r in windows.itertuples()]
-    choice = c2.selectbox("Window", range(len(labels)), format_func=lambda i: labels[i],
+    windows = reports.head(500).set_index("report_id", drop=False)
+    labels = {int(r.report_id): f"{ui.fmt_time(r.window_start)} → "
+              f"{ui.fmt_time(r.window_end)}  ({r.verdict})" for r in windows.itertuples()}
+    choice = c2.selectbox("Window", list(labels), format_func=labels.__getitem__,
                           key=f"{key}_window")
-    report = windows.iloc[int(choice or 0)]
+    report = windows.loc[int(choice if choice is not None else next(iter(labels)))]
     rows = data.drift_feature(url, int(report["report_id"]), str(feature))
     if rows.empty:
         st.info(f"Feature {feature!r} has no result in this window.")
@@ -102,6 +102,19 @@ def _section(url: str, model_id: int, model: str, kind: str, start: datetime,
     _detail(url, reports, features, key=f"drift_{kind}")
 
 
+_SEEN = "lc_drift_model_shown"
+
+
+def _forget_other_model(model: str) -> None:
+    """When the model changed since the last run, drop the feature and window selections:
+    they belonged to the other model (a kept window selection showed its label)."""
+    if st.session_state.get(_SEEN) not in (None, model):
+        for key in [k for k in st.session_state if isinstance(k, str)
+                    and k.startswith("drift_") and k.endswith(("_feature", "_window"))]:
+            del st.session_state[key]
+    st.session_state[_SEEN] = model
+
+
 def render() -> None:
     page = ui.open_page("Drift")
     if page is None:
@@ -110,6 +123,7 @@ def render() -> None:
     c1, c2 = st.columns(2)
     with c1:
         model_id, model = ui.pick_model(models, "drift_model")
+    _forget_other_model(model)
     with c2:
         range_label, _, start = ui.pick_range("drift_range")
     kinds = data.drift_kinds(ctx.url, model_id)

@@ -9,15 +9,27 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import actions, charts, data, data_ops, tables, ui
+from lifecycle.dashboard import actions, charts, data, data_ops, tables, ui
 
 _FLASH = "lc_action_flash"
+_CLEAR = "lc_clear_admin_inputs"
 
 
 def _flash() -> None:
-    message = st.session_state.pop(_FLASH, None)
-    if message:
-        st.success(message)
+    """The outcome of the action submitted in the previous run (kept across its rerun)."""
+    flash = st.session_state.pop(_FLASH, None)
+    if flash:
+        ok, message = flash
+        (st.success if ok else st.error)(message)
+
+
+def _clear_admin_inputs() -> None:
+    """After a submit, the forms come back with the token empty and the confirmation
+    unticked (set before the widgets exist in this run, which Streamlit allows)."""
+    if st.session_state.pop(_CLEAR, False):
+        for prefix in ("ack", "check"):
+            st.session_state[f"{prefix}_token"] = ""
+            st.session_state[f"{prefix}_confirm"] = False
 
 
 def _admin_inputs(prefix: str) -> tuple[str, str, bool]:
@@ -28,16 +40,17 @@ def _admin_inputs(prefix: str) -> tuple[str, str, bool]:
 
 
 def _perform(action: Callable[[], Any]) -> None:
-    """Run an admin action: a refusal is shown; success clears the caches and reruns the page
-    with the action's message."""
+    """Run an admin action, then clear the caches and rerun the page with its outcome: the
+    lists show the database as it is now (also after a refusal, e.g. an alert someone else
+    acknowledged meanwhile), and the token is never left filled in."""
     try:
-        result = action()
+        flash = (True, action().message)
     except actions.ActionRefused as exc:
-        st.error(f"Refused: {exc}")
-    else:
-        data.clear()
-        st.session_state[_FLASH] = result.message
-        st.rerun()
+        flash = (False, f"Refused: {exc}")
+    data.clear()
+    st.session_state[_FLASH] = flash
+    st.session_state[_CLEAR] = True
+    st.rerun()
 
 
 def _actions(ctx: ui.Context, open_alerts: pd.DataFrame, models: list[str]) -> None:
@@ -51,7 +64,7 @@ def _actions(ctx: ui.Context, open_alerts: pd.DataFrame, models: list[str]) -> N
     if insecure:
         st.warning(insecure)
     left, right = st.columns(2)
-    with left, st.form("ack_form", clear_on_submit=False):
+    with left, st.form("ack_form"):
         st.markdown("**Acknowledge an alert**")
         ids = open_alerts["id"].astype(int).tolist()
         text = {int(r.id): f"#{r.id} {r.model}: {r.message}" for r in open_alerts.itertuples()}
@@ -63,10 +76,6 @@ def _actions(ctx: ui.Context, open_alerts: pd.DataFrame, models: list[str]) -> N
                 data.engine(ctx.url), int(alert_id or 0), actor=actor, token=token,
                 admin_token=ctx.settings.admin_token, confirmed=confirmed))
     with right:
-        if actions.run_check_function() is None:
-            st.caption("Run a check now: not available in this installation (no drift-check "
-                       "job); use `lifecycle drift check MODEL`.")
-            return
         with st.form("check_form"):
             st.markdown("**Run a drift check now**")
             model = st.selectbox("Model", models, key="check_model")
@@ -135,6 +144,7 @@ def render() -> None:
     if ctx is None:
         return
     _flash()
+    _clear_admin_inputs()
     models = data.models(ctx.url)
     range_label, _, start = ui.pick_range("jobs_range", "24 hours")
     open_alerts = _alerts(ctx.url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, data_ops, tables, ui
+from lifecycle.dashboard import charts, data, data_ops, tables, ui
 
 
 @st.fragment(run_every=data.REFRESH_S)
@@ -34,11 +34,25 @@ def _live_status(url: str, days: float) -> None:
     st.dataframe(
         charts.style_status(tables.overview_table(df)), hide_index=True, width="stretch",
         column_config={
-            "label coverage": st.column_config.ProgressColumn(
-                "label coverage", format="percent", min_value=0.0, max_value=1.0),
+            "labelled": st.column_config.NumberColumn(
+                "labelled", format="%.0f%%",
+                help="label coverage: share of the range's predictions with a label"),
             "predictions": st.column_config.NumberColumn("predictions", format="localized"),
-            "mean latency (ms)": st.column_config.NumberColumn("mean latency (ms)",
-                                                               format="%.1f"),
+            "ms/call": st.column_config.NumberColumn(
+                "ms/call", format="%.1f",
+                help="mean latency of a call (a batch call counts once)"),
+            "ms/pred": st.column_config.NumberColumn(
+                "ms/pred", format="%.3f",
+                help="model time per prediction: call latency summed over calls, divided "
+                     "by the predictions they returned"),
+            "data drift": st.column_config.TextColumn(
+                "data drift", help="latest data-drift verdict and drifted / all features"),
+            "pred. drift": st.column_config.TextColumn(
+                "pred. drift", help="latest prediction-drift verdict"),
+            "perf.": st.column_config.TextColumn(
+                "perf.", help="latest assessed performance verdict"),
+            "alerts": st.column_config.TextColumn(
+                "alerts", help="open alerts (need a person) and acknowledged ones"),
         },
     )
     open_alerts = data_ops.alerts(url, ("open",), limit=10)
@@ -73,4 +87,6 @@ def render() -> None:
     right.altair_chart(charts.latency_chart(frame), width="stretch")
     st.caption("Served traffic (champion and unmanaged roles; shadow challenger traffic is "
                "left out) from the hourly aggregates in `traffic_hourly`, daily beyond 14 days. "
+               "Latency is per call (a batch call counts once, however many rows it "
+               "returned); the table also gives the model time per prediction (ms/pred). "
                "The table's predictions count every logged prediction, shadow included.")

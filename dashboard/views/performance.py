@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, tables, ui
+from lifecycle.dashboard import charts, data, tables, ui
 
 ASSUMPTION = (
     "**Estimated** values are computed without labels from the model's own confidence on the "
@@ -18,6 +19,26 @@ NO_REPORT = (
     "`lifecycle.log_outcomes(\"{model}\", ids, labels)`; the scheduler's performance check "
     "then writes one report per window."
 )
+
+#: Shown instead of NO_REPORT when labels were logged: asking for them would mislead.
+NO_METRIC_WITH_LABELS = (
+    "No performance metric for **{model}** in this range yet, although labels are logged "
+    "({labelled}). The scheduler's performance check (or `lifecycle performance "
+    "{model}`) writes one report per window once a window has enough labelled predictions "
+    "(`min_labels`); until then its verdict is `insufficient labels`."
+)
+
+
+def _no_metric(url: str, model_id: int, model: str, cov: pd.DataFrame) -> str:
+    """What to do next when no metric is shown: log labels only if none exists."""
+    labelled = int(cov["n_labelled"].sum()) if not cov.empty else 0
+    if labelled:
+        return NO_METRIC_WITH_LABELS.format(model=model,
+                                            labelled=f"{labelled:,} labelled predictions")
+    if data.has_labels(url, model_id):
+        return NO_METRIC_WITH_LABELS.format(
+            model=model, labelled="none of them in this range's windows yet")
+    return NO_REPORT.format(model=model)
 
 
 def render() -> None:
@@ -33,7 +54,7 @@ def render() -> None:
     perf = data.performance(ctx.url, model_id, start)
     cov = data.coverage(ctx.url, model_id, start)
     if perf.empty and cov.empty:
-        st.info(NO_REPORT.format(model=model))
+        st.info(_no_metric(ctx.url, model_id, model, cov))
         return
     points = data.change_points(ctx.url, model_id, start)
     if not perf.empty:
@@ -68,7 +89,7 @@ def render() -> None:
         if stored:
             st.caption(f"Stored with the latest estimate: {stored}")
     else:
-        st.info(NO_REPORT.format(model=model))
+        st.info(_no_metric(ctx.url, model_id, model, cov))
 
     st.subheader("Label coverage and delay")
     if cov.empty:
@@ -82,7 +103,7 @@ def render() -> None:
                   ui.fmt_share(total_lab / total_pred if total_pred else None))
         k2.metric("Labelled predictions", f"{total_lab:,} / {total_pred:,}")
         k3.metric("Median label delay",
-                  f"{float(delay.median()) / 3600:.1f} h" if len(delay) else "-")
+                  ui.fmt_duration(float(delay.median())) if len(delay) else "-")
         st.altair_chart(charts.coverage_chart(cov), width="stretch")
         st.caption("Recent windows have lower coverage while their labels are still arriving.")
 

@@ -22,6 +22,7 @@ plus the structured alert.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -41,6 +42,7 @@ from lifecycle.config import Settings
 from lifecycle.config.schedules import redact_webhook_url
 from lifecycle.storage.tables import AlertDelivery
 from lifecycle.storage.types import utcnow
+from lifecycle.windows import window_from_key
 
 logger = logging.getLogger("lifecycle.alerts")
 
@@ -49,11 +51,26 @@ MAX_BACKOFF_S = 60.0
 _STOP = object()
 
 
+def alert_text(change: AlertChange) -> str:
+    """The one-line text of a delivered change. A firing alert says what fires; a resolved
+    one says what cleared and when, not the firing text again (which stays in ``message``)."""
+    if change.action != "resolved":
+        return f"[lifecycle] {change.severity.upper()}: {change.message}"
+    what = change.kind.replace("_", " ") + (
+        f" on feature {change.feature!r}" if change.feature else "")
+    key, window = change.details.get("resolved_window"), ""
+    if isinstance(key, str):
+        with contextlib.suppress(ValueError):  # an odd key: say no window
+            window = f" in window {window_from_key(key)}"
+    times = "once" if change.occurrences == 1 else f"{change.occurrences} times"
+    return (f"[lifecycle] RESOLVED: {change.model}: {what} is back to normal{window} "
+            f"(alert #{change.alert_id}, {change.severity}, fired {times})")
+
+
 def payload(change: AlertChange) -> dict[str, Any]:
     """The JSON body posted to the webhook."""
-    verb = "RESOLVED" if change.action == "resolved" else change.severity.upper()
     return {
-        "text": f"[lifecycle] {verb}: {change.message}",
+        "text": alert_text(change),
         "source": "lifecycle",
         "version": __version__,
         "alert_id": change.alert_id,

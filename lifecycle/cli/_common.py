@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import traceback
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -68,28 +68,28 @@ def open_engine(settings: Settings, *, check_schema: bool = True) -> Engine:
 
 
 def parse_time(value: str | None, *, name: str, now: datetime | None = None) -> datetime | None:
-    """Parse ``--since`` / ``--until``: ISO-8601 (UTC if no offset), or relative ``-24h``,
-    ``-7d``, ``-30m``, or ``now``."""
+    """Parse ``--since`` / ``--until``: ISO-8601 (UTC if no offset), ``now``, or a time
+    relative to now written as minus a duration in the units durations accept everywhere
+    (:func:`lifecycle.windows.parse_duration`): ``-30s``, ``-30m``, ``-24h``, ``-7d``, ``-2w``."""
+    from lifecycle.windows import parse_duration
+
     if value is None:
         return None
     now = now or datetime.now(UTC)
     text = value.strip()
     if text == "now":
         return now
-    if text.startswith("-") and text[-1:] in {"m", "h", "d"}:
+    if text.startswith("-") and text[-1:] in {"s", "m", "h", "d", "w"}:
         try:
-            amount = float(text[1:-1])
+            return now - parse_duration(text[1:], key=name)
         except ValueError:
-            amount = -1
-        if amount >= 0:
-            unit = {"m": "minutes", "h": "hours", "d": "days"}[text[-1]]
-            return now - timedelta(**{unit: amount})
+            pass  # not a duration: reported below with every accepted form
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is not a time; use ISO-8601 (2026-01-31T12:00:00Z), 'now', "
-            "or a relative time like -24h, -7d, -30m",
+            "or a relative time like -30s, -30m, -24h, -7d, -2w",
             param_hint=name,
         ) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

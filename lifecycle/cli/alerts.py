@@ -22,10 +22,15 @@ def alerts_group(ctx: click.Context, only_open: bool, model: str | None, limit: 
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
+    from lifecycle.storage.models_repo import get_model
     from lifecycle.storage.tables import Alert, Model
 
-    engine = open_engine(get_settings(ctx))
+    settings = get_settings(ctx)
+    engine = open_engine(settings)
     try:
+        if model and model not in settings.models:  # unknown: an error (exit 2), not "no alerts"
+            with Session(engine) as session:
+                get_model(session, model)
         stmt = (select(Alert, Model.name).join(Model, Model.id == Alert.model_id)
                 .order_by(Alert.last_seen.desc(), Alert.id.desc()).limit(limit))
         if only_open:

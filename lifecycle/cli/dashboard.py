@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,14 +13,24 @@ import click
 
 from lifecycle.cli._common import get_settings
 
-#: The dashboard entry script (a source checkout or an editable install).
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+
+def app_path() -> Path:
+    """The dashboard's entry script, found through the installed package
+    ``lifecycle.dashboard`` (the repository's ``dashboard/`` folder; see pyproject.toml), so
+    it is the same file in a wheel, an editable install and a source checkout."""
+    spec = importlib.util.find_spec("lifecycle.dashboard")
+    if spec is None or spec.origin is None:
+        raise click.ClickException(
+            "the dashboard package lifecycle.dashboard is not installed; reinstall lifecycle "
+            "(pip install -e . in a source checkout)"
+        )
+    return Path(spec.origin).resolve().parent / "app.py"
 
 
-def streamlit_command(host: str, port: int, app: Path = APP) -> list[str]:
+def streamlit_command(host: str, port: int, app: Path | None = None) -> list[str]:
     """The ``streamlit run`` command line: headless, no usage statistics."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(app),
+        sys.executable, "-m", "streamlit", "run", str(app or app_path()),
         "--server.address", host,
         "--server.port", str(port),
         "--server.headless", "true",
@@ -42,6 +54,27 @@ def _ssl_cert_file() -> str | None:
     return str(value) if value else None
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """None when ``host:port`` can be listened on, else why not (checked before the URL is
+    announced, so a busy port is reported instead of a URL that serves something else).
+
+    The probe sets ``SO_REUSEADDR`` as Streamlit's server does, so a port left in TIME_WAIT
+    by a previous run is not mistaken for a busy one."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"cannot listen on {host!r}: {exc.strerror}; check --host / dashboard.host"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return (f"cannot listen on {host}:{port} ({exc.strerror}): another program uses "
+                    "that port; stop it or pick a free one with --port (or dashboard.port)")
+    return None
+
+
 @click.command("dashboard")
 @click.option("--host", default=None, help="Address to listen on [default: dashboard.host, "
               "127.0.0.1].")
@@ -54,13 +87,17 @@ def dashboard(ctx: click.Context, host: str | None, port: int | None) -> None:
 
     settings = get_settings(ctx)
     open_engine(settings).dispose()  # refuse an unreachable or out-of-date database early
-    if not APP.is_file():
+    app = app_path()
+    if not app.is_file():
         raise click.ClickException(
-            f"dashboard app not found at {APP}; install lifecycle from a source checkout "
-            "(pip install -e .)"
+            f"dashboard app not found at {app}; reinstall lifecycle (pip install -e . in a "
+            "source checkout)"
         )
     host = host or settings.dashboard.host
     port = port or settings.dashboard.port
+    problem = port_problem(host, port)
+    if problem is not None:
+        raise click.ClickException(problem)
     env = dict(os.environ)
     if settings.config_path is not None:
         env.setdefault("LIFECYCLE_CONFIG", str(Path(settings.config_path).resolve()))
@@ -70,12 +107,12 @@ def dashboard(ctx: click.Context, host: str | None, port: int | None) -> None:
     scheme = "https" if cert else "http"
     click.echo(f"lifecycle dashboard on {scheme}://{host}:{port} (Ctrl+C to stop)", err=True)
     if settings.admin_token:
-        from dashboard.actions import plain_http_warning
+        from lifecycle.dashboard.actions import plain_http_warning
 
         warning = plain_http_warning(host, cert)
         if warning:
             click.echo(f"WARNING: {warning}", err=True)
-    command = streamlit_command(host, port)
+    command = streamlit_command(host, port, app)
     if os.name == "posix":
         # Replace this process: signals (Ctrl+C, SIGTERM from a supervisor) reach Streamlit
         # directly and no orphan server is left behind.

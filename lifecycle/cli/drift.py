@@ -103,3 +103,81 @@ def check(ctx: click.Context, model: str, since: str, until: str, as_json: bool)
 
 def register(main: click.Group) -> None:
     main.add_command(drift)
+
+
+#: Drifting feature names shown per report in ``lifecycle drift reports`` (then "+N more").
+MAX_FEATURES_SHOWN = 6
+
+
+@drift.command("reports")
+@click.argument("model")
+@click.option("--since", default=None,
+              help="Only windows ending after this time: ISO-8601, 'now' or relative "
+              "(-30s, -24h, -7d). [default: no limit]")
+@click.option("--until", default=None,
+              help="Only windows starting before this time. [default: no limit]")
+@click.option("--kind", type=click.Choice(["data", "prediction", "label"]), default=None,
+              help="Only this kind of report. [default: every kind]")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000),
+              help="At most this many reports, newest window first.")
+@click.pass_context
+def reports_cmd(ctx: click.Context, model: str, since: str | None, until: str | None,
+                kind: str | None, limit: int) -> None:
+    """List MODEL's stored drift verdicts: window, kind, verdict, drifting features."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from lifecycle.cli._common import parse_time
+    from lifecycle.storage.models_repo import get_model
+    from lifecycle.storage.tables import DriftFeatureResult, DriftReport
+
+    start = parse_time(since, name="--since")
+    end = parse_time(until, name="--until")
+    if start is not None and end is not None and start >= end:
+        raise click.BadParameter(f"--since ({since}) must be before --until ({until})")
+    engine = open_engine(get_settings(ctx))
+    try:
+        with Session(engine) as session:
+            model_id = get_model(session, model).id
+            stmt = (select(DriftReport.id, DriftReport.window_start, DriftReport.window_end,
+                           DriftReport.kind, DriftReport.verdict, DriftReport.n_drifted,
+                           DriftReport.n_features)
+                    .where(DriftReport.model_id == model_id)
+                    .order_by(DriftReport.window_end.desc(), DriftReport.kind)
+                    .limit(limit))
+            if start is not None:
+                stmt = stmt.where(DriftReport.window_end > start)
+            if end is not None:
+                stmt = stmt.where(DriftReport.window_start < end)
+            if kind is not None:
+                stmt = stmt.where(DriftReport.kind == kind)
+            reports = session.execute(stmt).all()
+            drifting: dict[int, list[str]] = {}
+            ids = [r[0] for r in reports]
+            for i in range(0, len(ids), 500):  # bound the IN list
+                for report_id, feature in session.execute(
+                    select(DriftFeatureResult.report_id, DriftFeatureResult.feature)
+                    .where(DriftFeatureResult.report_id.in_(ids[i:i + 500]),
+                           DriftFeatureResult.verdict == "drift")
+                    .distinct().order_by(DriftFeatureResult.report_id,
+                                         DriftFeatureResult.feature)
+                ):
+                    drifting.setdefault(report_id, []).append(feature)
+    finally:
+        engine.dispose()
+    if not reports:
+        click.echo(f"no stored drift report for {model}"
+                   + (" in this range" if since or until or kind else "")
+                   + f"; run `lifecycle drift check {model}` or let `lifecycle scheduler run` "
+                   "do it")
+        return
+    rows = []
+    for report_id, w_start, w_end, k, verdict, n_drifted, n_features in reports:
+        names = drifting.get(report_id, [])
+        shown = ", ".join(names[:MAX_FEATURES_SHOWN])
+        if len(names) > MAX_FEATURES_SHOWN:
+            shown += f" +{len(names) - MAX_FEATURES_SHOWN} more"
+        rows.append((report_id, w_start, w_end, k, verdict, f"{n_drifted}/{n_features}",
+                     shown or "-"))
+    echo_table(("id", "window start", "window end", "kind", "verdict", "drifted",
+                "drifting features"), rows)

@@ -29,7 +29,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from lifecycle.storage.codec import FORMAT, decode_table
-from lifecycle.storage.key_ranges import expand, key_ranges, string_array, string_offsets
+from lifecycle.storage.key_ranges import (
+    ID_LENGTH,
+    expand,
+    key_ranges,
+    string_array,
+    string_offsets,
+)
 from lifecycle.storage.models_repo import get_or_create_model
 from lifecycle.storage.tables import Model, Outcome, PredictionBatch, TrafficHourly, prediction_keys
 from lifecycle.storage.types import utcnow
@@ -83,7 +89,7 @@ def write_batch(conn: Connection, model_id: int, batch: StoredBatch) -> bool:
     return write_batches(conn, [(model_id, batch)])[0]
 
 
-_KEY_META = ("_join_key", "_ts", "_role", "_model_version", "_latency_ms")
+_KEY_META = ("_join_key", "_ts", "_role", "_model_version", "_latency_ms", "_prediction_id")
 
 
 def _no_pause() -> None:
@@ -209,30 +215,67 @@ def _copy_keys(conn: Connection, model_id: int, starts: pa.StringArray,
 
 def _upsert_traffic(conn: Connection, model_id: int, outputs: pa.Table) -> None:
     """Add the batch's rows to ``traffic_hourly`` (count, latency sum and max per hour, role
-    and version): one pre-built upsert, executed once per group."""
+    and version; and the calls with their latency counted once each, see
+    :func:`call_starts`): one pre-built upsert, executed once per group."""
     ts = outputs.column("_ts").cast(pa.int64()).to_numpy()
     bucket = ts - ts % _HOUR_US
     role = outputs.column("_role")
     version = pc.fill_null(outputs.column("_model_version").cast(pa.string()), "")
     latency = pc.fill_null(outputs.column("_latency_ms").cast(pa.float64()), 0.0)
+    lat = latency.to_numpy()
+    starts = call_starts(outputs.column("_prediction_id"), ts, lat)
     if (bucket == bucket[0]).all() and _single(role) and _single(version):
         # the usual batch: one hour, one role, one version - no group-by needed
-        lat = latency.to_numpy()
         groups = [(int(bucket[0]), role[0].as_py(), version[0].as_py(), len(lat),
-                   float(lat.sum()), float(lat.max()))]
+                   float(lat.sum()), float(lat.max()), int(starts.sum()),
+                   float(lat[starts].sum()))]
     else:
         table = pa.table({"bucket": bucket, "role": role, "version": version,
-                          "latency": latency}).group_by(["bucket", "role", "version"])
+                          "latency": latency, "call": starts.astype(np.int64),
+                          "call_latency": np.where(starts, lat, 0.0)}
+                         ).group_by(["bucket", "role", "version"])
         groups = [(g["bucket"], g["role"], g["version"], g["latency_count"],
-                   g["latency_sum"], g["latency_max"])
+                   g["latency_sum"], g["latency_max"], g["call_sum"], g["call_latency_sum"])
                   for g in table.aggregate([("latency", "count"), ("latency", "sum"),
-                                            ("latency", "max")]).to_pylist()]
+                                            ("latency", "max"), ("call", "sum"),
+                                            ("call_latency", "sum")]).to_pylist()]
     conn.execute(_traffic_upsert(conn.dialect.name), [
         {"model_id": model_id, "bucket_start": us_to_datetime(b), "role": r,
          "model_version": v, "n_predictions": int(n), "latency_sum_ms": float(total),
-         "latency_max_ms": float(top)}
-        for b, r, v, n, total, top in groups
+         "latency_max_ms": float(top), "n_calls": int(calls),
+         "call_latency_sum_ms": float(call_total)}
+        for b, r, v, n, total, top, calls, call_total in groups
     ])
+
+
+def call_starts(ids: pa.ChunkedArray | pa.Array, ts_us: np.ndarray,
+                latency: np.ndarray) -> np.ndarray:
+    """``starts[i]``: row ``i`` is the first row of a call in this batch.
+
+    The rows of one call sit next to each other and share the 24-character prefix of their
+    assigned ids (``capture/ids.py``: call start time and 48 random bits), so a call starts
+    where the prefix changes. Ids of another shape (never written by the capture layer) fall
+    back to a change of timestamp or latency, which every row of a call shares.
+    """
+    n = len(ts_us)
+    starts = np.ones(n, dtype=bool)
+    if n < 2:
+        return starts
+    if isinstance(ids, pa.ChunkedArray) and ids.num_chunks == 1:
+        ids = ids.chunk(0)  # no copy (combining one chunk would copy 32 bytes a row)
+    arr = string_array(ids)
+    offsets = string_offsets(arr)
+    data = arr.buffers()[2]
+    if (data is not None and not arr.null_count and offsets[-1] - offsets[0] == n * ID_LENGTH
+            and bool((np.diff(offsets) == ID_LENGTH).all())):
+        # each id as four 64-bit words, read in place: the first three are the call prefix
+        words = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]].view(
+            np.uint64).reshape(n, ID_LENGTH // 8)
+        starts[1:] = ((words[1:, 0] != words[:-1, 0]) | (words[1:, 1] != words[:-1, 1])
+                      | (words[1:, 2] != words[:-1, 2]))
+    else:
+        starts[1:] = (ts_us[1:] != ts_us[:-1]) | (latency[1:] != latency[:-1])
+    return starts
 
 
 def _single(values: pa.ChunkedArray) -> bool:
@@ -256,6 +299,9 @@ def _traffic_upsert(dialect: str) -> Any:
                 "latency_sum_ms": TrafficHourly.latency_sum_ms + base.excluded.latency_sum_ms,
                 "latency_max_ms": greatest(TrafficHourly.latency_max_ms,
                                            base.excluded.latency_max_ms),
+                "n_calls": TrafficHourly.n_calls + base.excluded.n_calls,
+                "call_latency_sum_ms": (TrafficHourly.call_latency_sum_ms
+                                        + base.excluded.call_latency_sum_ms),
             },
         )
     return stmt

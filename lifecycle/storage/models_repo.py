@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -13,16 +15,33 @@ from lifecycle.storage.types import utcnow
 
 
 def get_model(session: Session, name: str) -> Model:
-    """The model called ``name``; raises :class:`UnknownModelError` listing known names."""
+    """The model called ``name``; raises :class:`UnknownModelError` saying it does not exist,
+    with the closest names first and the known ones."""
     model = session.scalar(select(Model).where(Model.name == name))
     if model is None:
-        known = session.scalars(select(Model.name).order_by(Model.name)).all()
-        hint = f"known models: {', '.join(known)}" if known else "no model has logged data yet"
-        raise UnknownModelError(
-            f"unknown model {name!r} ({hint}); wrap a predictor with "
-            f"@lifecycle.monitor({name!r}) or check the spelling"
-        )
+        known = list(session.scalars(select(Model.name).order_by(Model.name)).all())
+        raise UnknownModelError(unknown_model_message(name, known))
     return model
+
+
+#: Known model names listed in an "unknown model" message, at most.
+MAX_LISTED = 20
+
+
+def unknown_model_message(name: str, known: list[str]) -> str:
+    """``unknown model 'chrun' (it does not exist; did you mean 'churn'? known models: ...)``:
+    close matches by :func:`difflib.get_close_matches` (similarity >= 0.6), then up to
+    :data:`MAX_LISTED` known names."""
+    if not known:
+        hint = "it does not exist: no model has logged data yet"
+    else:
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        guess = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+        listed = ", ".join(known[:MAX_LISTED]) + (
+            f" and {len(known) - MAX_LISTED} more" if len(known) > MAX_LISTED else "")
+        hint = f"it does not exist; {guess}known models: {listed}"
+    return (f"unknown model {name!r} ({hint}); wrap a predictor with "
+            f"@lifecycle.monitor({name!r}) or check the spelling")
 
 
 def get_or_create_model(session: Session, name: str, task: str | None = None) -> Model:

@@ -150,8 +150,12 @@ class TrafficHourly(Base):
     role: Mapped[str] = mapped_column(String(16))
     model_version: Mapped[str] = mapped_column(String(64), default="")
     n_predictions: Mapped[int] = mapped_column(Integer, default=0)
-    latency_sum_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_sum_ms: Mapped[float] = mapped_column(Float, default=0.0)  # over rows
     latency_max_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    #: Calls that logged these rows, and their latencies summed once per call (revision
+    #: 0005; 0 on rows written before it).
+    n_calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    call_latency_sum_ms: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
 
 # --------------------------------------------------------------------------- drift

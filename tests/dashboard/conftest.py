@@ -7,7 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from dashboard_support import seed
+from dashboard_support import NOW, seed
+
+
+@pytest.fixture(autouse=True)
+def dashboard_clock(tmp_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard's clock is :data:`dashboard_support.NOW` in every dashboard test (after
+    ``tmp_home`` cleared the inherited ``LIFECYCLE_*`` variables)."""
+    monkeypatch.setenv("LIFECYCLE_DASHBOARD_NOW", NOW.isoformat())
 
 
 @pytest.fixture

@@ -11,6 +11,10 @@ from streamlit.testing.v1 import AppTest
 from lifecycle.seed import DEFAULT_MODELS, SeedSummary, seed_database
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+#: The dashboard's clock in these tests (``LIFECYCLE_DASHBOARD_NOW``, set for every test by
+#: conftest.py) and the end of the seeded history: ranges and numbers are exact, not
+#: dependent on when the tests run.
+NOW = datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
 PAGES = ("overview", "drift", "performance", "jobs")
 #: AppTest timeout per run: generous, the machine is shared and timings are noisy.
 TIMEOUT = 60
@@ -24,7 +28,7 @@ def seed(url: str, **kwargs: object) -> SeedSummary:
     try:
         options: dict[str, object] = {"models": DEFAULT_MODELS[:3], "days": 3,
                                        "predictions": 3_000, "seed": 7,
-                                       "now": datetime.now(UTC)}
+                                       "now": NOW}
         options.update(kwargs)
         return seed_database(engine, **options)  # type: ignore[arg-type]
     finally:
@@ -33,7 +37,7 @@ def seed(url: str, **kwargs: object) -> SeedSummary:
 
 def page_test(page: str) -> AppTest:
     """An AppTest running one page's ``render()`` (pages are callables in st.navigation)."""
-    script = f"from dashboard.views import {page}\n{page}.render()\n"
+    script = f"from lifecycle.dashboard.views import {page}\n{page}.render()\n"
     return AppTest.from_string(script, default_timeout=TIMEOUT)
 
 

@@ -12,7 +12,7 @@ from dashboard_support import page_test, seed, texts
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dashboard import actions
+from lifecycle.dashboard import actions
 from lifecycle.storage.engine import make_engine
 from lifecycle.storage.tables import Alert, AuditEvent
 
@@ -118,6 +118,7 @@ def test_acknowledge_in_the_page_refused_then_done_and_audited(
     assert not at.exception
     assert any("Refused: wrong admin token" in e.value for e in at.error)
     assert _state(sqlite_url, alert_id) == ("open", None, [])
+    assert at.text_input(key="ack_token").value == ""  # not left filled in after a submit
 
     _fill(at, token=TOKEN, confirm=False)
     assert any("not confirmed" in e.value for e in at.error)
@@ -135,21 +136,53 @@ def test_acknowledge_in_the_page_refused_then_done_and_audited(
     assert audit.iloc[0]["actor"] == "alice" and audit.iloc[0]["action"] == "alert.acknowledge"
 
 
-def test_run_check_now_runs_the_real_job_and_is_audited(
+def test_a_refused_action_refreshes_the_stale_alert_list(
+        sqlite_url: str, use_db: Callable[[str], None], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An alert acknowledged elsewhere (here: the CLI's function) after the page cached its
+    list: acknowledging it in the page is refused AND the lists are read again, so the
+    alert leaves the open list without a reload."""
+    from lifecycle.alerts.store import acknowledge
+    from lifecycle.storage.types import utcnow
+
+    seed(sqlite_url, days=1, predictions=None)
+    use_db(sqlite_url)
+    monkeypatch.setenv("LIFECYCLE_ADMIN_TOKEN", TOKEN)
+    alert_id = _first_open(sqlite_url)
+    at = page_test("jobs").run()
+    n_open = len(at.selectbox(key="ack_alert").options)
+    assert at.selectbox(key="ack_alert").value == alert_id and n_open >= 2
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session, session.begin():
+        acknowledge(session, alert_id, actor="cli:eve", now=utcnow())
+    engine.dispose()
+    _fill(at, token=TOKEN, actor="alice")
+    assert not at.exception
+    assert any(f"alert {alert_id} is acknowledged" in e.value for e in at.error)
+    assert len(at.selectbox(key="ack_alert").options) == n_open - 1
+    assert at.selectbox(key="ack_alert").value != alert_id
+    assert at.tabs[0].label == f"Open ({n_open - 1})"
+
+
+def test_run_check_now_queues_the_real_job_for_a_scheduler_and_is_audited(
         sqlite_url: str, use_db: Callable[[str], None], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from datetime import timedelta
 
+    from lifecycle.config import load_settings
+    from lifecycle.jobs.requests import process_pending
+    from lifecycle.jobs.runner import RunContext
     from lifecycle.seed import DEFAULT_MODELS, seed_reference
-    from lifecycle.storage.tables import DriftReport, JobRun
+    from lifecycle.storage.tables import DriftReport, JobRequest, JobRun
 
-    summary = seed(sqlite_url, models=DEFAULT_MODELS[:1], days=2, predictions=4_000)
+    # the action runs on the latest window by the wall clock, so the history ends now
+    summary = seed(sqlite_url, models=DEFAULT_MODELS[:1], days=2, predictions=4_000,
+                   now=datetime.now(UTC))
     engine = make_engine(sqlite_url)
     seed_reference(engine, DEFAULT_MODELS[0], summary.start,
                    summary.start + timedelta(hours=12))
     use_db(sqlite_url)
     monkeypatch.setenv("LIFECYCLE_ADMIN_TOKEN", TOKEN)
-    assert actions.run_check_function() is not None
     at = page_test("jobs").run()
     assert not at.exception
     at.text_input(key="check_actor").input("dora")
@@ -157,44 +190,53 @@ def test_run_check_now_runs_the_real_job_and_is_audited(
     at.checkbox(key="check_confirm").check()
     [b for b in at.button if b.label == "Run check"][0].click().run()
     assert any("wrong admin token" in e.value for e in at.error)
+    # the submitted form comes back empty: the token is never left filled in
+    assert at.text_input(key="check_token").value == ""
+    assert at.checkbox(key="check_confirm").value is False
     with Session(engine) as session:
         assert not session.scalars(select(JobRun).where(JobRun.owner == "dashboard:dora")).all()
 
+    at.text_input(key="check_actor").input("dora")
     at.text_input(key="check_token").input(TOKEN)
+    at.checkbox(key="check_confirm").check()
     [b for b in at.button if b.label == "Run check"][0].click().run()
     assert not at.exception
-    assert any("drift check of churn" in s.value and "dora" in s.value for s in at.success)
+    assert any("drift check of churn" in s.value and "queued as request" in s.value
+               and "dora" in s.value for s in at.success)
     with Session(engine) as session:
         audit = session.execute(select(AuditEvent.actor, AuditEvent.details)
                                 .where(AuditEvent.action == "drift.check_now")).one()
         start = datetime.fromisoformat(audit[1]["window_start"])
         end = datetime.fromisoformat(audit[1]["window_end"])
         assert end - start == timedelta(hours=1) and end <= datetime.now(UTC)
-        run = session.scalars(select(JobRun).where(JobRun.owner == "dashboard:dora")).one()
-        assert run.job_name.startswith("drift") and run.window_end == end
+        assert start == start.replace(minute=0, second=0, microsecond=0)  # aligned
+        request = session.scalars(select(JobRequest)).one()
+        assert (request.kind, request.model_name, request.status) == ("drift", "churn",
+                                                                      "pending")
+        assert (request.window_start, request.window_end) == (start, end)
+        assert request.requested_by == "dashboard:dora"
+        assert audit[1]["request_id"] == request.id
+        assert session.scalars(select(JobRun)).all() == []  # nothing ran in Streamlit
+    # asking again for the same window while it waits queues nothing new
+    at.text_input(key="check_actor").input("dora")
+    at.text_input(key="check_token").input(TOKEN)
+    at.checkbox(key="check_confirm").check()
+    [b for b in at.button if b.label == "Run check"][0].click().run()
+    assert any("already queued as request" in s.value for s in at.success)
+    # a scheduler process claims it and runs the real drift job on that window
+    settings = load_settings(env={"LIFECYCLE_DATABASE_URL": sqlite_url})
+    ctx = RunContext(engine=engine, settings=settings, owner="scheduler-test")
+    [outcome] = process_pending(ctx)
+    assert outcome.status == "done", outcome.error
+    with Session(engine) as session:
+        run = session.scalars(select(JobRun).where(JobRun.owner == "scheduler-test")).one()
+        assert run.job_name == "drift" and run.window_end == end
         report = session.scalar(select(DriftReport).where(
             DriftReport.window_start == start, DriftReport.window_end == end,
             DriftReport.kind == "data", DriftReport.reference_id.is_not(None)))
         assert report is not None  # written by the real drift job, not by the seed
+        assert session.scalars(select(JobRequest.status)).all() == ["done"]
     engine.dispose()
-    assert audit[0] == "dora" and audit[1]["status"] == run.status
-
-
-def test_latest_window_is_aligned() -> None:
-    from datetime import timedelta
-
-    now = datetime(2026, 3, 1, 10, 17, tzinfo=UTC)
-    assert actions.latest_window(timedelta(hours=1), now) == (
-        datetime(2026, 3, 1, 9, tzinfo=UTC), datetime(2026, 3, 1, 10, tzinfo=UTC))
-    assert actions.latest_window(timedelta(days=1), now) == (
-        datetime(2026, 2, 28, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC))
-    # Same windows as the scheduler, including multi-day sizes and a delay.
-    from lifecycle.windows import latest_closed
-
-    for size, delay in ((timedelta(days=7), timedelta(0)), (timedelta(hours=6),
-                                                            timedelta(minutes=30))):
-        expected = latest_closed(now, size, delay)
-        assert actions.latest_window(size, now, delay) == (expected.start, expected.end)
 
 
 # ---------------------------------------------------------------- token hardening (issue 14)

@@ -18,9 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dashboard_support import seed
+from dashboard_support import NOW, seed
 
 CHROMIUM = "/usr/bin/chromium"
+#: Read at import: the fixtures clear every inherited LIFECYCLE_* variable.
+SCREENSHOT_DIR = os.environ.get("LIFECYCLE_SCREENSHOT_DIR")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -74,7 +76,8 @@ def dashboard_url(sqlite_url: str, tmp_path: Path) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("LIFECYCLE_") or k == "LIFECYCLE_TEST_POSTGRES_URL"}
     env.update({"LIFECYCLE_DATABASE_URL": sqlite_url, "LIFECYCLE_HOME": str(tmp_path / "home"),
-                "LIFECYCLE_ADMIN_TOKEN": "browser-test-token"})
+                "LIFECYCLE_ADMIN_TOKEN": "browser-test-token",
+                "LIFECYCLE_DASHBOARD_NOW": NOW.isoformat()})
     lifecycle = Path(sys.executable).with_name("lifecycle")
     log = (tmp_path / "dashboard.log").open("wb")
     proc = subprocess.Popen([str(lifecycle), "dashboard", "--port", str(port)], env=env,
@@ -120,6 +123,11 @@ def test_every_page_in_a_real_browser(dashboard_url: str, tmp_path: Path) -> Non
                 if path == "overview":
                     assert page.get_by_text("Needs a person").count() == 1
                     assert page.locator('[data-testid="stDataFrame"]').count() >= 2
+                    # the status table fits a 1400 px window: no column scrolled out of view
+                    scroller = page.locator('[data-testid="stDataFrame"]').first.locator(
+                        ".dvn-scroller").first
+                    widths = scroller.evaluate("e => [e.scrollWidth, e.clientWidth]")
+                    assert widths[0] <= widths[1], f"overview table cut: {widths}"
                 if path == "drift":
                     assert page.get_by_role("tab", name="Label drift").count() == 1
                 if path == "jobs":
@@ -129,7 +137,7 @@ def test_every_page_in_a_real_browser(dashboard_url: str, tmp_path: Path) -> Non
             browser.close()
     for path in PAGES:
         assert (shots / f"{path}.png").stat().st_size > 10_000
-    target = os.environ.get("LIFECYCLE_SCREENSHOT_DIR")
+    target = SCREENSHOT_DIR
     if target:
         for path in PAGES:
             shutil.copy(shots / f"{path}.png", Path(target) / f"dashboard-{path}.png")

@@ -4,10 +4,10 @@ and shows the numbers that are in the database."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from dashboard_support import APP, PAGES, TIMEOUT, metric, run_page, seed, texts
+from dashboard_support import APP, NOW, PAGES, TIMEOUT, metric, run_page, seed, texts
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
@@ -24,7 +24,7 @@ from lifecycle.storage.tables import (
 
 
 def _since(days: float) -> datetime:
-    from dashboard.data import since
+    from lifecycle.dashboard.data import since
 
     return since(days)
 
@@ -60,8 +60,25 @@ def test_overview_numbers_match_the_database(seeded_sqlite: str) -> None:
     assert "churn" in banner and "house_prices" in banner and "fraud" not in banner
     table = at.dataframe[0].value
     assert list(table["model"]) == ["churn", "fraud", "house_prices"]
-    assert table.loc[table["model"] == "fraud", "data drift"].item() == "● no drift"
-    assert "champion v2" in table.loc[table["model"] == "churn", "versions"].item()
+    fraud = _scalar(seeded_sqlite, select(DriftReport.n_features).join(Model).where(
+        Model.name == "fraud", DriftReport.kind == "data").order_by(
+        DriftReport.window_end.desc()).limit(1))
+    assert table.loc[table["model"] == "fraud", "data drift"].item() == (
+        f"● no drift 0/{fraud}")
+    assert table.loc[table["model"] == "churn", "versions"].item() == (
+        "champion v1, v2; challenger v3")
+    # latency per call and per prediction, from the counted calls of the range
+    churn = select(Model.id).where(Model.name == "churn").scalar_subquery()
+    in_range = (TrafficHourly.model_id == churn, TrafficHourly.bucket_start >= start,
+                TrafficHourly.n_calls > 0)
+    call_ms = _scalar(seeded_sqlite, select(func.sum(TrafficHourly.call_latency_sum_ms))
+                      .where(*in_range))
+    calls = _scalar(seeded_sqlite, select(func.sum(TrafficHourly.n_calls)).where(*in_range))
+    rows = _scalar(seeded_sqlite, select(func.sum(TrafficHourly.n_predictions))
+                   .where(*in_range))
+    row = table[table["model"] == "churn"].iloc[0]
+    assert row["ms/call"] == pytest.approx(call_ms / calls)  # type: ignore[operator]
+    assert row["ms/pred"] == pytest.approx(call_ms / rows)  # type: ignore[operator]
     assert len(at.get("vega_lite_chart")) == 2  # volume and latency
 
 
@@ -82,26 +99,56 @@ def test_drift_page_shows_latest_report_and_numbers(seeded_sqlite: str) -> None:
     assert [t.label for t in at.tabs] == ["Data drift", "Prediction drift", "Label drift"]
     # the feature detail shows the exact numbers behind the verdict
     numbers = at.dataframe[0].value
-    assert {"psi", "chi_square"} <= set(numbers["statistic"]) or {"psi", "ks"} <= set(
-        numbers["statistic"])
+    assert list(numbers["statistic"]) == ["chi_square", "psi"]  # contract is categorical
     assert numbers["drift threshold"].dropna().iloc[0] == pytest.approx(0.2)
-    # a drifting feature is offered first
-    assert at.selectbox(key="drift_data_feature").value in ("monthly_charges", "contract")
+    # a drifting feature is offered first (with the fixed clock: contract)
+    assert at.selectbox(key="drift_data_feature").value == "contract"
 
 
 def test_drift_page_switches_model_and_feature(seeded_sqlite: str) -> None:
     at = run_page("drift")
     at.selectbox(key="drift_model").select("house_prices").run()
     assert not at.exception
-    # the feature list is now house_prices' own, most severe first; which feature ranks first
-    # depends on which seeded hours fall in the range (the seed is relative to the clock)
+    # the feature list is now house_prices' own: most severe first, then in natural order
     feature = at.selectbox(key="drift_data_feature")
-    assert set(feature.options) == {"sqft", "bedrooms", "age_years", "distance_km",
-                                    "neighborhood"}
-    assert feature.value == feature.options[0]
+    assert feature.options == ["sqft", "age_years", "bedrooms", "distance_km",
+                               "neighborhood"]
+    assert feature.value == "sqft"
     at.selectbox(key="drift_data_feature").select("neighborhood").run()
     assert not at.exception
     assert metric(at, "Unseen categories").endswith("%")
+
+
+def test_drift_page_window_follows_the_model(seeded_sqlite: str) -> None:
+    """A window picked for one model is not kept (with its label) for the next one: the new
+    model opens on its own latest window."""
+    at = run_page("drift")
+    at.selectbox(key="drift_data_window").select_index(2).run()
+    assert at.selectbox(key="drift_data_window").index == 2
+    at.selectbox(key="drift_model").select("house_prices").run()
+    assert not at.exception
+    window = at.selectbox(key="drift_data_window")
+    assert window.index == 0
+    assert window.value == _report_ids(seeded_sqlite, "house_prices")[0]
+    engine = make_engine(seeded_sqlite)
+    with Session(engine) as session:
+        report = session.get(DriftReport, window.value)
+        assert report is not None
+        label = (f"{report.window_start:%Y-%m-%d %H:%M} UTC → {report.window_end:%Y-%m-%d %H:%M}"
+                 f" UTC  ({report.verdict})")
+    engine.dispose()
+    assert window.options[0] == label
+
+
+def _report_ids(url: str, model: str) -> list[int]:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        ids = session.scalars(
+            select(DriftReport.id).join(Model, Model.id == DriftReport.model_id)
+            .where(Model.name == model, DriftReport.kind == "data")
+            .order_by(DriftReport.window_end.desc())).all()
+    engine.dispose()
+    return list(ids)
 
 
 def test_performance_page_coverage_matches_reports(seeded_sqlite: str) -> None:
@@ -196,7 +243,7 @@ def test_pages_render_on_postgresql(pg_url: str, use_db: Callable[[str], None]) 
 def test_old_windows_are_outside_the_default_range(sqlite_url: str,
                                                    use_db: Callable[[str], None]) -> None:
     """Data older than the range is not counted (and the range selector widens it)."""
-    seed(sqlite_url, days=2, predictions=None, now=datetime.now(UTC) - timedelta(days=20))
+    seed(sqlite_url, days=2, predictions=None, now=NOW - timedelta(days=20))
     use_db(sqlite_url)
     at = run_page("overview")
     assert metric(at, "Predictions") == "0"
@@ -210,7 +257,7 @@ def test_daily_heatmap_query_matches_hourly_rows(db_url: str) -> None:
     SQLite (text timestamps) and PostgreSQL (timestamptz)."""
     import pandas as pd
 
-    from dashboard import data
+    from lifecycle.dashboard import data
 
     seed(db_url, days=2, predictions=None)
     engine = make_engine(db_url)
@@ -224,9 +271,59 @@ def test_daily_heatmap_query_matches_hourly_rows(db_url: str) -> None:
     expected = hourly.assign(
         day=hourly["window_end"].dt.floor("D") + pd.Timedelta(days=1),
         rank=hourly["verdict"].map(rank),
-    ).groupby(["day", "feature"]).agg(value=("statistic", "max"), rank=("rank", "max"))
+        assessed=hourly["statistic"].where(hourly["verdict"] != "insufficient_data"),
+    ).groupby(["day", "feature"]).agg(value=("statistic", "max"), rank=("rank", "max"),
+                                      assessed=("assessed", "max"))
     got = daily.assign(rank=daily["verdict"].map(rank)).set_index(["window_end", "feature"])
     assert len(got) == len(expected) and len(got) >= 2 * 5
     for (day, feature), row in expected.iterrows():
         assert got.loc[(day, feature), "statistic"] == pytest.approx(row["value"])
         assert got.loc[(day, feature), "rank"] == row["rank"]
+        assert got.loc[(day, feature), "assessed"] == pytest.approx(row["assessed"],
+                                                                   nan_ok=True)
+
+
+def test_performance_page_never_asks_for_labels_that_exist(
+        sqlite_url: str, use_db: Callable[[str], None]) -> None:
+    """Labels logged but no metric yet (too few labels in a window, or no report yet): the
+    page says so instead of "log ground truth", and a label delay of 42 s reads "42 s"."""
+    from lifecycle.storage.capture_repo import OutcomeRow, upsert_outcomes
+
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session, session.begin():
+        few = Model(name="few_labels", task="classification", details={})
+        early = Model(name="early_labels", task="classification", details={})
+        none = Model(name="no_labels", task="classification", details={})
+        session.add_all([few, early, none])
+        session.flush()
+        session.add(PerformanceReport(
+            model_id=few.id, window_start=NOW - timedelta(hours=2),
+            window_end=NOW - timedelta(hours=1), task="classification", n_predictions=40,
+            n_labelled=5, label_coverage=0.125, label_delay_median_s=42.0,
+            verdict="insufficient labels"))
+        ids = {"few": few.id, "early": early.id}
+    with engine.begin() as conn:
+        for model_id in ids.values():
+            upsert_outcomes(conn, model_id, [OutcomeRow("k1", "1", 1.0, NOW)])
+    engine.dispose()
+    use_db(sqlite_url)
+    at = run_page("performance")
+    pages = {}
+    for name in ("early_labels", "few_labels", "no_labels"):
+        at.selectbox(key="perf_model").select(name).run()
+        assert not at.exception
+        pages[name] = texts(at)
+    assert "Log ground truth" not in pages["few_labels"]
+    assert "although labels are logged (5 labelled predictions)" in pages["few_labels"]
+    assert metric(at_few := _at_model("few_labels"), "Median label delay") == "42 s"
+    assert metric(at_few, "Labelled predictions") == "5 / 40"
+    assert "Log ground truth" not in pages["early_labels"]
+    assert "none of them in this range's windows yet" in pages["early_labels"]
+    assert "Log ground truth" in pages["no_labels"]
+
+
+def _at_model(name: str) -> AppTest:
+    at = run_page("performance")
+    at.selectbox(key="perf_model").select(name).run()
+    assert not at.exception
+    return at

@@ -194,7 +194,7 @@ def test_dashboard_pages_render_the_demo_database(demo_run: tuple[Path, str], pa
     folder, _ = demo_run
     monkeypatch.setenv("LIFECYCLE_CONFIG", str(folder / "lifecycle.toml"))
     monkeypatch.setenv("LIFECYCLE_DATABASE_URL", f"sqlite:///{folder / 'lifecycle.db'}")
-    at = AppTest.from_string(f"from dashboard.views import {page}\n{page}.render()\n",
+    at = AppTest.from_string(f"from lifecycle.dashboard.views import {page}\n{page}.render()\n",
                              default_timeout=60)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
