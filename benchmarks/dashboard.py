@@ -100,12 +100,12 @@ def raw_scan(url: str) -> dict[str, float]:
     from sqlalchemy import select
 
     from lifecycle.storage.engine import make_engine
-    from lifecycle.storage.tables import Model
+    from lifecycle.storage.tables import ModelRow
     from lifecycle.storage.window import load_window
 
     engine = make_engine(url)
     with engine.connect() as conn:
-        names = conn.execute(select(Model.name)).scalars().all()
+        names = conn.execute(select(ModelRow.name)).scalars().all()
     out = {}
     for days in (7, 365):
         start = datetime.now(UTC) - timedelta(days=days)

@@ -30,7 +30,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from lifecycle.errors import LifecycleError
-from lifecycle.storage.tables import AuditEvent, Model
+from lifecycle.storage.tables import AuditEvent, ModelRow
 from lifecycle.storage.types import utcnow
 from lifecycle.windows import latest_closed
 
@@ -176,7 +176,7 @@ def run_check_now(
     actor = _check(engine, admin_token, token, actor, confirmed, "drift.check_now",
                    f"model:{model}")
     with Session(engine) as session:
-        model_id = session.scalar(select(Model.id).where(Model.name == model))
+        model_id = session.scalar(select(ModelRow.id).where(ModelRow.name == model))
     if model_id is None:
         raise ActionRefused(f"unknown model {model!r} (refresh the page)")
     try:

@@ -15,9 +15,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from lifecycle.jobs.leases import DONE, FAILED
-from lifecycle.jobs.runner import LOST
-from lifecycle.states import SERVED_ROLES
+from lifecycle.states import DONE, FAILED, LOST, SERVED_ROLES
 
 
 def _utc_naive(frame: pd.DataFrame) -> pd.DataFrame:

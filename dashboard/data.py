@@ -25,13 +25,14 @@ import streamlit as st
 from sqlalchemy import Engine, String, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from lifecycle.jobs.performance import INSUFFICIENT, NO_DATA, NO_LABELS
+from lifecycle.states import INSUFFICIENT_LABELS as INSUFFICIENT
+from lifecycle.states import NO_DATA, NO_LABELS
 from lifecycle.storage.tables import (
     Alert,
     ChangePoint,
     DriftFeatureResult,
-    DriftReport,
-    Model,
+    DriftReportRow,
+    ModelRow,
     Outcome,
     PerformanceMetric,
     PerformanceReport,
@@ -152,7 +153,8 @@ def fetch(url: str, stmt: Any, columns: list[str]) -> pd.DataFrame:
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def models(url: str) -> pd.DataFrame:
     """Every monitored model: id, name, task, description."""
-    stmt = select(Model.id, Model.name, Model.task, Model.description).order_by(Model.name)
+    stmt = (select(ModelRow.id, ModelRow.name, ModelRow.task, ModelRow.description)
+            .order_by(ModelRow.name))
     return fetch(url, stmt, ["id", "name", "task", "description"])
 
 
@@ -160,11 +162,11 @@ def models(url: str) -> pd.DataFrame:
 def traffic(url: str, start: datetime, model_ids: tuple[int, ...] | None = None) -> pd.DataFrame:
     """Hourly volume, calls and latency per model, role and version since ``start``."""
     stmt = (
-        select(TrafficHourly.model_id, Model.name, TrafficHourly.bucket_start,
+        select(TrafficHourly.model_id, ModelRow.name, TrafficHourly.bucket_start,
                TrafficHourly.role, TrafficHourly.model_version, TrafficHourly.n_predictions,
                TrafficHourly.latency_sum_ms, TrafficHourly.latency_max_ms,
                TrafficHourly.n_calls, TrafficHourly.call_latency_sum_ms)
-        .join(Model, Model.id == TrafficHourly.model_id)
+        .join(ModelRow, ModelRow.id == TrafficHourly.model_id)
         .where(TrafficHourly.bucket_start >= start)
         .order_by(TrafficHourly.bucket_start)
     )
@@ -188,7 +190,7 @@ def overview(url: str, start: datetime) -> pd.DataFrame:
     thousands of single predictions."""
     with Session(engine(url)) as session:
         model_rows = session.execute(
-            select(Model.id, Model.name, Model.task).order_by(Model.name)).all()
+            select(ModelRow.id, ModelRow.name, ModelRow.task).order_by(ModelRow.name)).all()
         out: list[dict[str, Any]] = []
         counted = TrafficHourly.n_calls > 0  # buckets written since calls are counted (0004)
         tr = session.execute(
@@ -226,10 +228,11 @@ def overview(url: str, start: datetime) -> pd.DataFrame:
             row["label_coverage"] = float(lab or 0) / float(pred) if pred else None
             for kind in ("data", "prediction"):
                 latest = session.execute(
-                    select(DriftReport.verdict, DriftReport.window_end, DriftReport.n_drifted,
-                           DriftReport.n_features)
-                    .where(DriftReport.model_id == model_id, DriftReport.kind == kind)
-                    .order_by(DriftReport.window_end.desc()).limit(1)
+                    select(DriftReportRow.verdict, DriftReportRow.window_end,
+                           DriftReportRow.n_drifted,
+                           DriftReportRow.n_features)
+                    .where(DriftReportRow.model_id == model_id, DriftReportRow.kind == kind)
+                    .order_by(DriftReportRow.window_end.desc()).limit(1)
                 ).first()
                 row[f"{kind}_drift"] = latest[0] if latest else None
                 if kind == "data":
@@ -261,12 +264,12 @@ def overview(url: str, start: datetime) -> pd.DataFrame:
 def drift_reports(url: str, model_id: int, kind: str, start: datetime) -> pd.DataFrame:
     """Drift reports of one model and kind whose window ends after ``start``, newest first."""
     stmt = (
-        select(DriftReport.id, DriftReport.window_start, DriftReport.window_end,
-               DriftReport.verdict, DriftReport.n_reference, DriftReport.n_current,
-               DriftReport.n_features, DriftReport.n_drifted, DriftReport.drift_share)
-        .where(DriftReport.model_id == model_id, DriftReport.kind == kind,
-               DriftReport.window_end >= start)
-        .order_by(DriftReport.window_end.desc())
+        select(DriftReportRow.id, DriftReportRow.window_start, DriftReportRow.window_end,
+               DriftReportRow.verdict, DriftReportRow.n_reference, DriftReportRow.n_current,
+               DriftReportRow.n_features, DriftReportRow.n_drifted, DriftReportRow.drift_share)
+        .where(DriftReportRow.model_id == model_id, DriftReportRow.kind == kind,
+               DriftReportRow.window_end >= start)
+        .order_by(DriftReportRow.window_end.desc())
     )
     return fetch(url, stmt, ["report_id", "window_start", "window_end", "verdict",
                               "n_reference", "n_current", "n_features", "n_drifted",
@@ -278,7 +281,7 @@ def drift_kinds(url: str, model_id: int) -> list[str]:
     """The report kinds (data, prediction, label...) stored for a model."""
     with Session(engine(url)) as session:
         kinds = session.scalars(
-            select(DriftReport.kind).where(DriftReport.model_id == model_id).distinct()
+            select(DriftReportRow.kind).where(DriftReportRow.model_id == model_id).distinct()
         ).all()
     order = {"data": 0, "prediction": 1, "label": 2}
     return sorted(kinds, key=lambda k: (order.get(k, 9), k))
@@ -289,9 +292,9 @@ def drift_statistics(url: str, model_id: int, kind: str) -> list[str]:
     """Statistic names stored in the latest report of a model and kind."""
     with Session(engine(url)) as session:
         latest = session.scalar(
-            select(DriftReport.id).where(DriftReport.model_id == model_id,
-                                         DriftReport.kind == kind)
-            .order_by(DriftReport.window_end.desc()).limit(1))
+            select(DriftReportRow.id).where(DriftReportRow.model_id == model_id,
+                                         DriftReportRow.kind == kind)
+            .order_by(DriftReportRow.window_end.desc()).limit(1))
         if latest is None:
             return []
         names = session.scalars(
@@ -307,13 +310,13 @@ def drift_matrix(url: str, model_id: int, kind: str, start: datetime,
     ``details``). The window end is read as its raw database value and parsed in one
     vectorised step: converting 40,000 timestamps one by one costs over a second."""
     stmt = (
-        select(type_coerce(DriftReport.window_end, String()), DriftFeatureResult.feature,
+        select(type_coerce(DriftReportRow.window_end, String()), DriftFeatureResult.feature,
                DriftFeatureResult.statistic, DriftFeatureResult.verdict)
-        .join(DriftFeatureResult, DriftFeatureResult.report_id == DriftReport.id)
-        .where(DriftReport.model_id == model_id, DriftReport.kind == kind,
-               DriftReport.window_end >= start,
+        .join(DriftFeatureResult, DriftFeatureResult.report_id == DriftReportRow.id)
+        .where(DriftReportRow.model_id == model_id, DriftReportRow.kind == kind,
+               DriftReportRow.window_end >= start,
                DriftFeatureResult.statistic_name == statistic)
-        .order_by(DriftReport.window_end)
+        .order_by(DriftReportRow.window_end)
     )
     with engine(url).connect() as conn:
         rows = conn.execute(stmt).all()
@@ -333,9 +336,9 @@ def drift_matrix_daily(url: str, model_id: int, kind: str, start: datetime,
     rows per feature, not 8,760."""
     eng = engine(url)
     if eng.dialect.name == "postgresql":
-        day: Any = func.date_trunc("day", func.timezone("UTC", DriftReport.window_end))
+        day: Any = func.date_trunc("day", func.timezone("UTC", DriftReportRow.window_end))
     else:  # SQLite stores naive UTC ISO text: the first 10 characters are the day
-        day = func.substr(type_coerce(DriftReport.window_end, String()), 1, 10)
+        day = func.substr(type_coerce(DriftReportRow.window_end, String()), 1, 10)
     v = DriftFeatureResult.verdict
     rank = case((v == "drift", 3), (v == "insufficient_data", 2), (v == "warning", 1),
                 else_=0)
@@ -343,9 +346,9 @@ def drift_matrix_daily(url: str, model_id: int, kind: str, start: datetime,
     stmt = (
         select(type_coerce(day, String()).label("day"), DriftFeatureResult.feature,
                func.max(DriftFeatureResult.statistic), func.max(rank), func.max(assessed))
-        .join(DriftFeatureResult, DriftFeatureResult.report_id == DriftReport.id)
-        .where(DriftReport.model_id == model_id, DriftReport.kind == kind,
-               DriftReport.window_end >= start,
+        .join(DriftFeatureResult, DriftFeatureResult.report_id == DriftReportRow.id)
+        .where(DriftReportRow.model_id == model_id, DriftReportRow.kind == kind,
+               DriftReportRow.window_end >= start,
                DriftFeatureResult.statistic_name == statistic)
         .group_by(day, DriftFeatureResult.feature)
     )

@@ -12,7 +12,7 @@ import streamlit as st
 from sqlalchemy import and_, func, select
 
 from lifecycle.dashboard.data import TTL_S, fetch
-from lifecycle.storage.tables import Alert, AuditEvent, JobRun, Model
+from lifecycle.storage.tables import Alert, AuditEvent, JobRun, ModelRow
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -60,10 +60,10 @@ def job_failures(url: str, start: datetime, limit: int = 20) -> pd.DataFrame:
 def alerts(url: str, statuses: tuple[str, ...], limit: int = 500) -> pd.DataFrame:
     """Alerts in ``statuses``, most recently seen first."""
     stmt = (
-        select(Alert.id, Model.name, Alert.kind, Alert.feature, Alert.severity, Alert.status,
+        select(Alert.id, ModelRow.name, Alert.kind, Alert.feature, Alert.severity, Alert.status,
                Alert.message, Alert.first_seen, Alert.last_seen, Alert.occurrences,
                Alert.acknowledged_by, Alert.acknowledged_at, Alert.resolved_at)
-        .join(Model, and_(Model.id == Alert.model_id))
+        .join(ModelRow, and_(ModelRow.id == Alert.model_id))
         .where(Alert.status.in_(statuses))
         .order_by(Alert.last_seen.desc()).limit(limit)
     )

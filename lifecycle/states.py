@@ -31,10 +31,12 @@ LOST = "lost"
 SKIPPED = "skipped"
 #: A queued request no process has claimed yet.
 PENDING = "pending"
+#: A window with nothing to check (no traffic): a normal outcome, never retried.
+EMPTY = "empty"
 #: Statuses of ``job_leases`` rows.
 LEASE_STATUSES = (RUNNING, DONE, FAILED)
 #: Statuses of ``job_runs`` rows.
-RUN_STATUSES = (RUNNING, DONE, FAILED, LOST)
+RUN_STATUSES = (RUNNING, DONE, EMPTY, FAILED, LOST)
 #: Statuses of ``job_requests`` rows.
 REQUEST_STATUSES = (PENDING, RUNNING, DONE, FAILED)
 
@@ -71,6 +73,7 @@ DECISIONS = (PROMOTE, REJECT, CONTINUE)
 
 __all__ = [
     "ALERT_ACKNOWLEDGED", "ALERT_OPEN", "ALERT_RESOLVED", "ALERT_STATUSES", "CHALLENGER",
+    "EMPTY",
     "CHAMPION", "CONTINUE", "DECISIONS", "DEGRADED", "DONE", "DRIFT", "DRIFT_VERDICTS",
     "FAILED", "FINE", "INSUFFICIENT_DATA", "INSUFFICIENT_LABELS", "LEASE_STATUSES", "LOST",
     "NO_DATA", "NO_DRIFT", "NO_LABELS", "PENDING", "PERFORMANCE_VERDICTS", "PROMOTE",

@@ -23,7 +23,7 @@ from lifecycle.errors import DataError
 from lifecycle.performance.data import canonical_label
 from lifecycle.states import SERVED_ROLES
 from lifecycle.storage.labelled import load_labelled_window
-from lifecycle.storage.window import Window
+from lifecycle.storage.window import LoadedWindow
 
 __all__ = ["identifier_columns", "is_time_column", "label_frame", "labels_as_frame",
            "window_frames"]
@@ -32,7 +32,7 @@ __all__ = ["identifier_columns", "is_time_column", "label_frame", "labels_as_fra
 ID_PROBE_ROWS = 200
 
 
-def _served(window: Window) -> pd.Series:
+def _served(window: LoadedWindow) -> pd.Series:
     if len(window) == 0 or "role" not in window.meta.columns:
         return pd.Series(True, index=range(len(window)))
     return window.meta["role"].isin(SERVED_ROLES).reset_index(drop=True)
@@ -95,14 +95,15 @@ def is_time_column(series: pd.Series) -> bool:
     return bool(len(head)) and ptypes.infer_dtype(head, skipna=True) in _TIME_KINDS
 
 
-def identifier_columns(window: Window, ms: ModelSettings) -> set[str]:
+def identifier_columns(window: LoadedWindow, ms: ModelSettings) -> set[str]:
     """Input columns of ``window`` that are never drift features (see the module docstring)."""
     found = set(ms.not_features)
     found |= {str(c) for c in window.inputs.columns if is_time_column(window.inputs[c])}
     return found | _join_key_columns(window.inputs, window.meta)
 
 
-def window_frames(window: Window, ms: ModelSettings) -> dict[str, tuple[pd.DataFrame, list[str]]]:
+def window_frames(window: LoadedWindow, ms: ModelSettings,
+                  ) -> dict[str, tuple[pd.DataFrame, list[str]]]:
     """``{"data": (inputs, categorical), "prediction": (outputs, categorical)}`` of served rows.
 
     Data columns are ``[models.NAME] features`` when configured, else every logged input;

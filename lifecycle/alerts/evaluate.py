@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from lifecycle.alerts.policy import AlertChange, decide
 from lifecycle.alerts.store import apply_decision
 from lifecycle.config import AlertSettings, Settings
-from lifecycle.storage.tables import DriftFeatureResult, DriftReport, Model, PerformanceReport
+from lifecycle.storage.tables import DriftFeatureResult, DriftReportRow, ModelRow, PerformanceReport
 from lifecycle.windows import Window
 
 DRIFT_SIGNALS: dict[str, str | None] = {
@@ -59,23 +59,23 @@ def _history_len(policy: AlertSettings) -> int:
     return max(policy.persistence_n, policy.resolve_after)
 
 
-def _model(session: Session, name: str) -> Model | None:
+def _model(session: Session, name: str) -> ModelRow | None:
     """The model row, locked so that alert evaluations of one model run one at a time."""
     return session.scalar(
-        select(Model).where(Model.name == name).with_for_update(key_share=True)
+        select(ModelRow).where(ModelRow.name == name).with_for_update(key_share=True)
     )
 
 
-def _newest_drift(session: Session, model_id: int, report: DriftReport) -> DriftReport:
+def _newest_drift(session: Session, model_id: int, report: DriftReportRow) -> DriftReportRow:
     """The report whose window decides for ``report``'s kind: the newest with a known signal.
 
     ``report`` itself unless a newer window of the same kind was already computed.
     """
     newest = session.scalar(
-        select(DriftReport)
-        .where(DriftReport.model_id == model_id, DriftReport.kind == report.kind,
-               DriftReport.verdict.in_(_DRIFT_KNOWN))
-        .order_by(DriftReport.window_end.desc()).limit(1)
+        select(DriftReportRow)
+        .where(DriftReportRow.model_id == model_id, DriftReportRow.kind == report.kind,
+               DriftReportRow.verdict.in_(_DRIFT_KNOWN))
+        .order_by(DriftReportRow.window_end.desc()).limit(1)
     )
     return newest if newest is not None and newest.window_end > report.window_end else report
 
@@ -94,19 +94,19 @@ def evaluate_drift(
         if row is None:
             return []
         reports = session.scalars(
-            select(DriftReport).where(DriftReport.model_id == row.id,
-                                      DriftReport.window_start == window_start,
-                                      DriftReport.window_end == window_end)
+            select(DriftReportRow).where(DriftReportRow.model_id == row.id,
+                                      DriftReportRow.window_start == window_start,
+                                      DriftReportRow.window_end == window_end)
         ).all()
         for evaluated in reports:
             report = _newest_drift(session, row.id, evaluated)
             key = Window(report.window_start, report.window_end).key
             history = session.execute(
-                select(DriftReport.id, DriftReport.verdict)
-                .where(DriftReport.model_id == row.id, DriftReport.kind == report.kind,
-                       DriftReport.window_end <= report.window_end,
-                       DriftReport.verdict.in_(_DRIFT_KNOWN))
-                .order_by(DriftReport.window_end.desc())
+                select(DriftReportRow.id, DriftReportRow.verdict)
+                .where(DriftReportRow.model_id == row.id, DriftReportRow.kind == report.kind,
+                       DriftReportRow.window_end <= report.window_end,
+                       DriftReportRow.verdict.in_(_DRIFT_KNOWN))
+                .order_by(DriftReportRow.window_end.desc())
                 .limit(_history_len(policy))
             ).all()
             signals = [DRIFT_SIGNALS.get(v) for _, v in history]
@@ -137,14 +137,15 @@ def evaluate_drift(
     return changes
 
 
-def _feature_alerts(session: Session, row: Model, evaluated: DriftReport, report: DriftReport,
+def _feature_alerts(session: Session, row: ModelRow, evaluated: DriftReportRow,
+                    report: DriftReportRow,
                     policy: AlertSettings, *, now: datetime, key: str) -> list[AlertChange]:
     """Per-feature alerts for the features of ``evaluated``, decided as of ``report``."""
     report_ids = session.scalars(
-        select(DriftReport.id)
-        .where(DriftReport.model_id == row.id, DriftReport.kind == report.kind,
-               DriftReport.window_end <= report.window_end)
-        .order_by(DriftReport.window_end.desc())
+        select(DriftReportRow.id)
+        .where(DriftReportRow.model_id == row.id, DriftReportRow.kind == report.kind,
+               DriftReportRow.window_end <= report.window_end)
+        .order_by(DriftReportRow.window_end.desc())
         .limit(3 * _history_len(policy))
     ).all()
     order = {rid: i for i, rid in enumerate(report_ids)}

@@ -21,7 +21,7 @@ from lifecycle.alerts.policy import (
     open_key,
 )
 from lifecycle.errors import LifecycleError
-from lifecycle.storage.tables import Alert, AuditEvent, Model
+from lifecycle.storage.tables import Alert, AuditEvent, ModelRow
 
 
 class AlertStateError(LifecycleError, ValueError):
@@ -38,7 +38,7 @@ def _change(alert: Alert, model: str, action: str) -> AlertChange:
 
 def apply_decision(
     session: Session,
-    model: Model,
+    model: ModelRow,
     *,
     kind: str,
     feature: str | None,

@@ -112,9 +112,9 @@ def build_rows(keys: Any, labels: Any, timestamps: Any = None) -> list[OutcomeRo
 def _unknown_model(conn: Any, model: str) -> UnknownModelError:
     from sqlalchemy import select
 
-    from lifecycle.storage.tables import Model
+    from lifecycle.storage.tables import ModelRow
 
-    known = list(conn.execute(select(Model.name).order_by(Model.name)).scalars())
+    known = list(conn.execute(select(ModelRow.name).order_by(ModelRow.name)).scalars())
     close = difflib.get_close_matches(model, known, n=3, cutoff=0.6)
     hint = (f"did you mean {' or '.join(repr(c) for c in close)}? " if close
             else f"known models: {', '.join(known[:20])}; " if known

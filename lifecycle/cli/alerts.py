@@ -23,7 +23,7 @@ def alerts_group(ctx: click.Context, only_open: bool, model: str | None, limit: 
     from sqlalchemy.orm import Session
 
     from lifecycle.storage.models_repo import get_model
-    from lifecycle.storage.tables import Alert, Model
+    from lifecycle.storage.tables import Alert, ModelRow
 
     settings = get_settings(ctx)
     engine = open_engine(settings)
@@ -31,12 +31,12 @@ def alerts_group(ctx: click.Context, only_open: bool, model: str | None, limit: 
         if model and model not in settings.models:  # unknown: an error (exit 2), not "no alerts"
             with Session(engine) as session:
                 get_model(session, model)
-        stmt = (select(Alert, Model.name).join(Model, Model.id == Alert.model_id)
+        stmt = (select(Alert, ModelRow.name).join(ModelRow, ModelRow.id == Alert.model_id)
                 .order_by(Alert.last_seen.desc(), Alert.id.desc()).limit(limit))
         if only_open:
             stmt = stmt.where(Alert.status.in_(("open", "acknowledged")))
         if model:
-            stmt = stmt.where(Model.name == model)
+            stmt = stmt.where(ModelRow.name == model)
         with Session(engine) as session:
             rows = [(a.id, name, a.kind, a.feature, a.severity, a.status, a.occurrences,
                      a.first_seen, a.last_seen, a.message[:70])

@@ -129,7 +129,7 @@ def reports_cmd(ctx: click.Context, model: str, since: str | None, until: str | 
 
     from lifecycle.cli._common import parse_time
     from lifecycle.storage.models_repo import get_model
-    from lifecycle.storage.tables import DriftFeatureResult, DriftReport
+    from lifecycle.storage.tables import DriftFeatureResult, DriftReportRow
 
     start = parse_time(since, name="--since")
     end = parse_time(until, name="--until")
@@ -139,18 +139,19 @@ def reports_cmd(ctx: click.Context, model: str, since: str | None, until: str | 
     try:
         with Session(engine) as session:
             model_id = get_model(session, model).id
-            stmt = (select(DriftReport.id, DriftReport.window_start, DriftReport.window_end,
-                           DriftReport.kind, DriftReport.verdict, DriftReport.n_drifted,
-                           DriftReport.n_features)
-                    .where(DriftReport.model_id == model_id)
-                    .order_by(DriftReport.window_end.desc(), DriftReport.kind)
+            stmt = (select(DriftReportRow.id, DriftReportRow.window_start,
+                           DriftReportRow.window_end,
+                           DriftReportRow.kind, DriftReportRow.verdict, DriftReportRow.n_drifted,
+                           DriftReportRow.n_features)
+                    .where(DriftReportRow.model_id == model_id)
+                    .order_by(DriftReportRow.window_end.desc(), DriftReportRow.kind)
                     .limit(limit))
             if start is not None:
-                stmt = stmt.where(DriftReport.window_end > start)
+                stmt = stmt.where(DriftReportRow.window_end > start)
             if end is not None:
-                stmt = stmt.where(DriftReport.window_start < end)
+                stmt = stmt.where(DriftReportRow.window_start < end)
             if kind is not None:
-                stmt = stmt.where(DriftReport.kind == kind)
+                stmt = stmt.where(DriftReportRow.kind == kind)
             reports = session.execute(stmt).all()
             drifting: dict[int, list[str]] = {}
             ids = [r[0] for r in reports]

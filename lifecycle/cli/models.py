@@ -19,7 +19,7 @@ def models_cmd(ctx: click.Context) -> None:
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
-    from lifecycle.storage.tables import Model, Outcome, PredictionBatch, TrafficHourly
+    from lifecycle.storage.tables import ModelRow, Outcome, PredictionBatch, TrafficHourly
 
     settings = get_settings(ctx)
     engine = open_engine(settings)
@@ -43,7 +43,7 @@ def models_cmd(ctx: click.Context) -> None:
                     .group_by(PredictionBatch.model_id)
                 ).all()
             }
-            models = session.scalars(select(Model).order_by(Model.name)).all()
+            models = session.scalars(select(ModelRow).order_by(ModelRow.name)).all()
             rows: list[tuple[object, ...]] = [
                 (m.name, _task(settings, m.name, m.task), int(traffic.get(m.id) or 0),
                  int(labels.get(m.id) or 0), *seen.get(m.id, (None, None)))

@@ -39,8 +39,8 @@ class JobDriver:
     def __init__(self, engine: Engine, settings: Settings, model: str,
                  clock: Callable[[], datetime]) -> None:
         from lifecycle.alerts.delivery import AlertDispatcher
+        from lifecycle.jobs.kinds import ALERT_EVALUATORS, import_path
         from lifecycle.jobs.plan import build_plan
-        from lifecycle.jobs.registry import ALERT_EVALUATORS, import_path
         from lifecycle.jobs.runner import RunContext
 
         self.missing: dict[str, str] = {}

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from lifecycle.storage.tables import (
     Alert,
     DriftFeatureResult,
-    DriftReport,
-    Model,
+    DriftReportRow,
+    ModelRow,
     PerformanceMetric,
     PerformanceReport,
 )
@@ -120,7 +120,7 @@ class Observer:
         self.performance_seen_at: dict[int, datetime] = {}
 
     def _model_id(self, session: Session) -> int | None:
-        return session.scalar(select(Model.id).where(Model.name == self.model))
+        return session.scalar(select(ModelRow.id).where(ModelRow.name == self.model))
 
     def poll(self, now: datetime) -> list[Event]:
         """Events for everything written since the previous poll, as of simulated ``now``."""
@@ -137,9 +137,9 @@ class Observer:
 
     def _drift(self, session: Session, mid: int) -> list[Event]:
         reports = session.scalars(
-            select(DriftReport).where(DriftReport.model_id == mid,
-                                      DriftReport.id > self._drift_seen)
-            .order_by(DriftReport.window_end, DriftReport.id)
+            select(DriftReportRow).where(DriftReportRow.model_id == mid,
+                                      DriftReportRow.id > self._drift_seen)
+            .order_by(DriftReportRow.window_end, DriftReportRow.id)
         ).all()
         events: list[Event] = []
         for report in reports:

@@ -27,9 +27,9 @@ from lifecycle.demo.observe import WORSE, drifted_features, sim_label
 from lifecycle.storage.tables import (
     Alert,
     ChangePoint,
-    DriftReport,
+    DriftReportRow,
     JobRun,
-    Model,
+    ModelRow,
     PerformanceMetric,
     PerformanceReport,
 )
@@ -84,11 +84,11 @@ def format_delay(delta: timedelta | None) -> str:
     return f"{int(days)} days {rest:g} h"
 
 
-def _data_reports(session: Session, mid: int) -> list[DriftReport]:
+def _data_reports(session: Session, mid: int) -> list[DriftReportRow]:
     return list(session.scalars(
-        select(DriftReport).where(DriftReport.model_id == mid, DriftReport.kind == "data",
-                                  DriftReport.verdict != "insufficient_data")
-        .order_by(DriftReport.window_end)
+        select(DriftReportRow).where(DriftReportRow.model_id == mid, DriftReportRow.kind == "data",
+                                  DriftReportRow.verdict != "insufficient_data")
+        .order_by(DriftReportRow.window_end)
     ))
 
 
@@ -107,7 +107,7 @@ def summarise(
     shift_at = start + timedelta(days=shift_day)
     concept_at = start + timedelta(days=concept_day)
     with Session(engine) as session:
-        mid = session.scalar(select(Model.id).where(Model.name == model))
+        mid = session.scalar(select(ModelRow.id).where(ModelRow.name == model))
         if mid is None:
             raise LookupError(f"model {model!r} has no rows; the demo logged nothing")
         first: dict[str, tuple[datetime, str]] = {}

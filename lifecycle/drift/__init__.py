@@ -23,9 +23,9 @@ from lifecycle.drift.profile import (
     build_categorical_profile,
     build_numeric_profile,
 )
-from lifecycle.drift.registry import STATISTICS, Statistic, get_statistic
 from lifecycle.drift.report import DriftReport, FeatureResult, StatResult
 from lifecycle.drift.sample import CategoricalSample, NumericSample
+from lifecycle.drift.statistics import STATISTICS, Statistic, get_statistic
 
 __all__ = [
     "STATISTICS",

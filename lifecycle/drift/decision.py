@@ -37,15 +37,6 @@ from typing import Any
 import numpy as np
 
 from lifecycle.drift.base import StatOptions
-from lifecycle.drift.registry import (
-    DISTRIBUTION_STATISTICS,
-    GATE_TEST,
-    SIGNALS,
-    STATISTICS,
-    get_statistic,
-    signals_for,
-    validate_names,
-)
 from lifecycle.drift.report import (
     DRIFT,
     INSUFFICIENT,
@@ -54,6 +45,15 @@ from lifecycle.drift.report import (
     DriftReport,
     FeatureResult,
     StatResult,
+)
+from lifecycle.drift.statistics import (
+    DISTRIBUTION_STATISTICS,
+    GATE_TEST,
+    SIGNALS,
+    STATISTICS,
+    get_statistic,
+    signals_for,
+    validate_names,
 )
 from lifecycle.errors import ConfigError, DataError
 

@@ -18,9 +18,9 @@ from typing import TypeVar
 
 from lifecycle.drift.decision import DriftPolicy, FeatureStatistics, decide
 from lifecycle.drift.profile import FeatureProfile, NumericProfile, ReferenceProfile
-from lifecycle.drift.registry import CONTEXT_STATISTICS, GATE_TEST, STATISTICS, signals_for
 from lifecycle.drift.report import DriftReport
 from lifecycle.drift.sample import CategoricalSample, NumericSample
+from lifecycle.drift.statistics import CONTEXT_STATISTICS, GATE_TEST, STATISTICS, signals_for
 from lifecycle.errors import DataError
 
 __all__ = ["check_profile", "feature_statistics", "parallel_map"]

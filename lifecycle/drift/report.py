@@ -16,6 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lifecycle.states import DRIFT, NO_DRIFT, WARNING
+from lifecycle.states import INSUFFICIENT_DATA as INSUFFICIENT
+
 __all__ = [
     "DRIFT",
     "INSUFFICIENT",
@@ -27,10 +30,6 @@ __all__ = [
     "StatResult",
 ]
 
-NO_DRIFT = "no_drift"
-WARNING = "warning"
-DRIFT = "drift"
-INSUFFICIENT = "insufficient_data"
 LEVELS = (NO_DRIFT, WARNING, DRIFT, INSUFFICIENT)
 
 

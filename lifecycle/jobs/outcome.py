@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["EMPTY", "EmptyWindow", "is_empty"]
+from lifecycle.states import EMPTY
 
-#: ``job_runs.status`` of a window with nothing to check.
-EMPTY = "empty"
+__all__ = ["EMPTY", "EmptyWindow", "is_empty"]
 
 
 @dataclass(frozen=True)

@@ -33,17 +33,17 @@ from lifecycle.performance import (
     canonical_label,
     compare_performance,
 )
+from lifecycle.states import DEGRADED, FINE, NO_DATA, NO_LABELS
+from lifecycle.states import INSUFFICIENT_LABELS as INSUFFICIENT
 from lifecycle.storage.labelled import LabelledWindow, load_labelled_window
 from lifecycle.storage.models_repo import get_model
 from lifecycle.storage.performance_repo import save_performance_report
-from lifecycle.storage.tables import ReferenceProfile
+from lifecycle.storage.tables import ReferenceProfileRow
 from lifecycle.storage.types import utcnow
 
 __all__ = ["PerformanceCheckResult", "evaluate_alerts", "resolve_reference_period",
            "run_performance_check"]
 
-FINE, DEGRADED = "fine", "degraded"
-NO_DATA, NO_LABELS, INSUFFICIENT = "no data", "no labels", "insufficient labels"
 EXIT_CODES = {FINE: 0, DEGRADED: 1}
 #: Reference errors fed to each detector before the window, so it starts from the baseline.
 WARMUP = 2000
@@ -114,14 +114,16 @@ def resolve_reference_period(
     with Session(engine) as session:
         mid = get_model(session, model).id
         row = session.execute(
-            select(ReferenceProfile.id, ReferenceProfile.window_start, ReferenceProfile.window_end)
+            select(ReferenceProfileRow.id, ReferenceProfileRow.window_start,
+                   ReferenceProfileRow.window_end)
             .where(
-                ReferenceProfile.model_id == mid,
-                ReferenceProfile.is_active.is_(True),
-                ReferenceProfile.window_start.is_not(None),
-                ReferenceProfile.window_end.is_not(None),
+                ReferenceProfileRow.model_id == mid,
+                ReferenceProfileRow.is_active.is_(True),
+                ReferenceProfileRow.window_start.is_not(None),
+                ReferenceProfileRow.window_end.is_not(None),
             )
-            .order_by((ReferenceProfile.kind == "data").desc(), ReferenceProfile.created_at.desc())
+            .order_by((ReferenceProfileRow.kind == "data").desc(),
+                      ReferenceProfileRow.created_at.desc())
         ).first()
     if row is None:
         raise DataError(

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from lifecycle.config import JobSchedule, Settings
 from lifecycle.errors import ConfigError
-from lifecycle.jobs.registry import ALERT_EVALUATORS, JOB_ALERTS, JOBS, import_path
+from lifecycle.jobs.kinds import ALERT_EVALUATORS, JOB_ALERTS, JOBS, import_path
 
 #: Used by manual runs (``run_window``) of a kind the model has no schedule for.
 DEFAULT_SCHEDULE = JobSchedule(kind="manual", window=timedelta(hours=1),
@@ -48,7 +48,7 @@ class PlannedJob:
 def job_kinds(settings: Settings) -> dict[str, JobKind]:
     """Built-in kinds from :data:`JOBS` plus ``[scheduler.jobs]`` (which may override)."""
     kinds = {
-        name: JobKind(name, path, JOB_ALERTS.get(name), f"lifecycle.jobs.registry.JOBS[{name!r}]")
+        name: JobKind(name, path, JOB_ALERTS.get(name), f"lifecycle.jobs.kinds.JOBS[{name!r}]")
         for name, path in JOBS.items()
     }
     for name, custom in settings.scheduler.jobs.items():

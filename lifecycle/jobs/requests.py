@@ -44,7 +44,7 @@ from lifecycle.jobs.queue import (
     finish,
     renew,
 )
-from lifecycle.storage.tables import AuditEvent, Model
+from lifecycle.storage.tables import AuditEvent, ModelRow
 
 logger = logging.getLogger("lifecycle.jobs")
 
@@ -80,7 +80,7 @@ class _Renewer(threading.Thread):
 
 
 def _run_retrain(ctx: Any, request: ClaimedRequest) -> dict[str, Any]:
-    from lifecycle.jobs.registry import import_path
+    from lifecycle.jobs.kinds import import_path
 
     function = ctx.settings.scheduler.retrain_function
     if function is None:
@@ -99,7 +99,7 @@ def _run_retrain(ctx: Any, request: ClaimedRequest) -> dict[str, Any]:
         raise
     finally:
         with Session(ctx.engine) as session, session.begin():
-            model_id = session.scalar(select(Model.id).where(Model.name == request.model))
+            model_id = session.scalar(select(ModelRow.id).where(ModelRow.name == request.model))
             session.add(AuditEvent(ts=ctx.clock(), actor="scheduler", action="retrain.run",
                                    model_id=model_id, target=f"request:{request.id}",
                                    details=outcome))

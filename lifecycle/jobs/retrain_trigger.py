@@ -26,7 +26,7 @@ from lifecycle.alerts.policy import AlertChange
 from lifecycle.config import Settings
 from lifecycle.jobs.leases import acquire_cooldown
 from lifecycle.jobs.queue import RETRAIN, enqueue
-from lifecycle.storage.tables import AuditEvent, Model
+from lifecycle.storage.tables import AuditEvent, ModelRow
 
 logger = logging.getLogger("lifecycle.alerts")
 
@@ -62,7 +62,7 @@ def maybe_trigger_retrain(
     logger.warning("retrain of %s queued as request %d by alert %s (%s)", model,
                    queued.request_id, change.alert_id, change.kind)
     with Session(engine) as session, session.begin():
-        model_id = session.scalar(select(Model.id).where(Model.name == model))
+        model_id = session.scalar(select(ModelRow.id).where(ModelRow.name == model))
         session.add(AuditEvent(ts=now, actor="scheduler", action="retrain.trigger",
                                model_id=model_id, target=f"alert:{change.alert_id}",
                                details=outcome))

@@ -39,10 +39,11 @@ from sqlalchemy import Engine, insert, update
 
 from lifecycle.alerts.policy import AlertChange
 from lifecycle.config import JobSchedule, Settings
-from lifecycle.jobs.leases import DONE, FAILED, Lease, claim, make_owner, release, renew
-from lifecycle.jobs.outcome import EMPTY, is_empty
+from lifecycle.jobs.kinds import ALERT_EVALUATORS, import_path
+from lifecycle.jobs.leases import Lease, claim, make_owner, release, renew
+from lifecycle.jobs.outcome import is_empty
 from lifecycle.jobs.plan import PlannedJob, manual_job
-from lifecycle.jobs.registry import ALERT_EVALUATORS, import_path
+from lifecycle.states import DONE, EMPTY, FAILED, LOST, RUNNING, SKIPPED
 from lifecycle.storage.tables import JobRun
 from lifecycle.storage.types import utcnow
 from lifecycle.windows import Window
@@ -53,7 +54,6 @@ Clock = Callable[[], datetime]
 
 #: job_runs statuses (besides the lease's ``done`` and ``failed``, and ``empty``: a window
 #: with nothing to check, see lifecycle.jobs.outcome)
-RUNNING, LOST, SKIPPED = "running", "lost", "skipped"
 
 
 @dataclass

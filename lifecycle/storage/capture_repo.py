@@ -37,7 +37,13 @@ from lifecycle.storage.key_ranges import (
     string_offsets,
 )
 from lifecycle.storage.models_repo import get_or_create_model
-from lifecycle.storage.tables import Model, Outcome, PredictionBatch, TrafficHourly, prediction_keys
+from lifecycle.storage.tables import (
+    ModelRow,
+    Outcome,
+    PredictionBatch,
+    TrafficHourly,
+    prediction_keys,
+)
 from lifecycle.storage.types import utcnow
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -80,7 +86,7 @@ def model_id_for(conn: Connection, name: str) -> int:
 
 def existing_model_id(conn: Connection, name: str) -> int | None:
     """Id of model ``name``, or None when no such model exists (nothing is created)."""
-    found = conn.execute(select(Model.id).where(Model.name == name)).scalar()
+    found = conn.execute(select(ModelRow.id).where(ModelRow.name == name)).scalar()
     return None if found is None else int(found)
 
 

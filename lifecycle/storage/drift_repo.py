@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from lifecycle.drift.profile import ReferenceProfile as Profile
-from lifecycle.drift.report import DriftReport as Report
-from lifecycle.storage.tables import DriftFeatureResult, DriftReport, ReferenceProfile
+from lifecycle.drift.profile import ReferenceProfile
+from lifecycle.drift.report import DriftReport
+from lifecycle.storage.tables import DriftFeatureResult, DriftReportRow, ReferenceProfileRow
 from lifecycle.storage.types import utcnow
 
 __all__ = [
@@ -32,13 +32,13 @@ __all__ = [
     "save_report",
 ]
 
-ProfileRecord = tuple[int, Profile]
+ProfileRecord = tuple[int, ReferenceProfile]
 
 
 def save_profile(
     session: Session,
     model_id: int,
-    profile: Profile,
+    profile: ReferenceProfile,
     *,
     kind: str = "data",
     source: str,
@@ -51,12 +51,12 @@ def save_profile(
     ``now`` is the row's ``created_at`` (default: the wall clock)."""
     doc, blob = profile.to_payload()
     session.execute(
-        update(ReferenceProfile)
-        .where(ReferenceProfile.model_id == model_id, ReferenceProfile.kind == kind,
-               ReferenceProfile.is_active.is_(True))
+        update(ReferenceProfileRow)
+        .where(ReferenceProfileRow.model_id == model_id, ReferenceProfileRow.kind == kind,
+               ReferenceProfileRow.is_active.is_(True))
         .values(is_active=False)
     )
-    row = ReferenceProfile(
+    row = ReferenceProfileRow(
         model_id=model_id,
         kind=kind,
         created_at=now or utcnow(),
@@ -77,11 +77,11 @@ def save_profile(
 def load_active_profiles(session: Session, model_id: int) -> dict[str, ProfileRecord]:
     """Active profiles of the model by kind (``data``, ``prediction``, ``label``)."""
     rows = session.scalars(
-        select(ReferenceProfile)
-        .where(ReferenceProfile.model_id == model_id, ReferenceProfile.is_active.is_(True))
-        .order_by(ReferenceProfile.created_at, ReferenceProfile.id)
+        select(ReferenceProfileRow)
+        .where(ReferenceProfileRow.model_id == model_id, ReferenceProfileRow.is_active.is_(True))
+        .order_by(ReferenceProfileRow.created_at, ReferenceProfileRow.id)
     ).all()
-    return {r.kind: (int(r.id), Profile.from_payload(r.profile, r.arrays)) for r in rows}
+    return {r.kind: (int(r.id), ReferenceProfile.from_payload(r.profile, r.arrays)) for r in rows}
 
 
 def _num(value: Any) -> float | None:
@@ -91,7 +91,7 @@ def _num(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _summary(report: Report, extra: dict[str, Any] | None) -> dict[str, Any]:
+def _summary(report: DriftReport, extra: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "drifted": [f.feature for f in report.features if f.verdict == "drift"],
         "warning": [f.feature for f in report.features if f.verdict == "warning"],
@@ -110,7 +110,7 @@ def _summary(report: Report, extra: dict[str, Any] | None) -> dict[str, Any]:
 def save_report(
     session: Session,
     model_id: int,
-    report: Report,
+    report: DriftReport,
     *,
     window_start: datetime,
     window_end: datetime,
@@ -119,9 +119,9 @@ def save_report(
 ) -> int:
     """Insert or replace the report of (model, ``report.kind``, window); returns its id."""
     existing = session.scalar(
-        select(DriftReport).where(
-            DriftReport.model_id == model_id, DriftReport.kind == report.kind,
-            DriftReport.window_start == window_start, DriftReport.window_end == window_end,
+        select(DriftReportRow).where(
+            DriftReportRow.model_id == model_id, DriftReportRow.kind == report.kind,
+            DriftReportRow.window_start == window_start, DriftReportRow.window_end == window_end,
         )
     )
     values: dict[str, Any] = {
@@ -137,7 +137,7 @@ def save_report(
         "summary": _summary(report, extra_summary),
     }
     if existing is None:
-        row = DriftReport(model_id=model_id, kind=report.kind, window_start=window_start,
+        row = DriftReportRow(model_id=model_id, kind=report.kind, window_start=window_start,
                           window_end=window_end, **values)
         session.add(row)
         session.flush()

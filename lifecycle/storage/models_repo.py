@@ -10,16 +10,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from lifecycle.errors import UnknownModelError
-from lifecycle.storage.tables import Model
+from lifecycle.storage.tables import ModelRow
 from lifecycle.storage.types import utcnow
 
 
-def get_model(session: Session, name: str) -> Model:
+def get_model(session: Session, name: str) -> ModelRow:
     """The model called ``name``; raises :class:`UnknownModelError` saying it does not exist,
     with the closest names first and the known ones."""
-    model = session.scalar(select(Model).where(Model.name == name))
+    model = session.scalar(select(ModelRow).where(ModelRow.name == name))
     if model is None:
-        known = list(session.scalars(select(Model.name).order_by(Model.name)).all())
+        known = list(session.scalars(select(ModelRow.name).order_by(ModelRow.name)).all())
         raise UnknownModelError(unknown_model_message(name, known))
     return model
 
@@ -44,21 +44,21 @@ def unknown_model_message(name: str, known: list[str]) -> str:
             f"@lifecycle.monitor({name!r}) or check the spelling")
 
 
-def get_or_create_model(session: Session, name: str, task: str | None = None) -> Model:
+def get_or_create_model(session: Session, name: str, task: str | None = None) -> ModelRow:
     """The model called ``name``, created if missing (safe under concurrent writers)."""
-    model = session.scalar(select(Model).where(Model.name == name))
+    model = session.scalar(select(ModelRow).where(ModelRow.name == name))
     if model is not None:
         return model
     dialect = session.get_bind().dialect.name
     values: dict[str, object] = {"name": name, "task": task, "created_at": utcnow(), "details": {}}
     if dialect == "postgresql":
         session.execute(
-            pg_insert(Model).values(**values).on_conflict_do_nothing(index_elements=["name"])
+            pg_insert(ModelRow).values(**values).on_conflict_do_nothing(index_elements=["name"])
         )
     else:
         session.execute(
-            sqlite_insert(Model).values(**values).on_conflict_do_nothing(index_elements=["name"])
+            sqlite_insert(ModelRow).values(**values).on_conflict_do_nothing(index_elements=["name"])
         )
-    model = session.scalar(select(Model).where(Model.name == name))
+    model = session.scalar(select(ModelRow).where(ModelRow.name == name))
     assert model is not None
     return model

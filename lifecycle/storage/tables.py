@@ -66,7 +66,7 @@ def _model_fk(ondelete: str = "CASCADE") -> Any:
 # --------------------------------------------------------------------------- models
 
 
-class Model(Base):
+class ModelRow(Base):
     """A monitored model (one row per name)."""
 
     __tablename__ = "models"
@@ -161,7 +161,7 @@ class TrafficHourly(Base):
 # --------------------------------------------------------------------------- drift
 
 
-class ReferenceProfile(Base):
+class ReferenceProfileRow(Base):
     """A reference profile computed once (bins, counts, sketches), so checks read only the
     current window. ``profile`` holds the JSON part, ``arrays`` large numeric arrays."""
 
@@ -182,7 +182,7 @@ class ReferenceProfile(Base):
     arrays: Mapped[bytes | None] = mapped_column(Blob)
 
 
-class DriftReport(Base):
+class DriftReportRow(Base):
     """One drift check of one model over one window (unique: reruns update, never duplicate)."""
 
     __tablename__ = "drift_reports"

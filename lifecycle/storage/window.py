@@ -35,7 +35,7 @@ _META_RENAME = {c: c[1:] for c in META_COLUMNS + _HEADLINE_COLUMNS}
 
 
 @dataclass(frozen=True)
-class Window:
+class LoadedWindow:
     """A window of logged predictions, aligned row by row and ordered by timestamp.
 
     ``inputs`` has one column per feature; ``outputs`` has ``prediction`` and any
@@ -113,10 +113,10 @@ def _numbers_or_text(text: pd.Series) -> pd.Series:
     return pd.Series(values, index=text.index, dtype=object)
 
 
-def _empty(model: str, since: datetime | None, until: datetime | None) -> Window:
+def _empty(model: str, since: datetime | None, until: datetime | None) -> LoadedWindow:
     meta = pd.DataFrame({name: pd.Series(dtype=object) for name in _META_RENAME.values()})
     meta["ts"] = pd.Series(dtype="datetime64[us, UTC]")
-    return Window(model, since, until, pd.DataFrame(), pd.DataFrame(), meta)
+    return LoadedWindow(model, since, until, pd.DataFrame(), pd.DataFrame(), meta)
 
 
 def load_window(
@@ -128,10 +128,10 @@ def load_window(
     role: str | None = None,
     with_inputs: bool = True,
     with_headline: bool = False,
-) -> Window:
+) -> LoadedWindow:
     """Load the half-open window ``[since, until)`` of ``model``'s logged predictions.
 
-    ``with_inputs=False`` reads and decodes only the outputs blobs (``Window.inputs`` is then
+    ``with_inputs=False`` reads and decodes only the outputs blobs (``LoadedWindow.inputs`` is then
     empty): for callers that need predictions, not features. A batch's inputs are decoded only
     when at least one of its rows is in the window. ``with_headline=True`` adds each row's
     headline output to ``meta`` (``output_value``, ``output_label``; see ``storage/headline.py``),
@@ -199,4 +199,4 @@ def load_window(
         meta, inputs_df, outputs_df = (
             frame.iloc[order].reset_index(drop=True) for frame in (meta, inputs_df, outputs_df)
         )
-    return Window(model, since, until, inputs_df, outputs_df, meta.reset_index(drop=True))
+    return LoadedWindow(model, since, until, inputs_df, outputs_df, meta.reset_index(drop=True))

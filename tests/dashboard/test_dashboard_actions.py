@@ -173,7 +173,7 @@ def test_run_check_now_queues_the_real_job_for_a_scheduler_and_is_audited(
     from lifecycle.jobs.requests import process_pending
     from lifecycle.jobs.runner import RunContext
     from lifecycle.seed import DEFAULT_MODELS, seed_reference
-    from lifecycle.storage.tables import DriftReport, JobRequest, JobRun
+    from lifecycle.storage.tables import DriftReportRow, JobRequest, JobRun
 
     # the action runs on the latest window by the wall clock, so the history ends now
     summary = seed(sqlite_url, models=DEFAULT_MODELS[:1], days=2, predictions=4_000,
@@ -231,9 +231,9 @@ def test_run_check_now_queues_the_real_job_for_a_scheduler_and_is_audited(
     with Session(engine) as session:
         run = session.scalars(select(JobRun).where(JobRun.owner == "scheduler-test")).one()
         assert run.job_name == "drift" and run.window_end == end
-        report = session.scalar(select(DriftReport).where(
-            DriftReport.window_start == start, DriftReport.window_end == end,
-            DriftReport.kind == "data", DriftReport.reference_id.is_not(None)))
+        report = session.scalar(select(DriftReportRow).where(
+            DriftReportRow.window_start == start, DriftReportRow.window_end == end,
+            DriftReportRow.kind == "data", DriftReportRow.reference_id.is_not(None)))
         assert report is not None  # written by the real drift job, not by the seed
         assert session.scalars(select(JobRequest.status)).all() == ["done"]
     engine.dispose()

@@ -15,9 +15,9 @@ from streamlit.testing.v1 import AppTest
 from lifecycle.storage.engine import make_engine
 from lifecycle.storage.tables import (
     Alert,
-    DriftReport,
+    DriftReportRow,
     JobRun,
-    Model,
+    ModelRow,
     PerformanceReport,
     TrafficHourly,
 )
@@ -60,15 +60,15 @@ def test_overview_numbers_match_the_database(seeded_sqlite: str) -> None:
     assert "churn" in banner and "house_prices" in banner and "fraud" not in banner
     table = at.dataframe[0].value
     assert list(table["model"]) == ["churn", "fraud", "house_prices"]
-    fraud = _scalar(seeded_sqlite, select(DriftReport.n_features).join(Model).where(
-        Model.name == "fraud", DriftReport.kind == "data").order_by(
-        DriftReport.window_end.desc()).limit(1))
+    fraud = _scalar(seeded_sqlite, select(DriftReportRow.n_features).join(ModelRow).where(
+        ModelRow.name == "fraud", DriftReportRow.kind == "data").order_by(
+        DriftReportRow.window_end.desc()).limit(1))
     assert table.loc[table["model"] == "fraud", "data drift"].item() == (
         f"● no drift 0/{fraud}")
     assert table.loc[table["model"] == "churn", "versions"].item() == (
         "champion v1, v2; challenger v3")
     # latency per call and per prediction, from the counted calls of the range
-    churn = select(Model.id).where(Model.name == "churn").scalar_subquery()
+    churn = select(ModelRow.id).where(ModelRow.name == "churn").scalar_subquery()
     in_range = (TrafficHourly.model_id == churn, TrafficHourly.bucket_start >= start,
                 TrafficHourly.n_calls > 0)
     call_ms = _scalar(seeded_sqlite, select(func.sum(TrafficHourly.call_latency_sum_ms))
@@ -86,11 +86,11 @@ def test_drift_page_shows_latest_report_and_numbers(seeded_sqlite: str) -> None:
     at = run_page("drift")
     engine = make_engine(seeded_sqlite)
     with Session(engine) as session:
-        churn = session.scalar(select(Model.id).where(Model.name == "churn"))
+        churn = session.scalar(select(ModelRow.id).where(ModelRow.name == "churn"))
         latest = session.execute(
-            select(DriftReport.n_drifted, DriftReport.n_features, DriftReport.verdict)
-            .where(DriftReport.model_id == churn, DriftReport.kind == "data")
-            .order_by(DriftReport.window_end.desc()).limit(1)).one()
+            select(DriftReportRow.n_drifted, DriftReportRow.n_features, DriftReportRow.verdict)
+            .where(DriftReportRow.model_id == churn, DriftReportRow.kind == "data")
+            .order_by(DriftReportRow.window_end.desc()).limit(1)).one()
     engine.dispose()
     assert at.selectbox(key="drift_model").value == "churn"
     assert metric(at, "Drifted features") == f"{latest[0]} / {latest[1]}"
@@ -132,7 +132,7 @@ def test_drift_page_window_follows_the_model(seeded_sqlite: str) -> None:
     assert window.value == _report_ids(seeded_sqlite, "house_prices")[0]
     engine = make_engine(seeded_sqlite)
     with Session(engine) as session:
-        report = session.get(DriftReport, window.value)
+        report = session.get(DriftReportRow, window.value)
         assert report is not None
         label = (f"{report.window_start:%Y-%m-%d %H:%M} UTC → {report.window_end:%Y-%m-%d %H:%M}"
                  f" UTC  ({report.verdict})")
@@ -144,9 +144,9 @@ def _report_ids(url: str, model: str) -> list[int]:
     engine = make_engine(url)
     with Session(engine) as session:
         ids = session.scalars(
-            select(DriftReport.id).join(Model, Model.id == DriftReport.model_id)
-            .where(Model.name == model, DriftReport.kind == "data")
-            .order_by(DriftReport.window_end.desc())).all()
+            select(DriftReportRow.id).join(ModelRow, ModelRow.id == DriftReportRow.model_id)
+            .where(ModelRow.name == model, DriftReportRow.kind == "data")
+            .order_by(DriftReportRow.window_end.desc())).all()
     engine.dispose()
     return list(ids)
 
@@ -156,7 +156,7 @@ def test_performance_page_coverage_matches_reports(seeded_sqlite: str) -> None:
     start = _since(7)
     engine = make_engine(seeded_sqlite)
     with Session(engine) as session:
-        churn = session.scalar(select(Model.id).where(Model.name == "churn"))
+        churn = session.scalar(select(ModelRow.id).where(ModelRow.name == "churn"))
         lab, pred = session.execute(
             select(func.sum(PerformanceReport.n_labelled),
                    func.sum(PerformanceReport.n_predictions))
@@ -212,7 +212,7 @@ def test_model_without_reports_gets_next_steps(sqlite_url: str,
                                                use_db: Callable[[str], None]) -> None:
     engine = make_engine(sqlite_url)
     with Session(engine) as session, session.begin():
-        session.add(Model(name="fresh", task="classification", details={}))
+        session.add(ModelRow(name="fresh", task="classification", details={}))
     engine.dispose()
     use_db(sqlite_url)
     drift = run_page("drift")
@@ -262,7 +262,7 @@ def test_daily_heatmap_query_matches_hourly_rows(db_url: str) -> None:
     seed(db_url, days=2, predictions=None)
     engine = make_engine(db_url)
     with Session(engine) as session:
-        churn = session.scalar(select(Model.id).where(Model.name == "churn"))
+        churn = session.scalar(select(ModelRow.id).where(ModelRow.name == "churn"))
     engine.dispose()
     start = _since(30)
     hourly = data.drift_matrix(db_url, churn, "data", start, "psi")
@@ -291,9 +291,9 @@ def test_performance_page_never_asks_for_labels_that_exist(
 
     engine = make_engine(sqlite_url)
     with Session(engine) as session, session.begin():
-        few = Model(name="few_labels", task="classification", details={})
-        early = Model(name="early_labels", task="classification", details={})
-        none = Model(name="no_labels", task="classification", details={})
+        few = ModelRow(name="few_labels", task="classification", details={})
+        early = ModelRow(name="early_labels", task="classification", details={})
+        none = ModelRow(name="no_labels", task="classification", details={})
         session.add_all([few, early, none])
         session.flush()
         session.add(PerformanceReport(

@@ -10,7 +10,7 @@ from lifecycle.storage.capture_repo import logged_keys
 from lifecycle.storage.engine import make_engine
 from lifecycle.storage.tables import (
     DriftFeatureResult,
-    DriftReport,
+    DriftReportRow,
     PredictionBatch,
     TrafficHourly,
 )
@@ -38,7 +38,7 @@ def test_seed_is_consistent(db_url: str) -> None:
                     assert len(details["reference_counts"]) == len(details["bin_edges"]) + 2
                 else:
                     assert len(details["categories"]) == len(details["reference_counts"])
-            kinds = set(session.scalars(select(DriftReport.kind).distinct()))
+            kinds = set(session.scalars(select(DriftReportRow.kind).distinct()))
             assert kinds == {"data", "prediction", "label"}
         window = load_window(engine, "churn")
         assert len(window) > 0 and "monthly_charges" in window.inputs.columns

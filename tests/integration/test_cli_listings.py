@@ -23,7 +23,7 @@ from lifecycle.seed import DEFAULT_MODELS, seed_database
 from lifecycle.storage.capture_repo import model_id_for, write_batch
 from lifecycle.storage.engine import make_engine
 from lifecycle.storage.models_repo import get_or_create_model, unknown_model_message
-from lifecycle.storage.tables import DriftFeatureResult, DriftReport, Model
+from lifecycle.storage.tables import DriftFeatureResult, DriftReportRow, ModelRow
 
 NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
 
@@ -117,9 +117,9 @@ def _expected(url: str, kind: str) -> list[tuple[int, str, list[str]]]:
     engine = make_engine(url)
     with Session(engine) as session:
         reports = session.execute(
-            select(DriftReport.id, DriftReport.verdict).join(Model)
-            .where(Model.name == "churn", DriftReport.kind == kind)
-            .order_by(DriftReport.window_end.desc())).all()
+            select(DriftReportRow.id, DriftReportRow.verdict).join(ModelRow)
+            .where(ModelRow.name == "churn", DriftReportRow.kind == kind)
+            .order_by(DriftReportRow.window_end.desc())).all()
         out = []
         for report_id, verdict in reports:
             features = session.scalars(

@@ -26,7 +26,7 @@ from lifecycle.demo.data import FEATURES, SHIFTED_FEATURES
 from lifecycle.storage.tables import (
     Alert,
     DriftFeatureResult,
-    DriftReport,
+    DriftReportRow,
     JobRun,
     PerformanceMetric,
     PerformanceReport,
@@ -93,8 +93,8 @@ def _flags(session: Session) -> list[tuple[datetime, datetime, str, set[str]]]:
         drifting[rid].add(feature)
     return [
         (_aware(r.window_start), _aware(r.window_end), r.verdict, drifting[r.id])
-        for r in session.scalars(select(DriftReport).where(DriftReport.kind == "data")
-                                 .order_by(DriftReport.window_start))
+        for r in session.scalars(select(DriftReportRow).where(DriftReportRow.kind == "data")
+                                 .order_by(DriftReportRow.window_start))
     ]
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from lifecycle.cli import main
-from lifecycle.storage.tables import DriftReport, ReferenceProfile
+from lifecycle.storage.tables import DriftReportRow, ReferenceProfileRow
 
 
 def run(args: list[str], url: str) -> tuple[int, str, str]:
@@ -31,7 +31,7 @@ def config(tmp_home: Path) -> Path:
 
 def _reports(engine: Engine) -> int:
     with Session(engine) as s:
-        return int(s.scalar(select(func.count()).select_from(DriftReport)) or 0)
+        return int(s.scalar(select(func.count()).select_from(DriftReportRow)) or 0)
 
 
 def test_reference_from_window_then_check_exit_codes(config: Path, db_url: str,
@@ -88,7 +88,7 @@ def test_reference_from_file(config: Path, sqlite_url: str, engine_for, fmt: str
     assert "stored as reference profile #1 (data)" in out
     engine = engine_for(sqlite_url)
     with Session(engine) as s:
-        row = s.scalar(select(ReferenceProfile))
+        row = s.scalar(select(ReferenceProfileRow))
         assert row is not None and row.n_rows == 2000 and row.source.startswith("file")
         assert row.profile["features"]["plan"]["kind"] == "categorical"
 
@@ -107,4 +107,4 @@ def test_reference_bad_input(config: Path, sqlite_url: str, engine_for) -> None:
     assert code == 2 and "--from FILE or --since" in err
     engine = engine_for(sqlite_url)
     with Session(engine) as s:
-        assert s.scalar(select(func.count()).select_from(ReferenceProfile)) == 0
+        assert s.scalar(select(func.count()).select_from(ReferenceProfileRow)) == 0

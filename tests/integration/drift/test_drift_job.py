@@ -17,7 +17,7 @@ from lifecycle.jobs.drift import run_drift_check, run_drift_check_all
 from lifecycle.jobs.outcome import EmptyWindow
 from lifecycle.storage.drift_repo import load_active_profiles, save_profile
 from lifecycle.storage.models_repo import get_model, get_or_create_model
-from lifecycle.storage.tables import DriftFeatureResult, DriftReport, ReferenceProfile
+from lifecycle.storage.tables import DriftFeatureResult, DriftReportRow, ReferenceProfileRow
 from lifecycle.storage.window import load_window
 
 
@@ -65,16 +65,16 @@ def test_drift_job_flags_and_is_idempotent(engine: Engine, db_url: str, tmp_path
     # label drift is the performance job's (labels arrive after the window): not here at all
     assert "label" not in result.reports and "label" not in result.skipped
 
-    reports_before = _count(engine, DriftReport)
+    reports_before = _count(engine, DriftReportRow)
     rows_before = _count(engine, DriftFeatureResult)
     assert reports_before == 2 and rows_before > 0
     again = run_drift_check_all(engine, settings, "churn", T0 + DAY, T0 + 2 * DAY)
     assert again.report_ids == result.report_ids
-    assert _count(engine, DriftReport) == reports_before
+    assert _count(engine, DriftReportRow) == reports_before
     assert _count(engine, DriftFeatureResult) == rows_before
 
     with Session(engine) as s:
-        row = s.scalar(select(DriftReport).where(DriftReport.id == result.report_ids["data"]))
+        row = s.scalar(select(DriftReportRow).where(DriftReportRow.id == result.report_ids["data"]))
         assert row is not None and row.verdict == "drift" and row.n_drifted == 3
         assert "enterprise" in str(row.summary["unseen_categories"])
         feat = s.scalar(select(DriftFeatureResult).where(
@@ -106,7 +106,7 @@ def test_bad_input_writes_nothing(engine: Engine, db_url: str, tmp_path: Path) -
     write_window(engine, "churn", T0 + 2 * DAY, frame(rng, 1000).drop(columns=["plan"]))
     with pytest.raises(DataError, match="plan"):
         run_drift_check(engine, settings, "churn", T0 + 2 * DAY, T0 + 3 * DAY)
-    assert _count(engine, DriftReport) == 0
+    assert _count(engine, DriftReportRow) == 0
     assert _count(engine, DriftFeatureResult) == 0
 
 
@@ -149,7 +149,7 @@ def test_insufficient_data_is_stored_as_such(engine: Engine, db_url: str,
     report = run_drift_check(engine, settings, "churn", T0 + DAY, T0 + 2 * DAY)
     assert report.verdict == "insufficient_data"
     with Session(engine) as s:
-        assert s.scalar(select(DriftReport.verdict).where(DriftReport.kind == "data")) == (
+        assert s.scalar(select(DriftReportRow.verdict).where(DriftReportRow.kind == "data")) == (
             "insufficient_data")
 
 
@@ -164,8 +164,8 @@ def test_profiles_roundtrip_and_replace_active(engine: Engine) -> None:
         active = load_active_profiles(s, mid)
         assert active["data"][0] == second != first
         assert active["data"][1].digest() == prof.digest()
-        assert s.scalar(select(func.count()).select_from(ReferenceProfile).where(
-            ReferenceProfile.is_active.is_(True))) == 1
+        assert s.scalar(select(func.count()).select_from(ReferenceProfileRow).where(
+            ReferenceProfileRow.is_active.is_(True))) == 1
 
 
 def test_label_drift_is_computed_once_by_the_performance_job(engine: Engine, db_url: str,
@@ -198,7 +198,7 @@ def test_label_drift_is_computed_once_by_the_performance_job(engine: Engine, db_
     assert label["verdict"] == "drift" and label["drifted"] == ["label"]
     assert "prediction" not in perf.drift
     with Session(engine) as s:
-        rows = {r.kind: r for r in s.scalars(select(DriftReport))}
+        rows = {r.kind: r for r in s.scalars(select(DriftReportRow))}
         assert set(rows) == {"data", "prediction", "label"}
         assert rows["label"].id == label["report_id"] and rows["label"].verdict == "drift"
         assert rows["label"].reference_id is not None  # the stored label profile

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 import lifecycle
 from lifecycle.capture import runtime
 from lifecycle.cli import main
-from lifecycle.storage.tables import DriftReport, PredictionBatch, ReferenceProfile
+from lifecycle.storage.tables import DriftReportRow, PredictionBatch, ReferenceProfileRow
 
 DAY1 = ["--since", "2026-03-01T00:00:00Z", "--until", "2026-03-02T00:00:00Z"]
 DAY2 = ["--since", "2026-03-02T00:00:00Z", "--until", "2026-03-03T00:00:00Z"]
@@ -79,7 +79,7 @@ def test_text_in_a_numeric_column_of_one_batch_is_counted_not_fatal(
     assert "data drift: NO_DRIFT" in out
     assert "non-numeric values in numeric feature x: 1 of 3000 rows" in out
     with Session(engine) as s:
-        summary = s.scalar(select(DriftReport.summary).where(DriftReport.kind == "data"))
+        summary = s.scalar(select(DriftReportRow.summary).where(DriftReportRow.kind == "data"))
     assert summary is not None and summary["non_numeric"] == {"x": 1}
 
     code, out, _ = run(["drift", "check", "churn", *DAY2, "--json"], db_url, config)
@@ -153,8 +153,8 @@ def test_identifier_and_timestamp_columns_are_never_drift_features(
     assert code == 0, out + err
     engine = engine_for(capture)
     with Session(engine) as s:
-        profile = s.scalar(select(ReferenceProfile.profile).where(
-            ReferenceProfile.kind == "data"))
+        profile = s.scalar(select(ReferenceProfileRow.profile).where(
+            ReferenceProfileRow.kind == "data"))
     assert profile is not None
     assert sorted(profile["features"]) == ["x"], profile["features"].keys()
 

@@ -18,7 +18,7 @@ import lifecycle
 from lifecycle.config import ModelSettings
 from lifecycle.errors import DataError
 from lifecycle.reference import set_reference
-from lifecycle.storage.tables import ReferenceProfile
+from lifecycle.storage.tables import ReferenceProfileRow
 
 PACKAGE = Path(lifecycle.__file__).resolve().parent
 
@@ -47,7 +47,7 @@ def test_a_frame_without_identifiers_and_timestamps(engine: Engine) -> None:
     assert sorted(done.profiles["data"].features) == ["plan", "x", "y"]
     assert done.profiles["data"].features["plan"].kind == "categorical"
     with Session(engine) as s:
-        row = s.scalars(select(ReferenceProfile)).one()
+        row = s.scalars(select(ReferenceProfileRow)).one()
     assert row.id == done.ids["data"] and row.source == "unit frame" and row.is_active
     assert row.created_at == now
 
@@ -63,7 +63,7 @@ def test_a_window_sets_data_and_prediction_profiles_in_one_go(engine: Engine) ->
     assert set(done.profiles) == {"data", "prediction"}
     assert done.skipped == {"label": "no labelled predictions in the window"}
     with Session(engine) as s:
-        rows = s.scalars(select(ReferenceProfile)).all()
+        rows = s.scalars(select(ReferenceProfileRow)).all()
     assert {r.kind: (r.window_start, r.window_end) for r in rows} == {
         "data": (T0, T0 + DAY), "prediction": (T0, T0 + DAY)}
     with pytest.raises(DataError, match="no served predictions"):

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from lifecycle.storage.models_repo import get_or_create_model
-from lifecycle.storage.tables import DriftReport
+from lifecycle.storage.tables import DriftReportRow
 from lifecycle.windows import Window
 
 metadata = MetaData()
@@ -74,10 +74,11 @@ def record(engine: Engine, settings: Any, model: str, window_start: datetime,
                                             created=datetime.now()))
         if model.startswith("drifty"):  # replace-on-rerun, like the real drift job
             row = get_or_create_model(session, model)
-            session.execute(delete(DriftReport).where(
-                DriftReport.model_id == row.id, DriftReport.kind == "data",
-                DriftReport.window_start == window_start, DriftReport.window_end == window_end))
-            session.add(DriftReport(model_id=row.id, kind="data", window_start=window_start,
+            session.execute(delete(DriftReportRow).where(
+                DriftReportRow.model_id == row.id, DriftReportRow.kind == "data",
+                DriftReportRow.window_start == window_start,
+                DriftReportRow.window_end == window_end))
+            session.add(DriftReportRow(model_id=row.id, kind="data", window_start=window_start,
                                     window_end=window_end, n_reference=100, n_current=100,
                                     verdict="drift", drift_share=0.5, n_features=2,
                                     n_drifted=1))

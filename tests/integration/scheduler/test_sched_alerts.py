@@ -23,7 +23,7 @@ from lifecycle.storage.tables import (
     Alert,
     AuditEvent,
     DriftFeatureResult,
-    DriftReport,
+    DriftReportRow,
     JobRequest,
     PerformanceReport,
 )
@@ -46,7 +46,7 @@ class Feed:
         self.i += 1
         with Session(self.engine) as s, s.begin():
             m = get_or_create_model(s, self.model)
-            report = DriftReport(model_id=m.id, kind="data", window_start=start, window_end=end,
+            report = DriftReportRow(model_id=m.id, kind="data", window_start=start, window_end=end,
                                  n_reference=100, n_current=100, verdict=verdict,
                                  n_features=2, n_drifted=0)
             s.add(report)
@@ -207,7 +207,7 @@ def _report(engine: Engine, feed: Feed) -> tuple[datetime, datetime]:
     feed.i += 1
     with Session(engine) as s, s.begin():
         m = get_or_create_model(s, feed.model)
-        s.add(DriftReport(model_id=m.id, kind="data", window_start=start, window_end=end,
+        s.add(DriftReportRow(model_id=m.id, kind="data", window_start=start, window_end=end,
                           n_reference=1, n_current=1, verdict="drift"))
     return start, end
 
@@ -220,7 +220,7 @@ def _drift_window(engine: Engine, settings: Settings, i: int, verdict: str,
     start, end = T0 + i * H, T0 + (i + 1) * H
     with Session(engine) as s, s.begin():
         m = get_or_create_model(s, "churn")
-        report = DriftReport(model_id=m.id, kind="data", window_start=start, window_end=end,
+        report = DriftReportRow(model_id=m.id, kind="data", window_start=start, window_end=end,
                              n_reference=100, n_current=100, verdict=verdict, n_features=2,
                              n_drifted=0)
         s.add(report)

@@ -19,7 +19,7 @@ from lifecycle.jobs.leases import DONE
 from lifecycle.jobs.runner import run_window
 from lifecycle.storage.drift_repo import save_profile
 from lifecycle.storage.models_repo import get_or_create_model
-from lifecycle.storage.tables import DriftReport, JobLease, JobRun, PerformanceReport
+from lifecycle.storage.tables import DriftReportRow, JobLease, JobRun, PerformanceReport
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -54,7 +54,7 @@ def test_an_empty_window_is_recorded_as_empty_not_failed(
     with engine.connect() as conn:
         run = conn.execute(select(JobRun.status, JobRun.error, JobRun.result)).one()
         lease = conn.execute(select(JobLease.status, JobLease.next_attempt_at)).one()
-        assert conn.execute(select(DriftReport.id)).first() is None
+        assert conn.execute(select(DriftReportRow.id)).first() is None
         assert conn.execute(select(PerformanceReport.id)).first() is None
     assert run.status == "empty" and run.error is None
     assert run.result["outcome"] == "empty" and run.result["reason"]

@@ -137,7 +137,7 @@ enabled = false
 def test_builtin_job_kinds_and_evaluators_import() -> None:
     import inspect
 
-    from lifecycle.jobs.registry import ALERT_EVALUATORS, JOB_ALERTS, JOBS, import_path
+    from lifecycle.jobs.kinds import ALERT_EVALUATORS, JOB_ALERTS, JOBS, import_path
 
     for kind, path in JOBS.items():
         params = list(inspect.signature(import_path(path)).parameters)

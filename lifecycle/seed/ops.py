@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, insert
@@ -12,10 +12,8 @@ from sqlalchemy.orm import Session
 
 from lifecycle.alerts.policy import open_key
 from lifecycle.jobs.leases import DONE, FAILED
+from lifecycle.seed.models import SeedModel
 from lifecycle.storage.tables import Alert, AuditEvent, JobRun
-
-if TYPE_CHECKING:
-    from lifecycle.seed import SeedModel
 
 
 def write_ops(

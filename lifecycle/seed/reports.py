@@ -13,24 +13,23 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from scipy import stats
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
-from lifecycle.jobs.performance import DEGRADED, FINE, INSUFFICIENT
+from lifecycle.seed.models import SeedModel
+from lifecycle.states import DEGRADED, FINE
+from lifecycle.states import INSUFFICIENT_LABELS as INSUFFICIENT
 from lifecycle.storage.tables import (
     ChangePoint,
     DriftFeatureResult,
-    DriftReport,
+    DriftReportRow,
     PerformanceMetric,
     PerformanceReport,
 )
-
-if TYPE_CHECKING:
-    from lifecycle.seed import SeedModel
 
 N_REFERENCE = 10_000
 PSI_WARNING, PSI_DRIFT = 0.1, 0.2
@@ -238,7 +237,7 @@ class ReportSeeder:
             perf_row, perf_metrics = self._performance(m, model_id, w_start, w_end, n, ramp, now)
             perf.append(perf_row)
             metrics.append(perf_metrics)
-        n_feat = self._insert(DriftReport, reports, DriftFeatureResult, features)
+        n_feat = self._insert(DriftReportRow, reports, DriftFeatureResult, features)
         n_met = self._insert(PerformanceReport, perf, PerformanceMetric, metrics)
         points = []
         if m.drifting and onset_h < n_hours:

@@ -11,7 +11,7 @@ written directly through the ORM tables (bulk ``executemany``), on SQLite or Pos
   join keys and the hourly traffic, exactly as the capture writer stores them);
 * ``drift_reports`` + ``drift_feature_results`` (data, prediction and label drift) computed
   from synthetic binned distributions: drift starts at ``drift_onset`` of the span on the
-  features listed in :attr:`SeedModel.drifting` (see :mod:`lifecycle.seed_reports`);
+  features listed in :attr:`SeedModel.drifting` (see :mod:`lifecycle.seed.reports`);
 * ``performance_reports`` + ``performance_metrics`` (realised and label-free estimate) +
   ``change_points``; ``alerts`` (open, acknowledged, resolved), ``job_runs`` (a few
   failures), ``audit_events``.
@@ -22,7 +22,7 @@ Everything is deterministic for a given ``seed`` and ``now``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,71 +31,12 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from lifecycle.errors import DataError
-from lifecycle.seed_ops import write_ops
-from lifecycle.seed_reports import ReportSeeder
-from lifecycle.storage.tables import Model, TrafficHourly
+from lifecycle.seed.models import DEFAULT_MODELS, SeedModel
+from lifecycle.seed.ops import write_ops
+from lifecycle.seed.reports import ReportSeeder
+from lifecycle.storage.tables import ModelRow, TrafficHourly
 
-__all__ = ["DEFAULT_MODELS", "SeedModel", "SeedSummary", "seed_database", "seed_reference"]
-
-
-@dataclass(frozen=True)
-class SeedModel:
-    """One synthetic monitored model."""
-
-    name: str
-    task: str
-    numeric: tuple[str, ...]
-    categorical: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    drifting: tuple[str, ...] = ()
-    classes: tuple[str, ...] = ("0", "1")
-    rate_per_hour: float = 120.0
-    latency_ms: float = 18.0
-    description: str = ""
-
-    @property
-    def features(self) -> tuple[str, ...]:
-        return (*self.numeric, *self.categorical)
-
-
-DEFAULT_MODELS: tuple[SeedModel, ...] = (
-    SeedModel(
-        "churn", "classification",
-        numeric=("tenure_months", "monthly_charges", "support_calls"),
-        categorical={"contract": ("month-to-month", "one-year", "two-year"),
-                     "region": ("north", "south", "east", "west")},
-        drifting=("monthly_charges", "contract"),
-        description="Customer churn in the next 30 days",
-    ),
-    SeedModel(
-        "fraud", "classification",
-        numeric=("amount", "hour_of_day", "account_age_days"),
-        categorical={"merchant_category": ("grocery", "travel", "electronics", "fuel",
-                                           "online")},
-        drifting=(), rate_per_hour=300.0, latency_ms=9.0,
-        description="Card transaction fraud score",
-    ),
-    SeedModel(
-        "house_prices", "regression",
-        numeric=("sqft", "bedrooms", "age_years", "distance_km"),
-        categorical={"neighborhood": ("old-town", "riverside", "hills", "docks")},
-        drifting=("sqft",), rate_per_hour=40.0, latency_ms=35.0,
-        description="Listing price estimate",
-    ),
-    SeedModel(
-        "demand", "regression",
-        numeric=("temperature", "price", "promo_depth"),
-        categorical={"store_type": ("mall", "street", "outlet")},
-        drifting=(), rate_per_hour=80.0, latency_ms=22.0,
-        description="Daily units sold per store",
-    ),
-    SeedModel(
-        "credit_risk", "classification",
-        numeric=("income", "debt_ratio", "credit_lines"),
-        categorical={"employment": ("salaried", "self-employed", "unemployed", "retired")},
-        drifting=("debt_ratio",), rate_per_hour=60.0, latency_ms=27.0,
-        description="Probability of default within 12 months",
-    ),
-)
+__all__ = ["SeedSummary", "seed_database", "seed_reference"]
 
 
 @dataclass(frozen=True)
@@ -169,7 +110,7 @@ def seed_database(
     with Session(engine) as session, session.begin():
         model_ids: dict[str, int] = {}
         for m in models:
-            model = Model(
+            model = ModelRow(
                 name=m.name, task=m.task, description=m.description, created_at=start,
                 details={"features": list(m.features), "categorical": list(m.categorical),
                          "seeded": True},
