@@ -85,11 +85,7 @@ def compute(
         raise DataError("ks applies to numeric features only")
     n, m = profile.n, sample.n
     if m == 0:
-        return StatResult(
-            name=NAME, kind="numeric", statistic=float("nan"), effect=float("nan"),
-            p_value=None, n_reference=n, n_current=0,
-            variant="not computed: no non-missing current values",
-        )
+        return StatResult.no_current_values(NAME, n)
     want_exact = options.ks_method == "exact" or (
         options.ks_method == "auto" and max(n, m) <= MAX_AUTO_N
     )

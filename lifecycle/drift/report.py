@@ -116,6 +116,13 @@ class StatResult:
     drift_threshold: float | None = None
     gate: str | None = None
 
+    @classmethod
+    def no_current_values(cls, name: str, n_reference: int) -> StatResult:
+        """A numeric statistic that could not be computed: the window has no usable value."""
+        return cls(name=name, kind="numeric", statistic=float("nan"), effect=float("nan"),
+                   p_value=None, n_reference=n_reference, n_current=0,
+                   variant="not computed: no non-missing current values")
+
     @property
     def computed(self) -> bool:
         """False when the statistic could not be computed (no data on one side)."""

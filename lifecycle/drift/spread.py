@@ -84,11 +84,7 @@ def compute(
         raise DataError("spread applies to numeric features only")
     n, m = profile.n, sample.n
     if m == 0:
-        return StatResult(
-            name=NAME, kind="numeric", statistic=float("nan"), effect=float("nan"),
-            p_value=None, n_reference=n, n_current=0,
-            variant="not computed: no non-missing current values",
-        )
+        return StatResult.no_current_values(NAME, n)
     g_ref, var_ref = gini_mean_difference(profile.values, reference_weights(profile))
     g_cur, var_cur = gini_mean_difference(sample.sorted_values)
     ratio = g_cur / g_ref - 1.0

@@ -40,11 +40,7 @@ def compute(
     if not isinstance(profile, NumericProfile) or not isinstance(sample, NumericSample):
         raise DataError("wasserstein applies to numeric features only")
     if sample.n == 0:
-        return StatResult(
-            name=NAME, kind="numeric", statistic=float("nan"), effect=float("nan"),
-            p_value=None, n_reference=profile.n, n_current=0,
-            variant="not computed: no non-missing current values",
-        )
+        return StatResult.no_current_values(NAME, profile.n)
     raw = wasserstein_distance(profile, sample)
     value = raw / profile.std
     return StatResult(
