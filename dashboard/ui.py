@@ -11,6 +11,7 @@ import streamlit as st
 
 from lifecycle.config import Settings
 from lifecycle.dashboard import charts, data
+from lifecycle.windows import format_elapsed
 
 RANGES: dict[str, float] = {
     "24 hours": 1, "7 days": 7, "30 days": 30, "90 days": 90, "365 days": 365,
@@ -99,19 +100,11 @@ def fmt_share(value: object) -> str:
 
 
 def fmt_duration(seconds: object) -> str:
-    """A duration in its natural unit: ``45 s``, ``12 min``, ``3.2 h``, ``2.1 d``; missing
-    -> ``-``. Seconds below a minute, minutes below an hour, hours below two days, then
-    days (a value that would round up to the next unit is shown in it: 3599 s is 1.0 h)."""
+    """A duration in its natural unit (:func:`lifecycle.windows.format_elapsed`); missing or
+    NaN -> ``-``."""
     if seconds is None or (isinstance(seconds, float) and pd.isna(seconds)):
         return "-"
-    s = float(seconds)  # type: ignore[arg-type]
-    if round(s) < 60:
-        return f"{s:.0f} s"
-    if round(s / 60) < 60:
-        return f"{s / 60:.0f} min"
-    if s < 2 * 86_400:
-        return f"{s / 3600:.1f} h"
-    return f"{s / 86_400:.1f} d"
+    return format_elapsed(float(seconds))  # type: ignore[arg-type]
 
 
 def fmt_time(value: object) -> str:

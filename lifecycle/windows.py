@@ -68,6 +68,23 @@ def format_duration(delta: timedelta) -> str:
     return f"{seconds:g}s"
 
 
+def format_elapsed(seconds: float | None) -> str:
+    """A measured duration in its natural unit, for people: ``45 s``, ``12 min``, ``3.2 h``,
+    ``2.1 d``; None or NaN -> ``-``. Seconds below a minute, minutes below an hour, hours below
+    two days, then days (a value that would round up to the next unit is shown in it: 3599 s
+    is ``1.0 h``)."""
+    if seconds is None or seconds != seconds:
+        return "-"
+    s = float(seconds)
+    if round(s) < 60:
+        return f"{s:.0f} s"
+    if round(s / 60) < 60:
+        return f"{s / 60:.0f} min"
+    if s < 2 * 86_400:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86_400:.1f} d"
+
+
 def validate_window_size(size: timedelta, *, key: str = "window") -> timedelta:
     """Check that ``size`` gives aligned buckets; returns it unchanged.
 

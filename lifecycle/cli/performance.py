@@ -13,12 +13,7 @@ import json
 import click
 
 from lifecycle.cli._common import echo_table, get_settings, open_engine, parse_window
-
-
-def _hours(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds:.0f} s"
+from lifecycle.windows import format_elapsed
 
 
 @click.command("performance")
@@ -53,8 +48,8 @@ def performance(
                f"({ref['source']}, {ref.get('n_labelled', '-')} labelled)")
     coverage = "-" if cov["coverage"] is None else f"{cov['coverage']:.1%}"
     click.echo(f"labels {cov['n_labelled']} of {cov['n_predictions']} predictions "
-               f"(coverage {coverage}), delay median {_hours(cov['delay_median_s'])}, "
-               f"p90 {_hours(cov['delay_p90_s'])}; revised {cov['n_revised']}, "
+               f"(coverage {coverage}), delay median {format_elapsed(cov['delay_median_s'])}, "
+               f"p90 {format_elapsed(cov['delay_p90_s'])}; revised {cov['n_revised']}, "
                f"labels for unknown keys {cov['n_orphan_outcomes']}")
     if result.comparison is not None:
         comp = result.comparison

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from lifecycle.windows import (
     Window,
     due_windows,
+    format_elapsed,
     latest_closed,
     parse_duration,
     validate_window_size,
@@ -117,3 +118,13 @@ def test_due_windows_properties(offset: int, size: int, gap: int, cap: int) -> N
         assert b.start == a.end  # contiguous, in order
     assert all(w.end <= now and w.size == step for w in due)
     assert all(window_containing(w.start, step) == w for w in due)  # aligned
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (None, "-"), (float("nan"), "-"), (42, "42 s"), (59.4, "59 s"), (59.6, "1 min"),
+    (720, "12 min"), (3599, "1.0 h"), (3 * 3600 + 720, "3.2 h"), (2 * 86_400, "2.0 d"),
+    (181_440, "2.1 d"),
+])
+def test_elapsed_times_read_in_their_natural_unit(seconds: float | None, text: str) -> None:
+    # the CLI's label delay once said "0.2 h" for 12 minutes and "50.4 h" for two days
+    assert format_elapsed(seconds) == text
