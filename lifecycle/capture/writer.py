@@ -327,9 +327,9 @@ class Writer:
             for batch in batches:
                 if batch.model not in ids:
                     ids[batch.model] = model_id_for(conn, batch.model)
-            details = {b.model: self._importances_pending[b.model] for b in batches
-                       if b.model in self._importances_pending} if self._importances_pending \
-                else {}
+            pending = self._importances_pending
+            details = ({b.model: pending[b.model] for b in batches if b.model in pending}
+                       if pending else {})
             for model, importances in details.items():
                 merge_model_details(conn, ids[model], importances.to_details())
             written = write_batches(conn, [(ids[b.model], b) for b in batches],

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 import lifecycle
@@ -60,7 +60,7 @@ def _importance_rows(engine: Engine) -> dict[str, Any]:
     return out
 
 
-def _served(db_url: str, capture_to: Callable[..., Path]) -> tuple[Any, Clock]:
+def _served(db_url: str, capture_to: Callable[..., Path]) -> tuple[Any, Clock, Any]:
     """A fitted forest wrapped and served: a reference day and a day where age shifted."""
     rng = np.random.default_rng(7)
     train = _frame(rng, 400)
@@ -73,12 +73,12 @@ def _served(db_url: str, capture_to: Callable[..., Path]) -> tuple[Any, Clock]:
     clock.now = T0 + DAY + timedelta(hours=1)
     clf.predict_proba(_frame(rng, 1500, shift=1.0))
     assert lifecycle.flush(20)
-    return forest, clock
+    return forest, clock, clf
 
 
 def test_wrapped_forest_importances_reach_the_drift_report(
         db_url: str, engine: Engine, capture_to: Callable[..., Path], tmp_home: Path) -> None:
-    forest, _ = _served(db_url, capture_to)
+    forest, _, _ = _served(db_url, capture_to)
     details = _details(engine, "churn")
     expected = dict(zip(FEATURES, forest.feature_importances_ / forest.feature_importances_.sum(),
                         strict=True))
@@ -125,8 +125,15 @@ def test_toml_importances_win_over_the_estimators(
 
 def test_a_refit_model_wrapped_again_replaces_the_stored_importances(
         db_url: str, engine: Engine, capture_to: Callable[..., Path], tmp_home: Path) -> None:
-    forest, clock = _served(db_url, capture_to)
+    _, clock, clf = _served(db_url, capture_to)
     rng = np.random.default_rng(3)
+    # written once per writer and model: later batches of the same estimator write nothing
+    with engine.begin() as conn:
+        conn.execute(update(ModelRow).where(ModelRow.name == "churn").values(details={}))
+    clf.predict(_frame(rng, 10))
+    assert lifecycle.flush(20)
+    assert _details(engine, "churn") == {}
+
     train = _frame(rng, 400)
     refit = ensemble.RandomForestClassifier(n_estimators=10, random_state=1).fit(
         train, (train["tenure"] > 5).astype(int).to_numpy())
