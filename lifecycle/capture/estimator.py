@@ -16,6 +16,7 @@ from typing import Any
 
 from lifecycle.capture import runtime
 from lifecycle.capture.hotpath import ESTIMATOR_METHODS, wrap_callable
+from lifecycle.capture.importances import read_importances
 from lifecycle.capture.records import CaptureSpec
 from lifecycle.errors import ConfigError
 
@@ -90,6 +91,7 @@ class MonitoredEstimator:
             out = method(*args, **kwargs)
             if refit:
                 spec._cache.clear()  # names / classes are read again from the new fit
+                spec.importances = read_importances(estimator, spec.feature_names)
             return self if out is estimator else out
 
         return call
@@ -124,7 +126,9 @@ class MonitoredEstimator:
         from sklearn.base import clone
 
         copy = clone(object.__getattribute__(self, "__wrapped__"))
-        return MonitoredEstimator(copy, respec(object.__getattribute__(self, "_lc_spec"), copy))
+        spec = respec(object.__getattribute__(self, "_lc_spec"), copy)
+        spec.importances = None  # unfitted: read again after its fit
+        return MonitoredEstimator(copy, spec)
 
     def __copy__(self) -> MonitoredEstimator:
         return MonitoredEstimator(object.__getattribute__(self, "__wrapped__"),

@@ -30,6 +30,7 @@ from lifecycle.capture.hotpath import (
     push_context,
     wrap_callable,
 )
+from lifecycle.capture.importances import read_importances
 from lifecycle.capture.records import CaptureSpec, Record, ids_of
 from lifecycle.capture.runtime import FlushResult
 from lifecycle.errors import ConfigError, DataError
@@ -188,6 +189,7 @@ def monitor(
             inspect.isfunction(target) or inspect.ismethod(target)
         ):
             spec.estimator = target
+            spec.importances = read_importances(target, spec.feature_names)  # never raises
             return MonitoredEstimator(target, spec)
         if callable(target):
             index, name = features_position(target)

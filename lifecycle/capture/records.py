@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.capture.ids import call_prefix, prediction_ids
+from lifecycle.capture.importances import FeatureImportances
 
 #: A record: (spec, inputs, outputs, wall_time_s, latency_s, rand48, method, request_id).
 Record = tuple[Any, ...]
@@ -47,6 +48,9 @@ class CaptureSpec:
     #: probabilities; ``None``: they are when ``classes`` is given (see ``columns.py``).
     output: str | None = None
     estimator: Any = None
+    #: The estimator's importances, read once when it was wrapped (``importances.py``);
+    #: the writer stores them in ``models.details`` (None: unknown).
+    importances: FeatureImportances | None = None
     database_url: str | None = None
     sample_rate: float = 1.0
     rng: random.Random | None = None

@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from lifecycle.capture.batch import encode
 from lifecycle.capture.build import build_batch
 from lifecycle.capture.health import Health, describe, is_outage, schema_missing
+from lifecycle.capture.importances import FeatureImportances
 from lifecycle.capture.records import R_IN, R_SPEC, Record, count_rows
 from lifecycle.capture.spill import (
     SpillWriter,
@@ -40,7 +41,12 @@ from lifecycle.capture.spill import (
     url_tag,
 )
 from lifecycle.config import CaptureSettings
-from lifecycle.storage.capture_repo import StoredBatch, model_id_for, write_batches
+from lifecycle.storage.capture_repo import (
+    StoredBatch,
+    merge_model_details,
+    model_id_for,
+    write_batches,
+)
 from lifecycle.storage.engine import make_engine, redact_url
 
 log = logging.getLogger("lifecycle.capture")
@@ -82,6 +88,12 @@ class Writer:
         self.health = Health()
         self._engine: Engine | None = None
         self._model_ids: dict[str, int] = {}
+        # feature importances of wrapped estimators by model name: the last object seen in
+        # a batch (an identity check per batch, nothing more once written), those waiting
+        # for the next transaction, and those committed to ``models.details``
+        self._importances_seen: dict[str, FeatureImportances] = {}
+        self._importances_pending: dict[str, FeatureImportances] = {}
+        self._importances_written: dict[str, FeatureImportances] = {}
         # re-entrant: the SIGTERM handler drains on the main thread, which may have been
         # interrupted while holding one of these
         self._write_lock = threading.RLock()
@@ -244,9 +256,12 @@ class Writer:
         for rec in records:
             groups.setdefault(rec[R_SPEC].name, []).append(rec)
         out = []
-        for group in groups.values():
+        for name, group in groups.items():
             if not any(count_rows(r[R_IN]) for r in group):
                 continue
+            importances = group[-1][R_SPEC].importances
+            if importances is not None and self._importances_seen.get(name) is not importances:
+                self._note_importances(name, importances)
             try:
                 built = build_batch(group, self.note)
                 self.handoff()
@@ -255,6 +270,18 @@ class Writer:
             except Exception as exc:  # noqa: BLE001 - isolate the record that cannot convert
                 out.extend(self._encode_one_by_one(group, exc))
         return out
+
+    def _note_importances(self, name: str, importances: FeatureImportances) -> None:
+        """A batch of ``name`` carries importances not seen before: write them with the next
+        transaction of that model unless they equal what this writer already wrote (a
+        refit model wrapped again gives new ones)."""
+        self._importances_seen[name] = importances
+        written = self._importances_written.get(name)
+        if written is None or (written.values, written.source) != (importances.values,
+                                                                   importances.source):
+            self._importances_pending[name] = importances
+        else:
+            self._importances_pending.pop(name, None)
 
     def handoff(self) -> None:
         """On the writer thread only: sleep ``HANDOFF_S`` so a serving thread waiting for
@@ -300,9 +327,18 @@ class Writer:
             for batch in batches:
                 if batch.model not in ids:
                     ids[batch.model] = model_id_for(conn, batch.model)
+            pending = self._importances_pending
+            details = ({b.model: pending[b.model] for b in batches if b.model in pending}
+                       if pending else {})
+            for model, importances in details.items():
+                merge_model_details(conn, ids[model], importances.to_details())
             written = write_batches(conn, [(ids[b.model], b) for b in batches],
                                     between=self.handoff)
         self._model_ids.update(ids)
+        for model, importances in details.items():  # committed with the batch
+            self._importances_written[model] = importances
+            if self._importances_pending.get(model) is importances:
+                del self._importances_pending[model]
         return written
 
     def _deliver(self, batch: StoredBatch, *, fsync: bool = False) -> None:

@@ -15,6 +15,7 @@ value and what is allowed. Nothing here runs at import time.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -122,9 +123,27 @@ class DashboardSettings:
 
 _MODEL_KEYS = {
     "task", "id_column", "identifier_columns", "timestamp_columns", "features", "categorical",
-    "trainer", "description",
+    "trainer", "description", "feature_importances",
     "drift", "performance", "schedule", "alerts",
 }
+
+
+def _importances(value: Any, key: str) -> tuple[tuple[str, float], ...] | None:
+    """``{feature = non-negative number, ...}`` -> pairs; anything else is a ConfigError."""
+    if value is None:
+        return None
+    example = "e.g. feature_importances = {age = 0.4, income = 0.6}"
+    if not isinstance(value, Mapping) or not value:
+        raise ConfigError(f"{key} must be a non-empty table of feature = importance "
+                          f"({example}), got {value!r}")
+    pairs = []
+    for feature, number in value.items():
+        if (isinstance(number, bool) or not isinstance(number, int | float)
+                or not math.isfinite(number) or number < 0):
+            raise ConfigError(f"{key}.{feature} = {number!r} must be a non-negative number "
+                              f"({example})")
+        pairs.append((str(feature), float(number)))
+    return tuple(pairs)
 
 
 @dataclass(frozen=True)
@@ -141,6 +160,10 @@ class ModelSettings:
     categorical: tuple[str, ...] = ()
     trainer: str | None = None
     description: str | None = None
+    #: ``feature_importances = {x = 0.3, ...}``: the model's importance of each feature,
+    #: shown beside the drifting features (wins over a wrapped estimator's; docs/drift.md);
+    #: pairs in file order, None when not set
+    feature_importances: tuple[tuple[str, float], ...] | None = None
     drift: DriftSettings = field(default_factory=DriftSettings)
     performance: PerformanceSettings = field(default_factory=PerformanceSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
@@ -193,6 +216,8 @@ class ModelSettings:
             categorical=categorical,
             trainer=trainer,
             description=s.str_("description"),
+            feature_importances=_importances(s.get("feature_importances"),
+                                             f"{prefix}.feature_importances"),
             drift=DriftSettings.parse(s.get("drift"), f"{prefix}.drift"),
             performance=PerformanceSettings.parse(s.get("performance"),
                                                   f"{prefix}.performance"),

@@ -6,7 +6,10 @@
    and ``[models.NAME.drift] prediction_drift`` is on);
 2. loads the window ``[window_start, window_end)`` of served traffic (roles ``champion`` and
    ``unmanaged``; shadow traffic is the shadow evaluation's business);
-3. runs :func:`lifecycle.check_drift` for data drift (inputs) and prediction drift (outputs);
+3. runs :func:`lifecycle.check_drift` for data drift (inputs) and prediction drift (outputs),
+   with the model's feature importances beside the data drift features when they are known
+   (``[models.NAME] feature_importances``, else those the capture writer stored in
+   ``models.details`` from the wrapped estimator: :func:`model_importances`);
 4. writes every report and its per-feature rows in **one** transaction, replacing the
    reports of the same model, kind and window if they exist (the table's unique key), so a
    rerun never duplicates.
@@ -30,6 +33,8 @@ traffic is a normal outcome, not an error: nothing is written and the job return
 from __future__ import annotations
 
 import dataclasses
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -52,8 +57,8 @@ from lifecycle.window_frames import (
     window_frames,
 )
 
-__all__ = ["DriftCheckResult", "check_window", "label_drift", "run_drift_check",
-           "run_drift_check_all"]
+__all__ = ["DriftCheckResult", "check_window", "label_drift", "model_importances",
+           "run_drift_check", "run_drift_check_all"]
 
 @dataclass(frozen=True)
 class DriftCheckResult:
@@ -92,8 +97,10 @@ def check_window(
     window_start: datetime | None,
     window_end: datetime | None,
     profiles: dict[str, tuple[int, ReferenceProfile]],
+    importances: Mapping[str, float] | None = None,
 ) -> DriftCheckResult:
-    """Compute (never write) the data and prediction reports of a window."""
+    """Compute (never write) the data and prediction reports of a window; ``importances``
+    (feature -> importance) are shown beside the data report's features."""
     ms = settings.model(model)
     policy = ms.drift.to_policy()
     if "data" not in profiles:
@@ -109,7 +116,8 @@ def check_window(
             f"the window [{window_start}, {window_end}) of model {model!r} has no served "
             "predictions"))
     reference = _without(profiles["data"][1], identifier_columns(window, ms))
-    reports = {"data": check_drift(reference, data_df, policy=policy, kind="data")}
+    reports = {"data": check_drift(reference, data_df, policy=policy, kind="data",
+                                   importances=importances)}
     skipped: dict[str, str] = {}
     if ms.drift.prediction_drift:
         if "prediction" not in profiles:
@@ -138,6 +146,23 @@ def label_drift(
                    else None)
     return check_drift(reference, labels, categorical=categorical,
                        policy=ms.drift.to_policy(), kind="label")
+
+
+def model_importances(settings: Settings, model: str,
+                      details: Mapping[str, Any] | None) -> dict[str, float] | None:
+    """The model's feature importances: ``[models.NAME] feature_importances`` when set (they
+    win), else ``details["feature_importances"]`` of its ``models`` row (written by the
+    capture writer from a wrapped estimator), else None. Stored values that are not a table
+    of numbers are ignored."""
+    configured = settings.model(model).feature_importances
+    if configured is not None:
+        return dict(configured)
+    stored = (details or {}).get("feature_importances")
+    if not isinstance(stored, Mapping):
+        return None
+    out = {str(k): float(v) for k, v in stored.items()
+           if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)}
+    return out or None
 
 
 def run_drift_check(
@@ -171,9 +196,12 @@ def run_drift_check_all(
             f"window_start {window_start} must be before window_end {window_end}"
         )
     with Session(engine) as session:
-        model_id = get_model(session, model).id
+        row = get_model(session, model)
+        model_id = row.id
+        importances = model_importances(settings, model, row.details)
         profiles = load_active_profiles(session, model_id)
-    result = check_window(engine, settings, model, window_start, window_end, profiles)
+    result = check_window(engine, settings, model, window_start, window_end, profiles,
+                          importances)
     if result.empty:
         return result
     ids: dict[str, int] = {}

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -88,6 +88,15 @@ def existing_model_id(conn: Connection, name: str) -> int | None:
     """Id of model ``name``, or None when no such model exists (nothing is created)."""
     found = conn.execute(select(ModelRow.id).where(ModelRow.name == name)).scalar()
     return None if found is None else int(found)
+
+
+def merge_model_details(conn: Connection, model_id: int, values: dict[str, Any]) -> None:
+    """Set ``values`` in the model's ``details`` JSON inside the caller's transaction; other
+    keys are kept (the row is locked while read and written on PostgreSQL)."""
+    current = conn.execute(select(ModelRow.details).where(ModelRow.id == model_id)
+                           .with_for_update()).scalar()
+    merged = {**(current or {}), **values}
+    conn.execute(update(ModelRow).where(ModelRow.id == model_id).values(details=merged))
 
 
 def write_batch(conn: Connection, model_id: int, batch: StoredBatch) -> bool:

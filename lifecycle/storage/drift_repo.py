@@ -154,6 +154,8 @@ def save_report(
             details = s.to_dict()
             details["deciding"] = s.name in f.deciding
             details["feature_reasons"] = list(f.reasons)
+            if f.importance is not None:
+                details["importance"] = f.importance
             rows.append({
                 "report_id": report_id,
                 "feature": f.feature,

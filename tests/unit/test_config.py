@@ -121,3 +121,25 @@ def test_short_admin_token_is_refused_with_the_fix(tmp_path: Path, where: str) -
     assert short not in message  # the refused token is never echoed
     ok = "x" * 16
     assert load_settings(env={"LIFECYCLE_ADMIN_TOKEN": ok}, cwd=tmp_path).admin_token == ok
+
+
+def test_model_feature_importances_table(tmp_path: Path) -> None:
+    write(tmp_path, "[models.churn]\nfeature_importances = {age = 0.3, plan = 1, tenure = 0}\n")
+    churn = load_settings(env={}, cwd=tmp_path).models["churn"]
+    assert churn.feature_importances == (("age", 0.3), ("plan", 1.0), ("tenure", 0.0))
+    assert load_settings(env={}, cwd=tmp_path).model("other").feature_importances is None
+
+
+@pytest.mark.parametrize(("value", "named"), [
+    ("{age = -0.1}", "models.churn.feature_importances.age = -0.1"),
+    ('{age = "high"}', "models.churn.feature_importances.age = 'high'"),
+    ("{age = true}", "models.churn.feature_importances.age = True"),
+    ("{age = nan}", "models.churn.feature_importances.age = nan"),
+    ("[0.3, 0.7]", "models.churn.feature_importances must be a non-empty table"),
+    ("{}", "models.churn.feature_importances must be a non-empty table"),
+])
+def test_bad_feature_importances_name_the_key(tmp_path: Path, value: str, named: str) -> None:
+    write(tmp_path, f"[models.churn]\nfeature_importances = {value}\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(env={}, cwd=tmp_path)
+    assert named in str(err.value)
