@@ -22,9 +22,12 @@ stops renewing and its lease expires ``lease_seconds`` later.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +38,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lifecycle.states import DONE, FAILED, RUNNING
 from lifecycle.storage.tables import JobLease
+
+logger = logging.getLogger("lifecycle.jobs")
 
 # Lease statuses (lifecycle.states.LEASE_STATUSES): ``failed`` with ``next_attempt_at`` NULL
 # means "gave up" (terminal).
@@ -240,3 +245,28 @@ def acquire_cooldown(
     ).returning(JobLease.id)
     with engine.begin() as conn:
         return conn.execute(stmt).scalar() is not None
+
+
+class Heartbeat(threading.Thread):
+    """Calls ``renew_once`` every ``lease_seconds / 3`` while a claimed unit of work runs
+    (a window's lease, a queued request's claim); stops when it returns False (the claim was
+    taken over: ``lost`` is then True). Errors are logged and retried: the claim may still be
+    ours. Stop it with ``halt.set()``."""
+
+    def __init__(self, renew_once: Callable[[], bool], lease_seconds: float, name: str) -> None:
+        super().__init__(name=name, daemon=True)
+        self.renew_once = renew_once
+        self.interval = max(0.1, lease_seconds / 3)
+        self.halt = threading.Event()
+        self.lost = False
+
+    def run(self) -> None:
+        while not self.halt.wait(self.interval):
+            try:
+                if not self.renew_once():
+                    self.lost = True
+                    logger.error("%s was taken over by another process while running",
+                                 self.name)
+                    return
+            except Exception:  # noqa: BLE001 - keep trying; the claim may still be ours
+                logger.exception("could not renew %s", self.name)

@@ -25,9 +25,7 @@ queued or running at any time.
 from __future__ import annotations
 
 import logging
-import threading
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lifecycle.errors import ConfigError
+from lifecycle.jobs.leases import Heartbeat
 from lifecycle.jobs.queue import (
     DONE,
     FAILED,
@@ -59,24 +58,6 @@ class RequestOutcome:
     status: str
     result: dict[str, Any]
     error: str | None = None
-
-
-class _Renewer(threading.Thread):
-    """Renews a claimed request every ``lease_seconds / 3`` while it runs."""
-
-    def __init__(self, renew_once: Callable[[], bool], interval: float, name: str) -> None:
-        super().__init__(name=name, daemon=True)
-        self.renew_once, self.interval = renew_once, max(0.1, interval)
-        self.halt = threading.Event()
-
-    def run(self) -> None:
-        while not self.halt.wait(self.interval):
-            try:
-                if not self.renew_once():
-                    logger.error("%s: request was taken over while running", self.name)
-                    return
-            except Exception:  # noqa: BLE001 - keep trying; the claim may still be ours
-                logger.exception("%s: could not renew the request's lease", self.name)
 
 
 def _run_retrain(ctx: Any, request: ClaimedRequest) -> dict[str, Any]:
@@ -121,9 +102,9 @@ def _run_check(ctx: Any, request: ClaimedRequest) -> dict[str, Any]:
 
 def run_request(ctx: Any, request: ClaimedRequest) -> RequestOutcome:
     """Run one claimed request and record how it ended. Never raises for the job's errors."""
-    renewer = _Renewer(
+    renewer = Heartbeat(
         lambda: renew(ctx.engine, request, now=ctx.clock(), lease_seconds=ctx.lease_seconds),
-        ctx.lease_seconds / 3, f"request-{request.id}")
+        ctx.lease_seconds, f"request {request.id} ({request.kind} {request.model})")
     renewer.start()
     status, error, result = DONE, None, {}
     try:

@@ -40,7 +40,7 @@ from sqlalchemy import Engine, insert, update
 from lifecycle.alerts.policy import AlertChange
 from lifecycle.config import JobSchedule, Settings
 from lifecycle.jobs.kinds import ALERT_EVALUATORS, import_path
-from lifecycle.jobs.leases import Lease, claim, make_owner, release, renew
+from lifecycle.jobs.leases import Heartbeat, Lease, claim, make_owner, release, renew
 from lifecycle.jobs.outcome import is_empty
 from lifecycle.jobs.plan import PlannedJob, manual_job
 from lifecycle.states import DONE, EMPTY, FAILED, LOST, RUNNING, SKIPPED
@@ -93,30 +93,6 @@ def retry_at(schedule: JobSchedule, attempt: int, now: datetime) -> datetime | N
     if attempt >= schedule.max_attempts:
         return None
     return now + schedule.retry_backoff * (2 ** (attempt - 1))
-
-
-class _Heartbeat(threading.Thread):
-    """Renews the lease every ``lease_seconds / 3`` while the job runs."""
-
-    def __init__(self, ctx: RunContext, lease: Lease) -> None:
-        super().__init__(name=f"lease-{lease.job_name}:{lease.model_name}", daemon=True)
-        self.ctx, self.lease = ctx, lease
-        self.interval = max(0.1, ctx.lease_seconds / 3)
-        self.halt = threading.Event()
-        self.lost = False
-
-    def run(self) -> None:
-        while not self.halt.wait(self.interval):
-            try:
-                if not renew(self.ctx.engine, self.lease, now=self.ctx.clock(),
-                             lease_seconds=self.ctx.lease_seconds):
-                    self.lost = True
-                    logger.error("lease on %s %s %s was taken over while running",
-                                 self.lease.job_name, self.lease.model_name,
-                                 self.lease.window_key)
-                    return
-            except Exception:  # noqa: BLE001 - keep trying; the lease may still be ours
-                logger.exception("could not renew lease %s", self.lease.window_key)
 
 
 def _jsonable(value: Any) -> dict[str, Any]:
@@ -186,7 +162,9 @@ def execute(ctx: RunContext, job: PlannedJob, window: Window) -> RunResult:
     if claimed is None:
         return RunResult(kind, model, window, SKIPPED)
     lease, run_id = claimed
-    heartbeat = _Heartbeat(ctx, lease)
+    heartbeat = Heartbeat(
+        lambda: renew(ctx.engine, lease, now=ctx.clock(), lease_seconds=ctx.lease_seconds),
+        ctx.lease_seconds, f"lease {lease.job_name} {lease.model_name} {lease.window_key}")
     heartbeat.start()
     t0 = time.perf_counter()
     error: str | None = None

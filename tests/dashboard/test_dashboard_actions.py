@@ -93,6 +93,14 @@ def _fill(at: object, token: str, actor: str = "alice", confirm: bool = True) ->
     submit[0].click().run()
 
 
+def _run_check(at: object, token: str, actor: str) -> None:
+    at.text_input(key="check_actor").input(actor)  # type: ignore[attr-defined]
+    at.text_input(key="check_token").input(token)  # type: ignore[attr-defined]
+    at.checkbox(key="check_confirm").check()  # type: ignore[attr-defined]
+    submit = [b for b in at.button if b.label == "Run check"]  # type: ignore[attr-defined]
+    submit[0].click().run()
+
+
 def test_dashboard_is_read_only_without_configured_token(
         sqlite_url: str, use_db: Callable[[str], None]) -> None:
     seed(sqlite_url, days=1, predictions=None)
@@ -185,10 +193,7 @@ def test_run_check_now_queues_the_real_job_for_a_scheduler_and_is_audited(
     monkeypatch.setenv("LIFECYCLE_ADMIN_TOKEN", TOKEN)
     at = page_test("jobs").run()
     assert not at.exception
-    at.text_input(key="check_actor").input("dora")
-    at.text_input(key="check_token").input("wrong")
-    at.checkbox(key="check_confirm").check()
-    [b for b in at.button if b.label == "Run check"][0].click().run()
+    _run_check(at, token="wrong", actor="dora")
     assert any("wrong admin token" in e.value for e in at.error)
     # the submitted form comes back empty: the token is never left filled in
     assert at.text_input(key="check_token").value == ""
@@ -198,10 +203,7 @@ def test_run_check_now_queues_the_real_job_for_a_scheduler_and_is_audited(
 
     with Session(engine) as session:
         runs_before = len(session.scalars(select(JobRun)).all())
-    at.text_input(key="check_actor").input("dora")
-    at.text_input(key="check_token").input(TOKEN)
-    at.checkbox(key="check_confirm").check()
-    [b for b in at.button if b.label == "Run check"][0].click().run()
+    _run_check(at, token=TOKEN, actor="dora")
     assert not at.exception
     assert any("drift check of churn" in s.value and "queued as request" in s.value
                and "dora" in s.value for s in at.success)
@@ -221,10 +223,7 @@ def test_run_check_now_queues_the_real_job_for_a_scheduler_and_is_audited(
         # nothing ran in the Streamlit process: no run beyond the seeded history
         assert len(session.scalars(select(JobRun)).all()) == runs_before
     # asking again for the same window while it waits queues nothing new
-    at.text_input(key="check_actor").input("dora")
-    at.text_input(key="check_token").input(TOKEN)
-    at.checkbox(key="check_confirm").check()
-    [b for b in at.button if b.label == "Run check"][0].click().run()
+    _run_check(at, token=TOKEN, actor="dora")
     assert any("already queued as request" in s.value for s in at.success)
     # a scheduler process claims it and runs the real drift job on that window
     settings = load_settings(env={"LIFECYCLE_DATABASE_URL": sqlite_url})
