@@ -34,14 +34,26 @@ COMMAND_MODULES: list[str] = [
 ]
 
 
+class _Refused(click.ClickException):
+    """A command refused to run: exit 2, like every other error."""
+
+    exit_code = 2
+
+
 class _Group(click.Group):
     """Turns every error into one clean line and exit code 2 (see the module docstring)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise  # click's own: usage errors (exit 2), ctx.exit(code), Ctrl-C
+        except click.ClickException as exc:
+            # click's own errors: usage errors already exit 2; a plain ClickException would
+            # exit 1, which this command reserves for drift / degraded
+            if exc.exit_code == 1:
+                raise _Refused(exc.format_message()) from None
+            raise
+        except (click.exceptions.Exit, click.Abort):
+            raise  # ctx.exit(code), Ctrl-C
         except Exception as exc:  # noqa: BLE001 - one line and exit 2, never a traceback
             fail(ctx, exc)
 
