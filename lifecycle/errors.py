@@ -42,3 +42,16 @@ class InsufficientDataError(DataError):
 
 class LeaseHeldError(LifecycleError, RuntimeError):
     """Another process holds the lease for this unit of work."""
+
+
+class RegistryError(LifecycleError, RuntimeError):
+    """The model registry (MLflow) refused an operation, or a version or alias is not there."""
+
+
+class RegistryUnavailableError(RegistryError):
+    """The MLflow tracking store cannot be reached (server down, bad URI, unwritable folder)."""
+
+
+class TrainerError(LifecycleError, ValueError):
+    """A configured trainer or data loader cannot be imported, has the wrong signature, or
+    returned something that cannot be used (not fitted, cannot be logged)."""

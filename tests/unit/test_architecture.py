@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, list[str]]] = [
                     "lifecycle.files"]),
     ("pure core", PURE_PACKAGES),
     ("settings", ["lifecycle.config"]),
-    ("storage", ["lifecycle.storage"]),
+    ("storage", ["lifecycle.storage", "lifecycle.registry"]),
     ("capture and the pandas edge", ["lifecycle.capture", "lifecycle.drift_check",
                                      "lifecycle.window_frames", "lifecycle.reference"]),
     ("alerts", ["lifecycle.alerts"]),
