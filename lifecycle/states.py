@@ -39,6 +39,10 @@ LEASE_STATUSES = (RUNNING, DONE, FAILED)
 RUN_STATUSES = (RUNNING, DONE, EMPTY, FAILED, LOST)
 #: Statuses of ``job_requests`` rows.
 REQUEST_STATUSES = (PENDING, RUNNING, DONE, FAILED)
+#: Statuses of ``retrain_runs`` rows: ``skipped`` when the training window had too few
+#: labelled rows, ``lost`` when the process running it died (its request was taken over or
+#: gave up).
+RETRAIN_STATUSES = (RUNNING, DONE, FAILED, SKIPPED, LOST)
 
 # --------------------------------------------------------------------------- drift verdicts
 NO_DRIFT = "no_drift"
@@ -77,6 +81,6 @@ __all__ = [
     "CHAMPION", "CONTINUE", "DECISIONS", "DEGRADED", "DONE", "DRIFT", "DRIFT_VERDICTS",
     "FAILED", "FINE", "INSUFFICIENT_DATA", "INSUFFICIENT_LABELS", "LEASE_STATUSES", "LOST",
     "NO_DATA", "NO_DRIFT", "NO_LABELS", "PENDING", "PERFORMANCE_VERDICTS", "PROMOTE",
-    "REJECT", "REQUEST_STATUSES", "ROLES", "RUNNING", "RUN_STATUSES", "SERVED_ROLES",
+    "REJECT", "REQUEST_STATUSES", "RETRAIN_STATUSES", "ROLES", "RUNNING", "RUN_STATUSES", "SERVED_ROLES",
     "SKIPPED", "UNMANAGED", "WARNING",
 ]

@@ -437,7 +437,13 @@ class RetrainRun(Base):
     """One retraining attempt (MLflow run, registered version, or the reason it failed)."""
 
     __tablename__ = "retrain_runs"
-    __table_args__ = (Index(None, "model_id", "started_at"),)
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('running', 'done', 'failed', 'skipped', 'lost')", name="status"
+        ),
+        Index(None, "model_id", "started_at"),
+        Index(None, "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     model_id: Mapped[int] = mapped_column(_model_fk())
@@ -457,6 +463,18 @@ class RetrainRun(Base):
     dataset_hash: Mapped[str | None] = mapped_column(String(64))
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    #: revision 0006: what asked for it, what it challenged, and everything else it measured
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("job_requests.id", ondelete="SET NULL")
+    )
+    performance_report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("performance_reports.id", ondelete="SET NULL")
+    )
+    champion_version: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(200), default="scheduler",
+                                       server_default="scheduler")
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
 
 class ShadowEvaluation(Base):
