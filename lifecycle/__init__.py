@@ -25,6 +25,7 @@ _LAZY: dict[str, str] = {
     "Settings": "lifecycle.config:Settings",
     "load_settings": "lifecycle.config:load_settings",
     "run_window": "lifecycle.jobs.runner:run_window",
+    "retrain": "lifecycle.jobs.retrain_api:retrain",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

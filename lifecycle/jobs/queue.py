@@ -99,8 +99,10 @@ def _claimable(now: datetime) -> Any:
 
 
 def claim_next(engine: Engine, *, owner: str, now: datetime, lease_seconds: float,
-               models: frozenset[str] | None = None) -> ClaimedRequest | None:
-    """Claim the oldest claimable request (of ``models``, if given); None when there is none.
+               models: frozenset[str] | None = None,
+               only_id: int | None = None) -> ClaimedRequest | None:
+    """Claim the oldest claimable request (of ``models``, if given; request ``only_id``, if
+    given); None when there is none.
 
     A request whose owner stopped renewing is taken over; after :data:`MAX_ATTEMPTS` claims it
     is marked failed instead, and the next one is tried.
@@ -109,6 +111,8 @@ def claim_next(engine: Engine, *, owner: str, now: datetime, lease_seconds: floa
         claimable = _claimable(now)
         if models is not None:
             claimable = and_(claimable, JobRequest.model_name.in_(sorted(models)))
+        if only_id is not None:
+            claimable = and_(claimable, JobRequest.id == only_id)
         oldest = select(JobRequest.id).where(claimable)
         oldest_id = oldest.order_by(JobRequest.id).limit(1).scalar_subquery()
         stmt = (

@@ -14,8 +14,12 @@ claims requests one at a time under a lease and runs them in its own thread:
   through :func:`lifecycle.jobs.runner.execute`, i.e. under the window's own lease with its
   ``job_runs`` row and alerts, exactly like a scheduled tick (a window already computed comes
   back ``skipped``);
-* ``retrain`` calls ``[scheduler] retrain_function`` as ``fn(engine, settings, model,
-  alert_id)`` and writes an ``audit_events`` row with the outcome;
+* ``retrain`` runs the built-in retrain (:mod:`lifecycle.jobs.retrain`: the model's
+  ``[models.NAME.retrain] trainer`` in an MLflow run, a ``challenger`` version), or, when
+  ``[scheduler] retrain_function`` is set, calls that override as ``fn(engine, settings,
+  model, alert_id)``; either way an ``audit_events`` row records the outcome. A retrain left
+  ``running`` by a process that died is marked ``lost`` when its request is taken over or
+  gives up (and a version it registered without the alias is discarded);
 * ``running`` -> ``done`` / ``failed`` with the result or the error.
 
 Asking twice queues once (:mod:`lifecycle.jobs.queue`), so at most one retrain per model is
@@ -32,7 +36,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lifecycle.errors import ConfigError
 from lifecycle.jobs.leases import Heartbeat
 from lifecycle.jobs.queue import (
     DONE,
@@ -60,13 +63,53 @@ class RequestOutcome:
     error: str | None = None
 
 
+class RequestFailed(RuntimeError):
+    """A request whose work ended in a recorded failure; ``result`` is stored with it."""
+
+    def __init__(self, message: str, result: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def _registry(ctx: Any) -> Any:
+    """The registry of this process (a test or the scheduler may have installed one)."""
+    if getattr(ctx, "registry", None) is None:
+        from lifecycle.registry.mlflow_store import registry_for
+
+        ctx.registry = registry_for(ctx.settings)
+    return ctx.registry
+
+
 def _run_retrain(ctx: Any, request: ClaimedRequest) -> dict[str, Any]:
+    """The built-in retrain (:mod:`lifecycle.jobs.retrain`), or ``[scheduler]
+    retrain_function`` when set (the override)."""
+    if ctx.settings.scheduler.retrain_function is not None:
+        return _run_retrain_function(ctx, request, ctx.settings.scheduler.retrain_function)
+    from lifecycle.jobs.retrain import (
+        lineage_from_alert,
+        reconcile_retrain_runs,
+        run_retrain,
+    )
+
+    registry = _registry(ctx)
+    # a retrain of this request still "running" was left by a process that died
+    reconcile_retrain_runs(ctx.engine, now=ctx.clock(), request_id=request.id,
+                           registry=registry)
+    lineage = lineage_from_alert(
+        ctx.engine, request.details.get("alert_id"),
+        actor=str(request.details.get("actor") or "scheduler"),
+        reason=request.details.get("reason"), request_id=request.id)
+    outcome = run_retrain(ctx.engine, ctx.settings, request.model, lineage=lineage,
+                          registry=registry, clock=ctx.clock, dispatcher=ctx.dispatcher)
+    result = {k: v for k, v in outcome.as_dict().items() if k != "metrics"}
+    if outcome.status == FAILED:
+        raise RequestFailed(f"retrain {outcome.retrain_id} failed: {outcome.message}", result)
+    return result
+
+
+def _run_retrain_function(ctx: Any, request: ClaimedRequest, function: str) -> dict[str, Any]:
     from lifecycle.jobs.kinds import import_path
 
-    function = ctx.settings.scheduler.retrain_function
-    if function is None:
-        raise ConfigError("a retrain was requested but [scheduler] retrain_function is not set "
-                          "in lifecycle.toml: set it to 'package.module:function'")
     alert_id = request.details.get("alert_id")
     outcome: dict[str, Any] = {"function": function, "alert_id": alert_id,
                                "request_id": request.id}
@@ -114,7 +157,8 @@ def run_request(ctx: Any, request: ClaimedRequest) -> RequestOutcome:
             result = _run_check(ctx, request)
     except Exception as exc:  # noqa: BLE001 - a failed request must not stop the scheduler
         status, error = FAILED, f"{type(exc).__name__}: {exc}"
-        result = {"traceback": traceback.format_exc()[-4000:]}
+        result = (exc.result if isinstance(exc, RequestFailed)
+                  else {"traceback": traceback.format_exc()[-4000:]})
         logger.error("request %d (%s %s) failed: %s", request.id, request.kind, request.model,
                      error)
     finally:
@@ -126,18 +170,36 @@ def run_request(ctx: Any, request: ClaimedRequest) -> RequestOutcome:
     return RequestOutcome(request.id, request.kind, request.model, status, result, error)
 
 
+def _reconcile(ctx: Any) -> None:
+    """Retrains left ``running`` by a request that gave up or ended: marked ``lost``."""
+    from lifecycle.storage.retrain_repo import orphaned_runs
+
+    if not orphaned_runs(ctx.engine):
+        return
+    from lifecycle.jobs.retrain import reconcile_retrain_runs
+
+    try:
+        registry = _registry(ctx)
+    except Exception as exc:  # noqa: BLE001 - mark them lost even without a registry
+        logger.error("registry unavailable while reconciling lost retrains: %s", exc)
+        registry = None
+    reconcile_retrain_runs(ctx.engine, now=ctx.clock(), registry=registry)
+
+
 def process_pending(ctx: Any, *, models: frozenset[str] | None = None,
-                    limit: int = 100) -> list[RequestOutcome]:
-    """Claim and run pending requests (of ``models``; None: all) one by one until none is
-    left, ``limit`` ran, or the process is stopping."""
+                    limit: int = 100, only_id: int | None = None) -> list[RequestOutcome]:
+    """Claim and run pending requests (of ``models``; None: all; ``only_id``: just that one)
+    one by one until none is left, ``limit`` ran, or the process is stopping."""
     outcomes: list[RequestOutcome] = []
+    _reconcile(ctx)
     while len(outcomes) < limit and not ctx.stopping.is_set():
         request = claim_next(ctx.engine, owner=ctx.owner, now=ctx.clock(),
-                             lease_seconds=ctx.lease_seconds, models=models)
+                             lease_seconds=ctx.lease_seconds, models=models,
+                             only_id=only_id)
         if request is None:
             break
         outcomes.append(run_request(ctx, request))
     return outcomes
 
 
-__all__ = ["RequestOutcome", "process_pending", "run_request"]
+__all__ = ["RequestFailed", "RequestOutcome", "process_pending", "run_request"]

@@ -66,6 +66,8 @@ class RunContext:
     owner: str = field(default_factory=make_owner)
     dispatcher: Any = None
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: the model registry (built from settings at the first retrain when None)
+    registry: Any = None
 
     @property
     def lease_seconds(self) -> float:

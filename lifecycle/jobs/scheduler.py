@@ -41,6 +41,7 @@ from lifecycle.config import JobSchedule, Settings
 from lifecycle.errors import LifecycleError
 from lifecycle.jobs.leases import make_owner
 from lifecycle.jobs.plan import PlannedJob, build_plan
+from lifecycle.jobs.retrain_trigger import validate_retraining
 from lifecycle.jobs.runner import Clock, RunContext, RunResult
 from lifecycle.storage.types import utcnow
 from lifecycle.windows import ANCHOR
@@ -135,6 +136,9 @@ def run_scheduler(
     ------
     ConfigError
         Unknown model, unknown job kind, a function that cannot be imported (names the key).
+    TrainerError
+        A configured trainer or data loader that cannot be imported or has the wrong
+        signature.
     """
     from lifecycle.alerts.delivery import AlertDispatcher
     from lifecycle.jobs import tick
@@ -142,6 +146,7 @@ def run_scheduler(
     plan = build_plan(settings, only_models=models)
     chosen = list(models or ()) or list(settings.scheduler.models or ())
     scope = frozenset(chosen) if chosen else None
+    validate_retraining(settings, scope)
     if not plan:
         logger.warning("no scheduled jobs: add e.g. [models.NAME.schedule.drift] every = '1h' "
                        "to lifecycle.toml")

@@ -215,6 +215,7 @@ def test_public_names_are_pinned() -> None:
         "load_settings",
         "log_outcomes",
         "monitor",
+        "retrain",
         "run_window",
         "stats",
     ]

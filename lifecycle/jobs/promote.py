@@ -1,0 +1,217 @@
+"""Promotion and rollback: moving the ``champion`` alias, crash-safe, audited.
+
+Moving aliases is several registry writes, not one; a process can die between any two. So a
+move is written first as an **intent** (a ``promotion_events`` row, ``pending``, naming the
+version that serves now and the one that will), then done step by step, then marked ``done``.
+Every step is idempotent given the intent, so :func:`reconcile_promotions` finishes any intent
+left ``pending`` by running the same steps again:
+
+promote ``from -> to``
+    1. ``previous`` -> ``from`` (when there was a champion);
+    2. ``champion`` -> ``to``;
+    3. drop ``challenger`` when it points at ``to``;
+    4. version tags: ``to`` gets ``lifecycle.status = champion`` and ``lifecycle.promoted_at``
+       (plus the evaluation's numbers), ``from`` gets ``lifecycle.status = previous``.
+
+rollback ``from -> to`` (``to`` = the ``previous`` alias)
+    1. ``champion`` -> ``to``;  2. ``previous`` -> ``from`` (so rolling back twice returns);
+    3. tags: ``from`` ``lifecycle.status = rolled_back``, ``to`` ``champion``.
+
+A running :class:`~lifecycle.serving.ManagedModel` polls the aliases and swaps models without
+a restart. The intent row is also the history the dashboard shows, and each move writes an
+``audit_events`` row.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from lifecycle.errors import RegistryError
+from lifecycle.registry.base import PREVIOUS, TAG_PREFIX, Registry
+from lifecycle.states import CHALLENGER, CHAMPION, DONE, FAILED, PENDING
+from lifecycle.storage.audit_repo import record_audit
+from lifecycle.storage.models_repo import get_or_create_model
+from lifecycle.storage.tables import ModelRow, PromotionEvent
+from lifecycle.storage.types import utcnow
+
+logger = logging.getLogger("lifecycle.promote")
+
+PROMOTE_ACTION = "promote"
+ROLLBACK_ACTION = "rollback"
+#: An intent older than this with no progress is finished by the reconciler.
+STALE_AFTER = timedelta(minutes=2)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class AliasMove:
+    """A promotion or rollback as recorded (``status``: pending, done or failed)."""
+
+    event_id: int
+    model: str
+    action: str
+    from_version: str | None
+    to_version: str
+    status: str
+    actor: str
+    evaluation_id: int | None = None
+    details: dict[str, Any] | None = None
+
+
+def _intent(engine: Engine, model: str, action: str, from_version: str | None,
+            to_version: str, actor: str, evaluation_id: int | None,
+            details: dict[str, Any], now: datetime) -> int:
+    with Session(engine) as session, session.begin():
+        row = get_or_create_model(session, model)
+        event = PromotionEvent(model_id=row.id, action=action, from_version=from_version,
+                               to_version=to_version, status=PENDING,
+                               evaluation_id=evaluation_id, actor=actor[:200], created_at=now,
+                               details=details)
+        session.add(event)
+        session.flush()
+        return int(event.id)
+
+
+def _steps(registry: Registry, model: str, action: str, from_version: str | None,
+           to_version: str, tags: dict[str, str], now: datetime) -> None:
+    stamp = {f"{TAG_PREFIX}status": CHAMPION, f"{TAG_PREFIX}promoted_at": now.isoformat()}
+    if action == PROMOTE_ACTION:
+        if from_version is not None and from_version != to_version:
+            registry.set_alias(model, PREVIOUS, from_version)
+        registry.set_alias(model, CHAMPION, to_version)
+        challenger = registry.by_alias(model, CHALLENGER)
+        if challenger is not None and challenger.version == to_version:
+            registry.delete_alias(model, CHALLENGER)
+        registry.set_version_tags(model, to_version, {**stamp, **tags})
+        if from_version is not None and from_version != to_version:
+            registry.set_version_tags(model, from_version, {f"{TAG_PREFIX}status": PREVIOUS})
+    else:
+        registry.set_alias(model, CHAMPION, to_version)
+        if from_version is not None:
+            registry.set_alias(model, PREVIOUS, from_version)
+            registry.set_version_tags(model, from_version,
+                                      {f"{TAG_PREFIX}status": "rolled_back",
+                                       f"{TAG_PREFIX}rolled_back_at": now.isoformat()})
+        registry.set_version_tags(model, to_version, {**stamp, **tags})
+
+
+def _close(engine: Engine, event_id: int, status: str, now: datetime,
+           error: str | None = None) -> None:
+    with engine.begin() as conn:
+        values: dict[str, Any] = {"status": status, "completed_at": now}
+        if error is not None:
+            row = conn.execute(select(PromotionEvent.details)
+                               .where(PromotionEvent.id == event_id)).scalar()
+            values["details"] = {**(row or {}), "error": error[:2000]}
+        conn.execute(update(PromotionEvent).where(PromotionEvent.id == event_id,
+                                                  PromotionEvent.status == PENDING)
+                     .values(**values))
+
+
+def move(engine: Engine, registry: Registry, model: str, *, action: str, to_version: str,
+         actor: str, reason: str | None = None, evaluation_id: int | None = None,
+         numbers: dict[str, Any] | None = None, clock: Clock = utcnow) -> AliasMove:
+    """Write the intent, move the aliases, close it; audited. A failure part-way leaves the
+    intent ``pending`` for :func:`reconcile_promotions` and re-raises."""
+    now = clock()
+    champion = registry.by_alias(model, CHAMPION)
+    from_version = None if champion is None else champion.version
+    if from_version == to_version:
+        raise RegistryError(f"version {to_version} of {model!r} is already the champion")
+    details = {"reason": reason, "numbers": numbers or {}}
+    event_id = _intent(engine, model, action, from_version, to_version, actor, evaluation_id,
+                       details, now)
+    tags = {f"{TAG_PREFIX}{action}d_by": actor[:200]}
+    if reason:
+        tags[f"{TAG_PREFIX}{action}_reason"] = reason[:500]
+    if evaluation_id is not None:
+        tags[f"{TAG_PREFIX}evaluation_id"] = str(evaluation_id)
+    for key, value in (numbers or {}).items():
+        tags[f"{TAG_PREFIX}shadow.{key}"] = str(value)[:250]
+    _steps(registry, model, action, from_version, to_version, tags, now)
+    _close(engine, event_id, DONE, clock())
+    record_audit(engine, actor=actor, action=f"model.{action}", model=model,
+                 target=f"version:{to_version}",
+                 details={"from_version": from_version, "to_version": to_version,
+                          "reason": reason, "evaluation_id": evaluation_id,
+                          "event_id": event_id}, now=clock())
+    logger.warning("%s of %s: champion %s -> %s by %s", action, model, from_version,
+                   to_version, actor)
+    return AliasMove(event_id, model, action, from_version, to_version, DONE, actor,
+                     evaluation_id, details)
+
+
+def promote(engine: Engine, registry: Registry, model: str, *, actor: str,
+            version: str | None = None, reason: str | None = None,
+            evaluation_id: int | None = None, numbers: dict[str, Any] | None = None,
+            clock: Clock = utcnow) -> AliasMove:
+    """Make ``version`` (default: the ``challenger``) the champion; the old one becomes
+    ``previous``. The gate (the shadow evaluation's decision) is the caller's: the shadow
+    job promotes on PROMOTE, a person needs a reason otherwise (``lifecycle promote``)."""
+    if version is None:
+        challenger = registry.by_alias(model, CHALLENGER)
+        if challenger is None:
+            raise RegistryError(f"{model!r} has no challenger to promote; retrain it "
+                                f"(`lifecycle retrain {model}`) or name a --version")
+        version = challenger.version
+    elif registry.version(model, version) is None:
+        raise RegistryError(f"{model!r} has no version {version!r}; see `lifecycle runs "
+                            f"{model}` or the MLflow UI for its versions")
+    return move(engine, registry, model, action=PROMOTE_ACTION, to_version=version,
+                actor=actor, reason=reason, evaluation_id=evaluation_id, numbers=numbers,
+                clock=clock)
+
+
+def rollback(engine: Engine, registry: Registry, model: str, *, actor: str,
+             reason: str | None = None, clock: Clock = utcnow) -> AliasMove:
+    """Serve the ``previous`` champion again (one command: ``lifecycle rollback MODEL``)."""
+    previous = registry.by_alias(model, PREVIOUS)
+    if previous is None:
+        raise RegistryError(f"{model!r} has no previous champion to roll back to (alias "
+                            f"{PREVIOUS!r} is not set: nothing was promoted yet)")
+    return move(engine, registry, model, action=ROLLBACK_ACTION, to_version=previous.version,
+                actor=actor, reason=reason, clock=clock)
+
+
+def reconcile_promotions(engine: Engine, registry: Registry, *, now: datetime,
+                         stale_after: timedelta = STALE_AFTER) -> list[int]:
+    """Finish every intent left ``pending`` for longer than ``stale_after`` by running its
+    steps again (each is idempotent); an intent whose version no longer exists is closed
+    ``failed``. Returns the ids closed."""
+    with Session(engine) as session:
+        stale = session.execute(
+            select(PromotionEvent, ModelRow.name)
+            .join(ModelRow, ModelRow.id == PromotionEvent.model_id)
+            .where(PromotionEvent.status == PENDING,
+                   PromotionEvent.created_at <= now - stale_after)
+            .order_by(PromotionEvent.id)).all()
+        pending = [(e.id, name, e.action, e.from_version, e.to_version, e.actor)
+                   for e, name in stale]
+    closed = []
+    for event_id, model, action, from_version, to_version, actor in pending:
+        if registry.version(model, to_version) is None:
+            _close(engine, event_id, FAILED, now, error=f"version {to_version} is gone")
+        else:
+            _steps(registry, model, action, from_version, to_version,
+                   {f"{TAG_PREFIX}{action}d_by": actor, f"{TAG_PREFIX}reconciled": "true"},
+                   now)
+            _close(engine, event_id, DONE, now)
+            record_audit(engine, actor="reconciler", action=f"model.{action}.reconciled",
+                         model=model, target=f"version:{to_version}",
+                         details={"event_id": event_id}, now=now)
+        closed.append(event_id)
+        logger.warning("%s intent %d of %s finished by the reconciler", action, event_id,
+                       model)
+    return closed
+
+
+__all__ = ["PROMOTE_ACTION", "ROLLBACK_ACTION", "AliasMove", "move", "promote",
+           "reconcile_promotions", "rollback"]
