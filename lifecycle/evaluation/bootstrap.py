@@ -143,10 +143,49 @@ def _evaluators(sample: PairedSample, metric: str, role: str) -> tuple[float, Re
     if metric == "log_loss":
         return m.log_loss(y, proba, classes), _means(_row_log_loss(y, proba, classes))
 
-    def auc(rows: Rows) -> NDArray[np.float64]:
-        return np.array([m.macro_roc_auc(y[r], proba[r], classes) for r in rows])
+    if len(classes) == 2:
+        return m.macro_roc_auc(y, proba, classes), _auc(y == classes[1], proba[:, 1])
+    parts = [_auc(y == c, proba[:, j]) for j, c in enumerate(classes)]
 
-    return m.macro_roc_auc(y, proba, classes), auc
+    def macro(rows: Rows) -> NDArray[np.float64]:
+        values = np.array([f(rows) for f in parts])
+        finite = np.isfinite(values)
+        total = np.where(finite, values, 0.0).sum(axis=0)
+        count = finite.sum(axis=0)
+        return np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+
+    return m.macro_roc_auc(y, proba, classes), macro
+
+
+def _auc(is_positive: NDArray[np.bool_], score: NDArray[np.float64]) -> Replicates:
+    """ROC AUC of resampled rows without re-sorting: the Mann–Whitney count with row weights.
+
+    A replicate is a weight per row (how often it was drawn); with the rows grouped by score
+    once, AUC = sum over positives of weight x (negative weight below its score + half the
+    negative weight tied with it), over (positive weight x negative weight); ties count one
+    half, as in :func:`lifecycle.performance.metrics.roc_auc`.
+    """
+    n = score.size
+    _, group = np.unique(score, return_inverse=True)
+    groups = int(group.max()) + 1 if n else 0
+    negative = ~is_positive
+
+    def replicate(rows: Rows) -> NDArray[np.float64]:
+        out = np.empty(rows.shape[0])
+        for i, r in enumerate(rows):
+            weight = np.bincount(r, minlength=n).astype(np.float64)
+            w_pos, w_neg = weight * is_positive, weight * negative
+            neg_by_group = np.bincount(group, weights=w_neg, minlength=groups)
+            below = np.cumsum(neg_by_group) - neg_by_group
+            n_pos, n_neg = w_pos.sum(), w_neg.sum()
+            if n_pos == 0 or n_neg == 0:
+                out[i] = np.nan
+                continue
+            wins = w_pos @ (below[group] + 0.5 * neg_by_group[group])
+            out[i] = wins / (n_pos * n_neg)
+        return out
+
+    return replicate
 
 
 def _check_metric(sample: PairedSample, metric: str) -> None:

@@ -121,6 +121,24 @@ def test_bootstrap_replicate_of_identity_rows_is_the_point_value() -> None:
         assert replicate(np.arange(3)[None, :])[0] == pytest.approx(value)
 
 
+@pytest.mark.parametrize("classes", [("0", "1"), ("a", "b", "c")])
+def test_auc_replicates_equal_the_metric_on_the_resampled_rows(classes) -> None:
+    from lifecycle.evaluation.bootstrap import _evaluators
+    from lifecycle.performance.metrics import macro_roc_auc
+
+    rng = np.random.default_rng(4)
+    y = rng.choice(classes, 300)
+    proba = np.round(rng.dirichlet(np.ones(len(classes)), 300), 1)  # many tied scores
+    proba /= proba.sum(axis=1, keepdims=True)
+    pred = np.array(classes)[proba.argmax(axis=1)]
+    s = paired_sample("classification", y, pred, y, champion_proba=proba,
+                      challenger_proba=proba, classes=list(classes))
+    _, replicate = _evaluators(s, "roc_auc", "champion")
+    rows = rng.integers(0, 300, size=(5, 300))
+    expected = [macro_roc_auc(s.y_true[r], proba[r], s.classes) for r in rows]
+    assert replicate(rows) == pytest.approx(expected)
+
+
 def test_paired_resampling_is_tighter_than_independent() -> None:
     # Two highly correlated models: the paired delta varies far less than two independent
     # resamples would suggest (the reason the same indices go to both models).
