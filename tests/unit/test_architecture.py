@@ -14,7 +14,8 @@ from pathlib import Path
 import lifecycle
 
 ROOT = Path(__file__).resolve().parents[2]
-PURE_PACKAGES = ["lifecycle.drift", "lifecycle.performance", "lifecycle.detectors"]
+PURE_PACKAGES = ["lifecycle.drift", "lifecycle.performance", "lifecycle.detectors",
+                 "lifecycle.evaluation"]
 PURE_MODULES = ["lifecycle.errors", "lifecycle.states", "lifecycle.windows"]
 FORBIDDEN = ["sqlalchemy", "mlflow", "apscheduler", "streamlit", "pandas", "pyarrow",
              "sklearn", "psycopg", "alembic"]

@@ -8,7 +8,8 @@ import pkgutil
 
 import pytest
 
-PACKAGES = ["lifecycle.drift", "lifecycle.detectors", "lifecycle.performance"]
+PACKAGES = ["lifecycle.drift", "lifecycle.detectors", "lifecycle.performance",
+            "lifecycle.evaluation"]
 
 
 def _modules() -> list[str]:
