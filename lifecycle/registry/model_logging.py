@@ -58,17 +58,21 @@ def predict_wrapper(model: Any) -> Any:
     The class is made here (not at module level) so cloudpickle stores it by value: loading
     the model needs mlflow and the wrapped object's own modules, never lifecycle.
     """
+    import pandas as pd
     from mlflow.pyfunc import PythonModel
 
-    class PredictWrapper(PythonModel):  # type: ignore[misc]
-        def __init__(self, wrapped: Any) -> None:
-            self.model = wrapped
+    def __init__(self: Any, wrapped: Any) -> None:
+        self.model = wrapped
 
-        # no type hints: MLflow would read them as a (wrong) schema
-        def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
-            return self.model.predict(model_input)
+    def predict(self: Any, context: Any, model_input: Any, params: Any = None) -> Any:
+        return self.model.predict(model_input)
 
-    return PredictWrapper(model)
+    # MLflow reads the hints when the class is made: a DataFrame (a real class, not this
+    # module's postponed string) is one it infers no schema from and does not warn about;
+    # the signature comes from the input example.
+    predict.__annotations__ = {"model_input": pd.DataFrame}
+    wrapper = type("PredictWrapper", (PythonModel,), {"__init__": __init__, "predict": predict})
+    return wrapper(model)
 
 
 def log_model(client: Any, *, experiment_id: str, run_id: str, model: Any, input_example: Any,
