@@ -17,10 +17,8 @@ PINNED_DISTRIBUTIONS = ("scikit-learn", "cloudpickle", "numpy", "pandas", "scipy
 def is_sklearn_model(model: Any) -> bool:
     """A scikit-learn estimator (a ``BaseEstimator``, or duck-typed: ``fit`` and ``predict``):
     logged with MLflow's sklearn flavour."""
-    try:
-        from sklearn.base import BaseEstimator
-    except ImportError:  # pragma: no cover - scikit-learn is a dependency
-        BaseEstimator = ()  # type: ignore[assignment,misc]  # noqa: N806
+    from sklearn.base import BaseEstimator
+
     if isinstance(model, BaseEstimator):
         return True
     return callable(getattr(model, "fit", None)) and callable(getattr(model, "predict", None))
