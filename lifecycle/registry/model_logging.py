@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,11 +46,16 @@ class _DropPickleNotice(logging.Filter):
         return not str(record.msg).startswith(self.prefix)
 
 
-def _quiet_pickle_notices() -> None:
+def _quiet_notices() -> None:
+    """Drop MLflow's notices about choices made here on purpose (once per process)."""
     for name, prefix in _PICKLE_NOTICES.items():
         logger = logging.getLogger(name)
         if not any(isinstance(f, _DropPickleNotice) for f in logger.filters):
             logger.addFilter(_DropPickleNotice(prefix))
+    # integer predictions (class labels) in the inferred output schema: the hint is about
+    # missing values in integer *inputs* at serving time; lifecycle logs the real dtypes
+    warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer",
+                            category=UserWarning, module="mlflow")
 
 
 def predict_wrapper(model: Any) -> Any:
@@ -86,6 +92,7 @@ def log_model(client: Any, *, experiment_id: str, run_id: str, model: Any, input
     from mlflow.entities import LoggedModelOutput
     from mlflow.models import Model, infer_signature
 
+    _quiet_notices()
     example = _head(input_example)
     signature = None
     if example is not None:
@@ -108,7 +115,6 @@ def log_model(client: Any, *, experiment_id: str, run_id: str, model: Any, input
             common = {"path": path, "mlflow_model": meta, "signature": signature,
                       "input_example": example, "pip_requirements": requirements}
             try:
-                _quiet_pickle_notices()
                 if sklearn:
                     mlflow.sklearn.save_model(sk_model=model,
                                               serialization_format="cloudpickle", **common)
