@@ -55,3 +55,7 @@ class RegistryUnavailableError(RegistryError):
 class TrainerError(LifecycleError, ValueError):
     """A configured trainer or data loader cannot be imported, has the wrong signature, or
     returned something that cannot be used (not fitted, cannot be logged)."""
+
+
+class ModelMismatchError(LifecycleError, ValueError):
+    """A model contradicts its ``[models.NAME]`` section: another task, or other features."""

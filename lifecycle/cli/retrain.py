@@ -3,19 +3,11 @@ retrain history."""
 
 from __future__ import annotations
 
-import getpass
 import json
 
 import click
 
-from lifecycle.cli._common import echo_table, get_settings, open_engine
-
-
-def _os_user() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "cli"
+from lifecycle.cli._common import default_actor, echo_table, get_settings, open_engine
 
 
 @click.command("retrain")
@@ -51,7 +43,7 @@ def retrain_cmd(ctx: click.Context, models: tuple[str, ...], check: bool, reason
     engine = open_engine(settings)
     try:
         result = retrain(models[0], reason=reason, wait=wait, force=force,
-                         actor=actor or _os_user(), settings=settings, engine=engine,
+                         actor=actor or default_actor(), settings=settings, engine=engine,
                          timeout=timeout)
     finally:
         engine.dispose()

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from lifecycle.errors import RegistryError
 from lifecycle.registry.base import PREVIOUS, TAG_PREFIX, Registry
 from lifecycle.states import CHALLENGER, CHAMPION, DONE, FAILED, PENDING
-from lifecycle.storage.audit_repo import record_audit
+from lifecycle.storage.audit import write_audit
 from lifecycle.storage.models_repo import get_or_create_model
 from lifecycle.storage.tables import ModelRow, PromotionEvent
 from lifecycle.storage.types import utcnow
@@ -138,7 +138,7 @@ def move(engine: Engine, registry: Registry, model: str, *, action: str, to_vers
         tags[f"{TAG_PREFIX}shadow.{key}"] = str(value)[:250]
     _steps(registry, model, action, from_version, to_version, tags, now)
     _close(engine, event_id, DONE, clock())
-    record_audit(engine, actor=actor, action=f"model.{action}", model=model,
+    write_audit(engine, actor=actor, action=f"model.{action}", model=model,
                  target=f"version:{to_version}",
                  details={"from_version": from_version, "to_version": to_version,
                           "reason": reason, "evaluation_id": evaluation_id,
@@ -204,7 +204,7 @@ def reconcile_promotions(engine: Engine, registry: Registry, *, now: datetime,
                    {f"{TAG_PREFIX}{action}d_by": actor, f"{TAG_PREFIX}reconciled": "true"},
                    now)
             _close(engine, event_id, DONE, now)
-            record_audit(engine, actor="reconciler", action=f"model.{action}.reconciled",
+            write_audit(engine, actor="reconciler", action=f"model.{action}.reconciled",
                          model=model, target=f"version:{to_version}",
                          details={"event_id": event_id}, now=now)
         closed.append(event_id)

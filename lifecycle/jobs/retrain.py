@@ -42,7 +42,7 @@ from lifecycle.config import ModelSettings, Settings
 from lifecycle.errors import InsufficientDataError
 from lifecycle.registry.base import TAG_PREFIX, Registry, VersionInfo
 from lifecycle.states import CHALLENGER, CHAMPION, DONE, FAILED, SKIPPED
-from lifecycle.storage.audit_repo import record_audit
+from lifecycle.storage.audit import write_audit
 from lifecycle.storage.models_repo import get_or_create_model
 from lifecycle.storage.retrain_repo import (
     Lineage,
@@ -323,7 +323,7 @@ def run_retrain(engine: Engine, settings: Settings, model: str, *, lineage: Line
     except Exception as exc:  # noqa: BLE001 - recorded, alerted, returned
         outcome = _failed(engine, settings, model, retrain_id, lineage, exc, state, clock, t0,
                           dispatcher)
-    record_audit(engine, actor=lineage.actor, action="retrain.run", model=model,
+    write_audit(engine, actor=lineage.actor, action="retrain.run", model=model,
                  target=f"retrain:{retrain_id}", details=_jsonable(outcome.as_dict()),
                  now=clock())
     return outcome
@@ -336,7 +336,7 @@ def _skipped(engine: Engine, model: str, retrain_id: int, lineage: Lineage, why:
     logger.warning("retrain %d of %s skipped: %s", retrain_id, model, why)
     outcome = RetrainOutcome(retrain_id, model, SKIPPED, duration_s=time.perf_counter() - t0,
                              message=why)
-    record_audit(engine, actor=lineage.actor, action="retrain.run", model=model,
+    write_audit(engine, actor=lineage.actor, action="retrain.run", model=model,
                  target=f"retrain:{retrain_id}", details=_jsonable(outcome.as_dict()),
                  now=clock())
     return outcome

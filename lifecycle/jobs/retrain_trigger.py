@@ -33,7 +33,7 @@ from lifecycle.config import Settings
 from lifecycle.errors import ConfigError
 from lifecycle.jobs.leases import acquire_cooldown
 from lifecycle.jobs.queue import RETRAIN, enqueue
-from lifecycle.storage.audit_repo import record_audit
+from lifecycle.storage.audit import write_audit
 from lifecycle.storage.tables import AuditEvent, ModelRow
 from lifecycle.training.trainer import load_trainer
 from lifecycle.windows import format_duration
@@ -114,7 +114,7 @@ def request_retrain(engine: Engine, settings: Settings, model: str, *, actor: st
                                           cooldown=cooldown, note=f"asked by {actor}"):
         message = (f"a retrain of {model!r} started less than retrain_cooldown "
                    f"({format_duration(cooldown)}) ago; wait, or pass --force to retrain now")
-        record_audit(engine, actor=actor, action="retrain.request", model=model, target=None,
+        write_audit(engine, actor=actor, action="retrain.request", model=model, target=None,
                      details={"status": "cooldown", "reason": reason}, now=now)
         return RetrainRequest(model, "cooldown", None, False, message)
     queued = enqueue(engine, RETRAIN, model, requested_by=actor, now=now,
@@ -122,7 +122,7 @@ def request_retrain(engine: Engine, settings: Settings, model: str, *, actor: st
     message = (f"retrain of {model!r} queued as request {queued.request_id}" if queued.created
                else f"a retrain of {model!r} is already queued or running "
                     f"(request {queued.request_id})")
-    record_audit(engine, actor=actor, action="retrain.request", model=model,
+    write_audit(engine, actor=actor, action="retrain.request", model=model,
                  target=f"request:{queued.request_id}",
                  details={"status": "queued", "created": queued.created, "reason": reason,
                           "force": force}, now=now)
