@@ -55,3 +55,8 @@ class RegistryUnavailableError(RegistryError):
 class TrainerError(LifecycleError, ValueError):
     """A configured trainer or data loader cannot be imported, has the wrong signature, or
     returned something that cannot be used (not fitted, cannot be logged)."""
+
+
+class NoChampionError(RegistryError, LookupError):
+    """A model served by :class:`lifecycle.ManagedModel` has no ``champion`` alias (or no
+    registered versions at all) in the model registry."""
