@@ -146,10 +146,11 @@ class ManagedModel:
         before = last_record()
         result = fn(features)
         self._counters.count_served()
-        if state.challenger is not None and self._shadow is not None:
+        challenger = state.challenger
+        if challenger is not None and self._shadow is not None:
             record = last_record()
             if record is not None and record is not before and record[R_SPEC] is champion.spec:
-                self._shadow.offer(record)
+                self._shadow.offer(record, challenger)
             else:  # sampled out or not logged: nothing to pair the challenger with
                 self._counters.add("shadow_dropped")
         return result
@@ -256,7 +257,7 @@ class ManagedModel:
                 raise RuntimeError(f"ManagedModel({self.name!r}) is closed; make a new one")
             state = self._loaded or self._first_load()
             self._shadow = ShadowQueue(self.name, self.shadow_queue, self.shadow_batch,
-                                       self._current_challenger, self._counters)
+                                       self._counters)
             self._shadow.start()
             self._poller = Poller(self.name, self.poll_seconds, self._poll)
             self._poller.start()
@@ -281,10 +282,6 @@ class ManagedModel:
                                       tuple(p for p in outcome.loaded if p[0] != CHAMPION),
                                       outcome.failures))
         return state
-
-    def _current_challenger(self) -> Any:
-        state = self._state
-        return None if state is None else state.challenger
 
     # ------------------------------------------------------------------ shutdown
 

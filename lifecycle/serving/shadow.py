@@ -1,9 +1,11 @@
 """The shadow: a challenger scores the champion's requests off the caller's path.
 
 The caller's thread appends the champion's capture record (which already holds the inputs,
-the prediction ids and the timestamp) to a bounded ``deque``: one length check and one
-append, no lock, no wake-up. When the queue is full the request is not shadowed and is
-counted (``shadow_dropped``); the caller never waits.
+the prediction ids and the timestamp) and the challenger of the moment to a bounded
+``deque``: one length check and one append, no lock, no wake-up. A request is scored by the
+challenger that was installed when it was served, even if the alias moved since. When the
+queue is full the request is not shadowed and is counted (``shadow_dropped``); the caller
+never waits.
 
 One background thread takes up to ``batch_rows`` rows of queued requests at a time, joins
 consecutive requests of one shape (numpy arrays of one width and dtype, DataFrames with the
@@ -25,7 +27,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -63,19 +65,14 @@ class ShadowQueue:
         Requests the queue holds; more are dropped and counted.
     batch_rows
         Rows per challenger call (at least one request per call, however many rows it has).
-    challenger
-        Returns the challenger slot to score with now (None: no challenger, queued requests
-        are dropped).
     counters
         Where ``shadowed``, ``shadow_dropped`` and ``shadow_errors`` are counted.
     """
 
-    def __init__(self, model: str, capacity: int, batch_rows: int,
-                 challenger: Callable[[], Slot | None], counters: Counters) -> None:
+    def __init__(self, model: str, capacity: int, batch_rows: int, counters: Counters) -> None:
         self.model = model
         self.capacity = capacity
         self.batch_rows = batch_rows
-        self._challenger = challenger
         self._counters = counters
         self._items: deque[Any] = deque()
         self._stop = threading.Event()
@@ -85,11 +82,11 @@ class ShadowQueue:
 
     # ------------------------------------------------------------------ caller's side
 
-    def offer(self, record: Record) -> None:
-        """Queue ``record`` for the challenger, or drop and count it when the queue is full."""
+    def offer(self, record: Record, challenger: Slot) -> None:
+        """Queue ``record`` for ``challenger``, or drop and count it when the queue is full."""
         items = self._items
         if len(items) < self.capacity:
-            items.append(record)
+            items.append((record, challenger))
         else:
             self._counters.add("shadow_dropped")
 
@@ -142,9 +139,9 @@ class ShadowQueue:
                 for marker in markers:
                     marker.done.set()
 
-    def _take(self) -> tuple[list[Record], list[_Marker]]:
+    def _take(self) -> tuple[list[tuple[Record, Slot]], list[_Marker]]:
         items = self._items
-        batch: list[Record] = []
+        batch: list[tuple[Record, Slot]] = []
         markers: list[_Marker] = []
         rows = 0
         while items:
@@ -152,25 +149,23 @@ class ShadowQueue:
             if isinstance(head, _Marker):
                 markers.append(items.popleft())
                 break  # everything before it is in this batch
-            n = _rows(head[R_IN])
+            n = _rows(head[0][R_IN])
             if batch and rows + n > self.batch_rows:
                 break
             batch.append(items.popleft())
             rows += n
         return batch, markers
 
-    def _score(self, batch: list[Record]) -> None:
-        slot = self._challenger()
-        if slot is None:
-            self._counters.add("shadow_dropped", len(batch))
-            return
+    def _score(self, batch: list[tuple[Record, Slot]]) -> None:
         start = 0
         while start < len(batch):
             end = start + 1
-            sig = _signature(batch[start])
-            while end < len(batch) and sig is not None and _signature(batch[end]) == sig:
+            record, slot = batch[start]
+            sig = _signature(record)
+            while (end < len(batch) and sig is not None and batch[end][1] is slot
+                   and _signature(batch[end][0]) == sig):
                 end += 1
-            group = batch[start:end]
+            group = [item[0] for item in batch[start:end]]
             if not self._score_group(slot, group) and len(group) > 1:
                 for record in group:  # isolate the request(s) that fail
                     self._score_group(slot, [record])

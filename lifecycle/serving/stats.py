@@ -17,8 +17,8 @@ class ServingStats:
     shadowed
         Requests the challenger answered in shadow and that were logged.
     shadow_dropped
-        Requests not shadowed because the shadow queue was full (or the challenger changed
-        or was removed before they were scored, or the champion's record was not logged).
+        Requests not shadowed because the shadow queue was full (or the champion's record
+        was not logged: sampled out, or capture failed).
     shadow_errors
         Requests whose challenger call raised or returned unusable output (wrong number of
         rows, NaN, not an array).
