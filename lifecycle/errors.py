@@ -57,6 +57,10 @@ class TrainerError(LifecycleError, ValueError):
     returned something that cannot be used (not fitted, cannot be logged)."""
 
 
+class ModelMismatchError(LifecycleError, ValueError):
+    """A model contradicts its ``[models.NAME]`` section: another task, or other features."""
+
+
 class NoChampionError(RegistryError, LookupError):
     """A model served by :class:`lifecycle.ManagedModel` has no ``champion`` alias (or no
     registered versions at all) in the model registry."""

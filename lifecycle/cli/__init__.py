@@ -30,6 +30,7 @@ COMMAND_MODULES: list[str] = [
     "scheduler",
     "jobs",
     "alerts",
+    "registry",
     "demo",
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import traceback
 from collections.abc import Sequence
@@ -40,6 +41,14 @@ def fail(ctx: click.Context, exc: BaseException) -> None:
         click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
     click.echo(error_line(exc), err=True)
     ctx.exit(EXIT_ERROR)
+
+
+def default_actor() -> str:
+    """Who runs an audited command when ``--actor`` is not given: ``cli:<OS user>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli"
 
 
 def get_settings(ctx: click.Context) -> Settings:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import getpass
-
 import click
 
-from lifecycle.cli._common import echo_table, get_settings, open_engine
+from lifecycle.cli._common import default_actor, echo_table, get_settings, open_engine
 
 
 @click.group("alerts", invoke_without_command=True)
@@ -61,7 +59,7 @@ def ack_cmd(ctx: click.Context, alert_id: int, actor: str | None) -> None:
     from lifecycle.alerts.store import acknowledge
     from lifecycle.storage.types import utcnow
 
-    who = actor or _os_user()
+    who = actor or default_actor()
     engine = open_engine(get_settings(ctx))
     try:
         with Session(engine) as session, session.begin():
@@ -70,13 +68,6 @@ def ack_cmd(ctx: click.Context, alert_id: int, actor: str | None) -> None:
     finally:
         engine.dispose()
     click.echo(f"alert {alert_id} ({kind}, {severity}) acknowledged by {who}")
-
-
-def _os_user() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "cli"
 
 
 def register(main: click.Group) -> None:
