@@ -14,7 +14,6 @@ versions with one assignment (``watch.py``). See ``docs/serving.md``.
 from __future__ import annotations
 
 import atexit
-import importlib
 import logging
 import os
 import threading
@@ -43,9 +42,9 @@ _live: weakref.WeakSet[ManagedModel] = weakref.WeakSet()
 
 
 def _registry_for(settings: Settings) -> Registry:
-    module = importlib.import_module("lifecycle.registry.mlflow_store")
-    registry: Registry = module.registry_for(settings)
-    return registry
+    from lifecycle.registry.mlflow_store import registry_for  # imports mlflow lazily
+
+    return registry_for(settings)
 
 
 class ManagedModel:
