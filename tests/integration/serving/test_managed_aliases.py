@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DictRegistry
+from serving_support import DictRegistry
 from sqlalchemy import select
 
 from lifecycle.errors import NoChampionError, RegistryError

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import COLUMNS, DictRegistry
+from serving_support import COLUMNS, DictRegistry
 
 import lifecycle
 from lifecycle.states import CHALLENGER, CHAMPION
@@ -69,7 +69,7 @@ def test_champion_and_challenger_rows_share_request_ids_and_join_keys(
 
 def _keyed_models() -> tuple[Any, Any, pd.DataFrame]:
     """Two classifiers that take a frame with a ``customer`` column and ignore it."""
-    from conftest import training_data
+    from serving_support import training_data
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline

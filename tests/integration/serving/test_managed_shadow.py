@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DictRegistry
+from serving_support import DictRegistry
 
 from lifecycle.states import CHALLENGER, CHAMPION
 
