@@ -21,6 +21,8 @@ _LAZY: dict[str, str] = {
     "configure": "lifecycle.capture.monitor:configure",
     "capture_context": "lifecycle.capture.monitor:capture_context",
     "last_prediction_ids": "lifecycle.capture.monitor:last_prediction_ids",
+    "log_shadow": "lifecycle.capture.shadow:log_shadow",
+    "ManagedModel": "lifecycle.serving.managed:ManagedModel",
     "check_drift": "lifecycle.drift_check:check_drift",
     "Settings": "lifecycle.config:Settings",
     "load_settings": "lifecycle.config:load_settings",

@@ -59,3 +59,8 @@ class TrainerError(LifecycleError, ValueError):
 
 class ModelMismatchError(LifecycleError, ValueError):
     """A model contradicts its ``[models.NAME]`` section: another task, or other features."""
+
+
+class NoChampionError(RegistryError, LookupError):
+    """A model served by :class:`lifecycle.ManagedModel` has no ``champion`` alias (or no
+    registered versions at all) in the model registry."""

@@ -21,6 +21,7 @@ from lifecycle.capture.columns import (
 )
 from lifecycle.capture.ids import prediction_id_array
 from lifecycle.capture.records import (
+    OWN_REQUESTS,
     R_IN,
     R_LAT,
     R_METHOD,
@@ -29,6 +30,7 @@ from lifecycle.capture.records import (
     R_REQ,
     R_SPEC,
     R_TS,
+    SHADOW_REQUESTS,
     CaptureSpec,
     Note,
     Record,
@@ -58,16 +60,50 @@ def build_batch(records: Sequence[Record], note: Note) -> BuiltBatch:
         out_tables.append(tout)
         i = j
     outputs = concat_tables(out_tables)
-    if any(rec[R_REQ] is not None for rec in records):
-        request_ids: list[str | None] = []
-        for rec in records:
-            request_ids.extend([rec[R_REQ]] * count_rows(rec[R_IN]))
-        outputs = outputs.append_column("_request_id", pa.array(request_ids, type=pa.string()))
+    if any(rec[R_REQ] is not None or rec[R_SPEC].requests is not None for rec in records):
+        outputs = outputs.append_column("_request_id", _request_ids(records, outputs))
     return BuiltBatch(
         model=records[0][R_SPEC].name,
         inputs=concat_tables(in_tables),
         outputs=outputs,
     )
+
+
+def _request_ids(records: Sequence[Record], outputs: pa.Table) -> pa.ChunkedArray:
+    """The ``_request_id`` column (see ``CaptureSpec.requests``): a row's own prediction id
+    for a spec whose rows open requests, the record's per-row ids for a shadow spec, else the
+    record's one id (or null) repeated; consecutive rows of one kind become one chunk."""
+    pids = outputs.column("_prediction_id")
+    chunks: list[pa.Array] = []
+    given: list[str | None] = []
+    own_from: int | None = None
+    start = 0
+    for rec in records:
+        n = count_rows(rec[R_IN])
+        mode = rec[R_SPEC].requests
+        if mode == OWN_REQUESTS:
+            if given:
+                chunks.append(pa.array(given, type=pa.string()))
+                given = []
+            if own_from is None:
+                own_from = start
+        else:
+            if own_from is not None:
+                chunks.extend(pids.slice(own_from, start - own_from).chunks)
+                own_from = None
+            if mode == SHADOW_REQUESTS:
+                if len(rec[R_REQ]) != n:
+                    raise ValueError(f"a shadow record has {n} rows and {len(rec[R_REQ])} "
+                                     "request ids; pass one request id per row")
+                given.extend(rec[R_REQ])
+            else:
+                given.extend([rec[R_REQ]] * n)
+        start += n
+    if own_from is not None:
+        chunks.extend(pids.slice(own_from, start - own_from).chunks)
+    if given:
+        chunks.append(pa.array(given, type=pa.string()))
+    return pa.chunked_array(chunks, type=pa.string())
 
 
 def _signature(rec: Record) -> tuple[Any, ...]:
@@ -129,7 +165,10 @@ def _run_tables(run: Sequence[Record], note: Note) -> tuple[pa.Table, pa.Table]:
     lat = np.repeat(lats * 1000.0, counts)
     rands = np.fromiter((rec[R_RAND] for rec in run), dtype=np.int64, count=len(run))
     pids = prediction_id_array(walls, rands, np.asarray(counts))
-    join_keys = _join_keys(inputs, spec, pids, note)
+    own_keys: pa.Array = pids
+    if spec.requests == SHADOW_REQUESTS:  # a shadow row joins by the served row's key
+        own_keys = pa.array([r for rec in run for r in rec[R_REQ]], type=pa.string())
+    join_keys = _join_keys(inputs, spec, own_keys, note)
     inputs = _protect(inputs, spec, note)
 
     out_cols: dict[str, list[Any]] = {}
@@ -164,7 +203,7 @@ def _run_tables(run: Sequence[Record], note: Note) -> tuple[pa.Table, pa.Table]:
         "_ts": pa.array(ts_us, type=pa.timestamp("us", tz="UTC")),
         "_role": pa.repeat(pa.scalar(spec.role, pa.string()), n_total),
         "_model_version": pa.repeat(pa.scalar(spec.version, pa.string()), n_total),
-        "_latency_ms": pa.array(lat, type=pa.float64()),
+        "_latency_ms": pa.array(lat, type=pa.float64(), from_pandas=True),  # NaN: unknown
     }
     outputs = pa.Table.from_arrays(out_arrays + list(meta.values()),
                                    names=out_names + list(meta))
@@ -245,6 +284,8 @@ def _out_name(name: str) -> str:
 
 def _join_keys(inputs: pa.Table, spec: CaptureSpec, pids: pa.StringArray,
                note: Note) -> pa.Array:
+    """``id_column`` values, else ``pids``: the rows' prediction ids (a shadow row's request
+    ids)."""
     if spec.id_column is None:
         return pids
     if spec.id_column not in inputs.column_names:

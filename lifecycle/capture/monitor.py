@@ -135,6 +135,61 @@ def monitor(
         loaded: decoration happens at import / deploy time, so a broken configuration stops
         the deploy instead of silently dropping every record.
     """
+    spec = capture_spec(
+        model, id_column=id_column, version=version, redact=redact, hash_columns=hash_columns,
+        sample_rate=sample_rate, seed=seed, feature_names=feature_names, classes=classes,
+        output=output, database_url=database_url, durable=durable, copy_inputs=copy_inputs,
+        hash_key=hash_key, role=role, clock=clock)
+    runtime.note_monitored(model)
+
+    def decorate(target: Any) -> Any:
+        return wrap_target(spec, target)
+
+    return decorate
+
+
+def wrap_target(spec: CaptureSpec, target: Any) -> Any:
+    """``target`` logged under ``spec``: a :class:`MonitoredEstimator` for an object with
+    predict / predict_proba / decision_function, else a wrapped function."""
+    if any(callable(getattr(target, m, None)) for m in ESTIMATOR_METHODS) and not (
+        inspect.isfunction(target) or inspect.ismethod(target)
+    ):
+        spec.estimator = target
+        spec.importances = read_importances(target, spec.feature_names)  # never raises
+        return MonitoredEstimator(target, spec)
+    if callable(target):
+        index, name = features_position(target)
+        return wrap_callable(target, spec, "call", index, name)
+    raise TypeError(
+        f"lifecycle.monitor({spec.name!r}) needs a function or an object with predict / "
+        f"predict_proba / decision_function, got {type(target).__name__}"
+    )
+
+
+def capture_spec(
+    model: str,
+    *,
+    id_column: str | None = None,
+    version: str | int | None = None,
+    redact: str | Iterable[str] = (),
+    hash_columns: str | Iterable[str] = (),
+    sample_rate: float = 1.0,
+    seed: int | None = None,
+    feature_names: Iterable[str] | None = None,
+    classes: Iterable[Any] | None = None,
+    output: str | None = None,
+    database_url: str | None = None,
+    durable: bool = False,
+    copy_inputs: bool | None = None,
+    hash_key: str | bytes | None = None,
+    role: str = UNMANAGED,
+    clock: Callable[[], datetime] | None = None,
+    requests: str | None = None,
+) -> CaptureSpec:
+    """The validated :class:`CaptureSpec` of :func:`monitor`'s arguments (serving and
+    :func:`lifecycle.log_shadow` build theirs here too). ``requests``: see
+    ``CaptureSpec.requests``. Raises :class:`~lifecycle.errors.ConfigError` like
+    :func:`monitor`."""
     if not isinstance(model, str) or not model.strip() or len(model) > 200:
         raise ConfigError(f"model name must be a non-empty string of at most 200 characters, "
                           f"got {model!r}")
@@ -171,7 +226,7 @@ def monitor(
                 "or hash_key in lifecycle.toml, or pass monitor(..., hash_key=...)"
             )
         key = raw_key.encode("utf-8") if isinstance(raw_key, str) else bytes(raw_key)
-    spec = CaptureSpec(
+    return CaptureSpec(
         name=model, version=version, role=role, id_column=id_column,
         redact=_names(redact, "redact"), hash_columns=hashed, hash_key=key,
         feature_names=tuple(str(n) for n in feature_names) if feature_names is not None
@@ -179,27 +234,8 @@ def monitor(
         classes=class_list, output=output,
         database_url=database_url, sample_rate=float(sample_rate),
         rng=random.Random(seed) if seed is not None else None, seed=seed,
-        durable=bool(durable), copy_inputs=copy_inputs, clock=clock,
+        durable=bool(durable), copy_inputs=copy_inputs, clock=clock, requests=requests,
     )
-
-    runtime.note_monitored(model)
-
-    def decorate(target: Any) -> Any:
-        if any(callable(getattr(target, m, None)) for m in ESTIMATOR_METHODS) and not (
-            inspect.isfunction(target) or inspect.ismethod(target)
-        ):
-            spec.estimator = target
-            spec.importances = read_importances(target, spec.feature_names)  # never raises
-            return MonitoredEstimator(target, spec)
-        if callable(target):
-            index, name = features_position(target)
-            return wrap_callable(target, spec, "call", index, name)
-        raise TypeError(
-            f"lifecycle.monitor({model!r}) needs a function or an object with predict / "
-            f"predict_proba / decision_function, got {type(target).__name__}"
-        )
-
-    return decorate
 
 
 def configure(*, database_url: str | None = None, settings: Any = None, **capture: Any) -> None:

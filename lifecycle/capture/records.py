@@ -20,8 +20,18 @@ from lifecycle.capture.ids import call_prefix, prediction_ids
 from lifecycle.capture.importances import FeatureImportances
 
 #: A record: (spec, inputs, outputs, wall_time_s, latency_s, rand48, method, request_id).
+#: ``request_id`` is None, one id for every row of the call, or (``CaptureSpec.requests ==
+#: SHADOW_REQUESTS``) a tuple with one id per row.
 Record = tuple[Any, ...]
 R_SPEC, R_IN, R_OUT, R_TS, R_LAT, R_RAND, R_METHOD, R_REQ = range(8)
+
+#: ``CaptureSpec.requests``: each row opens a request, its request id is its own prediction id
+#: (the champion of a ``ManagedModel``).
+OWN_REQUESTS = "own"
+#: ``CaptureSpec.requests``: rows answer requests opened elsewhere (a challenger scored in
+#: shadow): ``R_REQ`` holds one request id per row, and a row joins outcomes by its
+#: ``id_column`` value or else by its request id, i.e. by the served row's join key.
+SHADOW_REQUESTS = "shadow"
 
 #: Arrays up to this many elements are copied on the caller's thread (cheap: < 1 us).
 COPY_LIMIT = 4096
@@ -58,6 +68,9 @@ class CaptureSpec:
     seed: int | None = None
     durable: bool = False
     copy_inputs: bool | None = None
+    #: How rows get their request id: None (from the record), ``OWN_REQUESTS`` or
+    #: ``SHADOW_REQUESTS`` (see above). Read by the writer only, never on the hot path.
+    requests: str | None = None
     #: Time source for the record timestamp (aware datetime); None = the wall clock.
     #: Simulations and backfills pass their own clock.
     clock: Callable[[], datetime] | None = None

@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("capture and the pandas edge", ["lifecycle.capture", "lifecycle.drift_check",
                                      "lifecycle.window_frames", "lifecycle.reference"]),
     ("alerts", ["lifecycle.alerts"]),
+    ("serving", ["lifecycle.serving"]),
     ("jobs", ["lifecycle.jobs"]),
     ("applications", ["lifecycle.cli", "lifecycle.dashboard", "lifecycle.demo",
                       "lifecycle.seed", "lifecycle.testing"]),
@@ -207,6 +208,7 @@ def test_public_names_are_pinned() -> None:
     """Adding or removing a public name is a deliberate change: update this list with it."""
     assert lifecycle.__all__ == [
         "__version__",
+        "ManagedModel",
         "Settings",
         "capture_context",
         "check_drift",
@@ -215,6 +217,7 @@ def test_public_names_are_pinned() -> None:
         "last_prediction_ids",
         "load_settings",
         "log_outcomes",
+        "log_shadow",
         "monitor",
         "retrain",
         "run_window",
