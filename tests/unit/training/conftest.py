@@ -14,7 +14,7 @@ import pytest
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str],
                                                                                    None]]:
     """``project(module_name, source)`` writes a module into a fresh project folder that is
-    the working directory; ``sys.path`` and the modules imported from it are restored after."""
+    the working directory; ``sys.path`` is restored and the project's modules forgotten after."""
     root = tmp_path / "project"
     root.mkdir()
     monkeypatch.chdir(root)
@@ -30,5 +30,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
         path.write_text(textwrap.dedent(source))
 
     yield write
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
+    for name in set(sys.modules) - before:  # the project's modules, never a library's
+        if str(getattr(sys.modules[name], "__file__", "") or "").startswith(str(root)):
+            del sys.modules[name]
