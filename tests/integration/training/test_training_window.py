@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import N_LABELLED, N_RESCORED, T0, Logged, customer, label_of, proba_yes
+from _churn_log import N_LABELLED, N_RESCORED, T0, Logged, customer, label_of, proba_yes
 
 from lifecycle.config import ModelSettings
 from lifecycle.errors import DataError, InsufficientDataError, TrainerError, UnknownModelError

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import T0
+from _churn_log import T0
 from sqlalchemy import Engine
 
 import lifecycle
