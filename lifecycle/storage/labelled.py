@@ -37,8 +37,8 @@ from lifecycle.storage.models_repo import get_model
 from lifecycle.storage.tables import Outcome, prediction_keys
 from lifecycle.storage.types import utcnow
 
-__all__ = ["LabelledWindow", "decode_label", "labelled_sample", "load_labelled_window",
-           "outcomes_for_keys"]
+__all__ = ["OUTCOME_COLUMNS", "LabelledWindow", "decode_label", "labelled_sample",
+           "load_labelled_window", "outcomes_for_keys"]
 
 #: How to log outputs a performance check can read (the usual cause: a function returning
 #: ``predict_proba`` monitored without ``classes``, stored as ``output_0, output_1, ...``).
@@ -256,24 +256,31 @@ def _logged(model_id: int, dialect: str) -> Any:
 
 _PREDICTION_COLUMNS = ("prediction_id", "join_key", "ts", "model_version", "role",
                        "output_value", "output_label")
-_OUTCOME_COLUMNS = ["join_key", "label_text", "label_value", "received_at", "revisions"]
+#: Outcome columns :func:`outcomes_for_keys` can return, and the table columns behind them.
+OUTCOME_COLUMNS = ("join_key", "label_text", "label_value", "received_at", "revisions")
+_OUTCOME_SOURCES = {"join_key": Outcome.join_key, "label_text": Outcome.label,
+                    "label_value": Outcome.label_value, "received_at": Outcome.received_at,
+                    "revisions": Outcome.revisions}
 #: Keys per query: one bound array (PostgreSQL) or one JSON text (SQLite) each.
 _KEY_CHUNK = 50_000
 
 
 def outcomes_for_keys(session: Session, model_id: int, keys: Sequence[str],
-                      as_of: datetime) -> pd.DataFrame:
+                      as_of: datetime, *, columns: Sequence[str] = OUTCOME_COLUMNS,
+                      ) -> pd.DataFrame:
     """The outcomes of ``keys`` received by ``as_of`` (at most one per key; see module doc).
 
-    Columns: join_key, label_text (JSON text), label_value, received_at, revisions. Each chunk
+    Columns: ``columns``, a selection of :data:`OUTCOME_COLUMNS` (join_key, label_text (JSON
+    text), label_value, received_at, revisions), join_key first whatever is asked (a caller
+    that needs only the labels skips decoding 100,000 timestamps). Each chunk
     of keys is ONE bound parameter - a PostgreSQL array (``= ANY``) or, on SQLite, a JSON
     array expanded by ``json_each`` - so the unique ``(model_id, join_key)`` index is used
     and the statement text does not grow with the number of keys.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
     rows: list[Any] = []
-    cols = (Outcome.join_key, Outcome.label, Outcome.label_value, Outcome.received_at,
-            Outcome.revisions)
+    names = ["join_key", *(c for c in columns if c != "join_key")]
+    cols = [_OUTCOME_SOURCES[name] for name in names]
     for start in range(0, len(keys), _KEY_CHUNK):
         chunk = [str(k) for k in keys[start:start + _KEY_CHUNK]]
         if postgres:
@@ -285,5 +292,5 @@ def outcomes_for_keys(session: Session, model_id: int, keys: Sequence[str],
             in_chunk = Outcome.join_key.in_(each)
         stmt = select(*cols).where(Outcome.model_id == model_id, in_chunk,
                                    Outcome.received_at <= as_of)
-        rows.extend(session.execute(stmt).all())
-    return pd.DataFrame([tuple(r) for r in rows], columns=_OUTCOME_COLUMNS)
+        rows.extend(session.connection().execute(stmt).all())  # Core rows: no ORM loading
+    return pd.DataFrame([tuple(r) for r in rows], columns=names)

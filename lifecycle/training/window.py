@@ -107,8 +107,19 @@ def content_hash(*frames: pd.DataFrame) -> str:
 
 
 def _target_values(label_text: pd.Series) -> pd.Series:
-    """Decoded labels with the dtype pandas infers from them (ints stay ints, text is text)."""
-    return pd.Series([decode_label(t) for t in label_text])
+    """Decoded labels with the dtype pandas infers from them (ints stay ints, text is text).
+
+    JSON numbers are read in one vectorised pass (what decoding each and letting pandas infer
+    gives: int64 when all are integers, else float64); other labels (text, booleans) are
+    decoded once per distinct value.
+    """
+    texts = label_text.reset_index(drop=True).astype(object)
+    try:
+        return pd.to_numeric(texts)
+    except (ValueError, TypeError):
+        pass
+    decoded = {text: decode_label(text) for text in pd.unique(texts)}
+    return pd.Series([decoded[text] for text in texts])
 
 
 def _shortfall(ms: ModelSettings, n: int, n_labelled: int, n_logged: int, n_dup: int,
@@ -169,7 +180,8 @@ def build_training_window(
     with Session(engine) as session:
         model_row = get_model(session, ms.name)
         keys = pd.unique(meta["join_key"]).tolist() if len(meta) else []
-        outcomes = outcomes_for_keys(session, model_row.id, keys, as_of)
+        outcomes = outcomes_for_keys(session, model_row.id, keys, as_of,
+                                     columns=("join_key", "label_text"))
         model_task = model_row.task
     label_text = meta["join_key"].map(outcomes.set_index("join_key")["label_text"])
     labelled = np.flatnonzero(label_text.notna().to_numpy())
@@ -181,7 +193,7 @@ def build_training_window(
         raise _shortfall(ms, n, n_labelled, n_logged, n_dup, since, until)
 
     logged = data.iloc[rows].reset_index(drop=True)
-    logged[target] = _target_values(label_text.iloc[rows].reset_index(drop=True))
+    logged[target] = _target_values(label_text.iloc[rows])
     n_holdout = min(n, math.ceil(n * rs.holdout))
     cut = n - n_holdout
     extra_rows = (None if extra is None else extra_rows_frame(
