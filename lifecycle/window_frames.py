@@ -26,13 +26,15 @@ from lifecycle.storage.labelled import load_labelled_window
 from lifecycle.storage.window import LoadedWindow
 
 __all__ = ["identifier_columns", "is_time_column", "label_frame", "labels_as_frame",
-           "window_frames"]
+           "served_rows", "window_frames"]
 
 #: Rows compared when looking for the capture's ``id_column`` among the inputs.
 ID_PROBE_ROWS = 200
 
 
-def _served(window: LoadedWindow) -> pd.Series:
+def served_rows(window: LoadedWindow) -> pd.Series:
+    """Boolean mask (0-based index) of the window's served rows: roles ``champion`` and
+    ``unmanaged`` (every row of a window logged without roles)."""
     if len(window) == 0 or "role" not in window.meta.columns:
         return pd.Series(True, index=range(len(window)))
     return window.meta["role"].isin(SERVED_ROLES).reset_index(drop=True)
@@ -110,7 +112,7 @@ def window_frames(window: LoadedWindow, ms: ModelSettings,
     identifier columns (:func:`identifier_columns`) are dropped either way. The
     ``prediction`` column is categorical for classifiers.
     """
-    served = _served(window).to_numpy()
+    served = served_rows(window).to_numpy()
     identifiers = identifier_columns(window, ms)
     inputs = window.inputs.reset_index(drop=True)[served].reset_index(drop=True)
     outputs = window.outputs.reset_index(drop=True)[served].reset_index(drop=True)

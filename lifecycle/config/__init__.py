@@ -5,6 +5,7 @@ One package, one job per module:
 * :mod:`~lifecycle.config.settings`: :func:`load_settings`, :class:`Settings` and the top-level,
   capture, dashboard and per-model sections;
 * :mod:`~lifecycle.config.policies`: ``[models.NAME.drift]`` and ``[models.NAME.performance]``;
+* :mod:`~lifecycle.config.retrain`: ``[models.NAME.retrain]`` (trainer, window, holdout...);
 * :mod:`~lifecycle.config.schedules`: ``[scheduler]``, ``[models.NAME.schedule.KIND]`` and
   ``[models.NAME.alerts]``, the dataclasses beside their parsers;
 * :mod:`~lifecycle.config.section`: typed reads that name the full key in every error.
@@ -15,6 +16,7 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 from lifecycle.config.policies import DriftSettings, PerformanceSettings
+from lifecycle.config.retrain import RetrainSettings
 from lifecycle.config.schedules import (
     AlertSettings,
     CustomJob,
@@ -35,5 +37,5 @@ from lifecycle.config.settings import (
 __all__ = [
     "CONFIG_FILE", "TASKS", "AlertSettings", "CaptureSettings", "CustomJob",
     "DashboardSettings", "DriftSettings", "JobSchedule", "ModelSettings", "PerformanceSettings",
-    "ScheduleSettings", "SchedulerSettings", "Settings", "load_settings",
+    "RetrainSettings", "ScheduleSettings", "SchedulerSettings", "Settings", "load_settings",
 ]

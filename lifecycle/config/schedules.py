@@ -17,9 +17,9 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from lifecycle.config.section import Section
+from lifecycle.config.section import Section, import_path_setting
 from lifecycle.errors import ConfigError
-from lifecycle.windows import format_duration, parse_duration, validate_window_size
+from lifecycle.windows import format_duration, validate_window_size
 
 __all__ = [
     "ALERT_EVALUATORS", "SEVERITIES", "VERDICTS_THAT_FIRE", "AlertSettings", "CustomJob",
@@ -30,7 +30,6 @@ __all__ = [
 VERDICTS_THAT_FIRE = ("warning", "drift")
 SEVERITIES = ("info", "warning", "critical")
 ALERT_EVALUATORS = ("drift", "performance")
-_IMPORT_PATH_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _KIND_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SCHEDULE_KEYS = {"every", "cron", "window", "delay", "catch_up", "max_attempts",
                   "retry_backoff", "enabled"}
@@ -154,22 +153,6 @@ def check_webhook_scheme(url: str, key: str, allow_http: bool) -> None:
         )
 
 
-def _duration(s: Section, name: str, default: timedelta | None) -> timedelta | None:
-    value = s.get(name)
-    if value is None:
-        return default
-    try:
-        return parse_duration(value, key=s.key(name))
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-
-
-def _import_path(value: Any, key: str) -> str:
-    if not isinstance(value, str) or not _IMPORT_PATH_RE.match(value):
-        raise ConfigError(f"{key} = {value!r} must look like 'package.module:function'")
-    return value
-
-
 def parse_scheduler(
     cls: type[SchedulerSettings], s: Section, env: Mapping[str, str]
 ) -> SchedulerSettings:
@@ -192,11 +175,11 @@ def parse_scheduler(
         if not _KIND_RE.match(kind):
             raise ConfigError(f"{key}: job kind names use lowercase letters, digits and '_'")
         if isinstance(spec, str):
-            jobs[kind] = CustomJob(function=_import_path(spec, key))
+            jobs[kind] = CustomJob(function=import_path_setting(spec, key))
             continue
         js = Section(spec, key, {"function", "alerts"})
         jobs[kind] = CustomJob(
-            function=_import_path(js.get("function"), f"{key}.function"),
+            function=import_path_setting(js.get("function"), f"{key}.function"),
             alerts=js.choice("alerts", None, ALERT_EVALUATORS),
         )
     models = s.get("models")
@@ -211,7 +194,7 @@ def parse_scheduler(
         models=None if models is None else s.str_list("models"),
         jobs=jobs,
         retrain_function=None if retrain is None
-        else _import_path(retrain, "scheduler.retrain_function"),
+        else import_path_setting(retrain, "scheduler.retrain_function"),
         webhook_url=url,
         webhook_allow_http=allow_http,
         webhook_timeout_s=s.number("webhook_timeout_s", cls.webhook_timeout_s,
@@ -240,7 +223,7 @@ def validate_cron(expr: Any, key: str) -> str:
 
 
 def parse_job_schedule(kind: str, s: Section) -> JobSchedule:
-    every = _duration(s, "every", None)
+    every = s.duration("every", None)
     cron = s.get("cron")
     if (every is None) == (cron is None):
         raise ConfigError(
@@ -251,7 +234,7 @@ def parse_job_schedule(kind: str, s: Section) -> JobSchedule:
         validate_cron(cron, s.key("cron"))
     if every is not None and every.total_seconds() < 1:
         raise ConfigError(f"{s.key('every')} must be at least 1s, got {format_duration(every)}")
-    window = _duration(s, "window", every)
+    window = s.duration("window", every)
     if window is None:
         raise ConfigError(
             f"{s.key('window')} is required with {s.key('cron')}: the size of the aligned "
@@ -267,11 +250,11 @@ def parse_job_schedule(kind: str, s: Section) -> JobSchedule:
         window=window,
         every=every,
         cron=cron,
-        delay=_duration(s, "delay", timedelta(0)) or timedelta(0),
+        delay=s.duration("delay", timedelta(0)) or timedelta(0),
         catch_up=s.integer("catch_up", JobSchedule.catch_up, minimum=1, maximum=10_000),
         max_attempts=s.integer("max_attempts", JobSchedule.max_attempts, minimum=1,
                                maximum=100),
-        retry_backoff=_duration(s, "retry_backoff", JobSchedule.retry_backoff)
+        retry_backoff=s.duration("retry_backoff", JobSchedule.retry_backoff)
         or timedelta(0),
         enabled=s.boolean("enabled", True),
     )
@@ -338,11 +321,11 @@ def parse_alerts(cls: type[AlertSettings], s: Section) -> AlertSettings:
         persistence_k=k,
         persistence_n=n,
         resolve_after=s.integer("resolve_after", cls.resolve_after, minimum=1, maximum=1000),
-        cooldown=_duration(s, "cooldown", cls.cooldown) or timedelta(0),
+        cooldown=s.duration("cooldown", cls.cooldown) or timedelta(0),
         severity=severity,
         per_feature=s.boolean("per_feature", False),
         webhook=s.boolean("webhook", True),
         retrain_on=retrain_on,
-        retrain_cooldown=_duration(s, "retrain_cooldown", cls.retrain_cooldown)
+        retrain_cooldown=s.duration("retrain_cooldown", cls.retrain_cooldown)
         or timedelta(0),
     )

@@ -3,15 +3,27 @@ every error. Shared by every settings section."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import fields
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from lifecycle.errors import ConfigError
+from lifecycle.windows import parse_duration
 
 #: How a secret value is shown in reprs, logs and messages.
 MASK = "***"
+_IMPORT_PATH_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+def import_path_setting(value: Any, key: str) -> str:
+    """``value`` when it looks like ``"package.module:function"``, else a ConfigError naming
+    ``key``. Whether it imports is checked where it is used (at start, not at parse time)."""
+    if not isinstance(value, str) or not _IMPORT_PATH_RE.match(value):
+        raise ConfigError(f"{key} = {value!r} must look like 'package.module:function'")
+    return value
 
 
 def hide_uri_password(uri: str) -> str:
@@ -156,3 +168,14 @@ class Section:
                 f"{self.key(name)} = {value!r} is not valid; choose one of {', '.join(choices)}"
             )
         return str(value)
+
+    def duration(self, name: str, default: timedelta | None) -> timedelta | None:
+        """``"30s"``, ``"5m"``, ``"1h"``, ``"1d"``, ``"1w"`` or a number of seconds
+        (:func:`lifecycle.windows.parse_duration`); ``default`` when the key is absent."""
+        value = self.data.get(name)
+        if value is None:
+            return default
+        try:
+            return parse_duration(value, key=self.key(name))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None

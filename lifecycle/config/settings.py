@@ -25,6 +25,7 @@ from typing import Any
 
 from lifecycle.config.database_url import parse_database_url, redact_url
 from lifecycle.config.policies import DriftSettings, PerformanceSettings
+from lifecycle.config.retrain import RetrainSettings
 from lifecycle.config.schedules import AlertSettings, SchedulerSettings, ScheduleSettings
 from lifecycle.config.section import Section, hide_uri_password, masked_repr
 from lifecycle.errors import ConfigError, DatabaseURLError
@@ -123,8 +124,8 @@ class DashboardSettings:
 
 _MODEL_KEYS = {
     "task", "id_column", "identifier_columns", "timestamp_columns", "features", "categorical",
-    "trainer", "description", "feature_importances",
-    "drift", "performance", "schedule", "alerts",
+    "description", "feature_importances",
+    "drift", "performance", "schedule", "alerts", "retrain",
 }
 
 
@@ -146,6 +147,18 @@ def _importances(value: Any, key: str) -> tuple[tuple[str, float], ...] | None:
     return tuple(pairs)
 
 
+def _retrain(data: Any, prefix: str, features: tuple[str, ...]) -> RetrainSettings:
+    """``[models.NAME.retrain]``, whose target must not be one of the model's features."""
+    retrain = RetrainSettings.parse(data, f"{prefix}.retrain")
+    if retrain.target in features:
+        raise ConfigError(
+            f"{prefix}.retrain.target = {retrain.target!r} is one of {prefix}.features: the "
+            "trainer would see the answer among its inputs; name the target column something "
+            "else, e.g. target = 'label'"
+        )
+    return retrain
+
+
 @dataclass(frozen=True)
 class ModelSettings:
     """Everything configured for one model under ``[models.NAME]``."""
@@ -158,7 +171,6 @@ class ModelSettings:
     timestamp_columns: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
-    trainer: str | None = None
     description: str | None = None
     #: ``feature_importances = {x = 0.3, ...}``: the model's importance of each feature,
     #: shown beside the drifting features (wins over a wrapped estimator's; docs/drift.md);
@@ -168,6 +180,7 @@ class ModelSettings:
     performance: PerformanceSettings = field(default_factory=PerformanceSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    retrain: RetrainSettings = field(default_factory=RetrainSettings)
 
     @property
     def not_features(self) -> frozenset[str]:
@@ -179,14 +192,13 @@ class ModelSettings:
     @classmethod
     def parse(cls, name: str, data: Any) -> ModelSettings:
         prefix = f"models.{name}"
-        s = Section(data, prefix, _MODEL_KEYS)
-        trainer = s.str_("trainer")
-        if trainer is not None and (
-            trainer.count(":") != 1 or not all(trainer.split(":"))
-        ):
+        if isinstance(data, Mapping) and "trainer" in data:
             raise ConfigError(
-                f"{prefix}.trainer = {trainer!r} must look like 'package.module:function'"
+                f"{prefix}.trainer has moved: set it as [{prefix}.retrain] "
+                f"trainer = {data['trainer']!r} (with the window, min_rows, holdout, target "
+                "and params of retraining; see docs/retraining.md)"
             )
+        s = Section(data, prefix, _MODEL_KEYS)
         features = s.str_list("features")
         categorical = s.str_list("categorical")
         if features and not set(categorical) <= set(features):
@@ -214,7 +226,6 @@ class ModelSettings:
             timestamp_columns=timestamps,
             features=features,
             categorical=categorical,
-            trainer=trainer,
             description=s.str_("description"),
             feature_importances=_importances(s.get("feature_importances"),
                                              f"{prefix}.feature_importances"),
@@ -223,6 +234,7 @@ class ModelSettings:
                                                   f"{prefix}.performance"),
             schedule=ScheduleSettings.parse(s.get("schedule"), f"{prefix}.schedule"),
             alerts=AlertSettings.parse(s.get("alerts"), f"{prefix}.alerts"),
+            retrain=_retrain(s.get("retrain"), prefix, features),
         )
 
 

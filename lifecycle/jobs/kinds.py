@@ -4,14 +4,15 @@ Every job function has the signature ``fn(engine, settings, model, window_start,
 and is idempotent for its window (a rerun updates, never duplicates). Adding a job kind is one
 line in :data:`JOBS`; users add their own in ``[scheduler.jobs]`` of ``lifecycle.toml``.
 Functions are imported when the scheduler starts (a typo fails at start, naming the key), never
-at import time of this module.
+at import time of this module, by :func:`lifecycle.training.imports.import_path` (the one
+importer of configured functions: the working directory is importable).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from typing import Any
+from lifecycle.training.imports import import_path
+
+__all__ = ["ALERT_EVALUATORS", "JOBS", "JOB_ALERTS", "import_path"]
 
 #: job kind -> "package.module:function"
 JOBS: dict[str, str] = {
@@ -33,27 +34,3 @@ ALERT_EVALUATORS: dict[str, str] = {
     # the performance job also writes the window's label drift report (labels arrive late)
     "performance_and_label": "lifecycle.jobs.performance:evaluate_alerts",
 }
-
-
-def import_path(path: str) -> Callable[..., Any]:
-    """Import ``"package.module:function"``.
-
-    Raises
-    ------
-    ImportError
-        When the module cannot be imported or has no such attribute; the message names both.
-    """
-    module_name, sep, attr = path.partition(":")
-    if not sep or not module_name or not attr:
-        raise ImportError(f"{path!r} must look like 'package.module:function'")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ImportError(f"cannot import module {module_name!r} for {path!r}: {exc}") from exc
-    try:
-        fn = getattr(module, attr)
-    except AttributeError:
-        raise ImportError(f"module {module_name!r} has no attribute {attr!r} ({path!r})") from None
-    if not callable(fn):
-        raise ImportError(f"{path!r} is not callable")
-    return fn

@@ -18,6 +18,7 @@ from lifecycle.performance.data import (
     LabelledSample,
     canonical_label,
     classification_sample,
+    ordered_classification_sample,
     regression_sample,
 )
 from lifecycle.performance.estimation import EstimatedPerformance, PerformanceEstimator
@@ -33,6 +34,7 @@ __all__ = [
     "classification_sample",
     "compare_performance",
     "compute_metrics",
+    "ordered_classification_sample",
     "pav",
     "regression_sample",
     "two_proportion_test",

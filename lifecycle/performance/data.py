@@ -18,6 +18,7 @@ __all__ = [
     "LabelledSample",
     "canonical_label",
     "classification_sample",
+    "ordered_classification_sample",
     "regression_sample",
 ]
 
@@ -175,3 +176,41 @@ def classification_sample(
             f"{sums[bad[0]]:.4f}); log the full predict_proba output, one column per class"
         )
     return LabelledSample("classification", truth, pred, p, names)
+
+
+def ordered_classification_sample(
+    y_true: Sequence[Any] | NDArray[Any],
+    y_pred: Sequence[Any] | NDArray[Any],
+    proba: NDArray[Any] | None = None,
+    proba_classes: Sequence[Any] | None = None,
+    positive: Any = None,
+) -> LabelledSample:
+    """A classification sample in the one class order every lifecycle metric uses.
+
+    Classes are sorted by their text form (:func:`canonical_label`), except that a binary
+    model's ``positive`` class goes last (the class precision, recall and F1 are about).
+    ``proba`` has one column per class of ``proba_classes`` (the model's own order, e.g.
+    ``classes_`` or the logged ``proba_<class>`` columns) and is reordered to match; without
+    ``proba`` the classes are the union of labels and predictions.
+
+    Examples
+    --------
+    >>> s = ordered_classification_sample(["no", "yes"], ["yes", "yes"],
+    ...                                   np.array([[0.3, 0.7], [0.2, 0.8]]), ["yes", "no"],
+    ...                                   positive="yes")
+    >>> s.classes, s.proba[0].tolist()
+    (('no', 'yes'), [0.7, 0.3])
+    """
+    if proba is not None and proba_classes is not None:
+        names = [canonical_label(c) for c in proba_classes]
+    else:
+        proba = None
+        names = sorted({canonical_label(v) for v in y_true}
+                       | {canonical_label(v) for v in y_pred})
+    order = sorted(range(len(names)), key=lambda j: names[j])
+    if positive is not None and len(names) == 2 and canonical_label(positive) in names:
+        pos = names.index(canonical_label(positive))
+        order = [j for j in order if j != pos] + [pos]
+    classes = [names[j] for j in order]
+    block = None if proba is None else np.asarray(proba, dtype=np.float64)[:, order]
+    return classification_sample(y_true, y_pred, block, classes)

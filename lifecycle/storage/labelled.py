@@ -29,8 +29,7 @@ from sqlalchemy.orm import Session
 from lifecycle.errors import DataError
 from lifecycle.performance import (
     LabelledSample,
-    canonical_label,
-    classification_sample,
+    ordered_classification_sample,
     regression_sample,
 )
 from lifecycle.states import SERVED_ROLES
@@ -38,7 +37,8 @@ from lifecycle.storage.models_repo import get_model
 from lifecycle.storage.tables import Outcome, prediction_keys
 from lifecycle.storage.types import utcnow
 
-__all__ = ["LabelledWindow", "load_labelled_window", "outcomes_for_keys"]
+__all__ = ["OUTCOME_COLUMNS", "LabelledWindow", "decode_label", "labelled_sample",
+           "load_labelled_window", "outcomes_for_keys"]
 
 #: How to log outputs a performance check can read (the usual cause: a function returning
 #: ``predict_proba`` monitored without ``classes``, stored as ``output_0, output_1, ...``).
@@ -91,52 +91,9 @@ class LabelledWindow:
         return float(np.quantile(delays, q)) if delays.size else None
 
     def sample(self, task: str, positive: str | None = None) -> LabelledSample:
-        """The labelled rows as a validated pure-core sample.
-
-        Classification: labels and predicted classes, plus the ``proba_<class>`` block when
-        every labelled row has it; classes in sorted order, except that a binary model's
-        ``positive`` class goes last (the class precision/recall/F1 are about). Regression:
-        ``label_value`` (else the decoded label) against ``output_value``.
-
-        Raises
-        ------
-        DataError
-            Labels of the wrong type for the task, or probabilities that are not
-            probabilities (see :func:`lifecycle.performance.classification_sample`).
-        """
-        rows = self.labelled
-        if task == "regression":
-            truth = [v if v is not None and not pd.isna(v) else lab
-                     for v, lab in zip(rows["label_value"], rows["label"], strict=True)]
-            pred = rows["output_value"].tolist()
-            missing = sum(p is None or pd.isna(p) for p in pred)
-            if missing:
-                raise DataError(f"model {self.model!r}: {missing} labelled prediction(s) have "
-                                f"no numeric output, so a regression cannot be evaluated. "
-                                f"{_OUTPUT_FIX.format(model=self.model)}")
-            return regression_sample(truth, pred)
-        truth, pred = rows["label"].tolist(), rows["output_label"].tolist()
-        missing = sum(p is None or (isinstance(p, float) and pd.isna(p)) for p in pred)
-        if missing:
-            raise DataError(f"model {self.model!r} is evaluated as a classifier, but {missing} "
-                            f"labelled prediction(s) carry no predicted class. "
-                            f"{_OUTPUT_FIX.format(model=self.model)}")
-        proba = None
-        if self.proba_columns:
-            block = rows[list(self.proba_columns)].to_numpy(dtype=float)
-            if block.size and not np.isnan(block).any():
-                proba = block
-                names = [canonical_label(c[len("proba_"):]) for c in self.proba_columns]
-        if proba is None:
-            names = sorted({canonical_label(v) for v in truth} | {canonical_label(v) for v in pred})
-        order = sorted(range(len(names)), key=lambda j: names[j])
-        if positive is not None and len(names) == 2 and canonical_label(positive) in names:
-            pos = names.index(canonical_label(positive))
-            order = [j for j in order if j != pos] + [pos]
-        classes = [names[j] for j in order]
-        return classification_sample(
-            truth, pred, None if proba is None else proba[:, order], classes
-        )
+        """The labelled rows as a validated pure-core sample (see :func:`labelled_sample`)."""
+        return labelled_sample(self.labelled, self.proba_columns, task, positive,
+                               model=self.model)
 
     def coverage_summary(self) -> dict[str, Any]:
         """Coverage and delay figures, JSON-ready (stored in the report summary)."""
@@ -154,7 +111,51 @@ class LabelledWindow:
         }
 
 
-def _decode(text: Any) -> Any:
+def labelled_sample(rows: pd.DataFrame, proba_columns: Sequence[str], task: str,
+                    positive: str | None = None, *, model: str) -> LabelledSample:
+    """Labelled prediction rows as a validated pure-core sample: what the performance job
+    and a retrain's holdout scoring both measure.
+
+    ``rows`` has ``label`` (decoded), ``label_value`` (regression: used when set),
+    ``output_label``, ``output_value`` and the ``proba_columns``. Classification: labels and
+    predicted classes, plus the ``proba_<class>`` block when every row has it, in the order
+    of :func:`lifecycle.performance.ordered_classification_sample` (sorted; a binary model's
+    ``positive`` class last). Regression: ``label_value`` (else the decoded label) against
+    ``output_value``.
+
+    Raises
+    ------
+    DataError
+        Rows without a predicted class or value (with the logging fix), labels of the wrong
+        type for the task, or probabilities that are not probabilities (see
+        :func:`lifecycle.performance.classification_sample`).
+    """
+    if task == "regression":
+        truth = [v if v is not None and not pd.isna(v) else lab
+                 for v, lab in zip(rows["label_value"], rows["label"], strict=True)]
+        pred = rows["output_value"].tolist()
+        missing = sum(p is None or pd.isna(p) for p in pred)
+        if missing:
+            raise DataError(f"model {model!r}: {missing} labelled prediction(s) have "
+                            f"no numeric output, so a regression cannot be evaluated. "
+                            f"{_OUTPUT_FIX.format(model=model)}")
+        return regression_sample(truth, pred)
+    truth, pred = rows["label"].tolist(), rows["output_label"].tolist()
+    missing = sum(p is None or (isinstance(p, float) and pd.isna(p)) for p in pred)
+    if missing:
+        raise DataError(f"model {model!r} is evaluated as a classifier, but {missing} "
+                        f"labelled prediction(s) carry no predicted class. "
+                        f"{_OUTPUT_FIX.format(model=model)}")
+    proba, names = None, None
+    if proba_columns:
+        block = rows[list(proba_columns)].to_numpy(dtype=float)
+        if block.size and not np.isnan(block).any():
+            proba, names = block, [c[len("proba_"):] for c in proba_columns]
+    return ordered_classification_sample(truth, pred, proba, names, positive)
+
+
+def decode_label(text: Any) -> Any:
+    """A stored label (JSON text) as the value that was logged; None for no label."""
     if not isinstance(text, str):  # None / NaN: no label
         return None
     try:
@@ -210,7 +211,7 @@ def load_labelled_window(
             *ocond, func.coalesce(_logged(mid, session.get_bind().dialect.name), 0) == 0))
     frame = frame.merge(outcomes, on="join_key", how="left", sort=False)
     frame["has_label"] = frame["label_text"].notna()
-    frame["label"] = [_decode(t) for t in frame["label_text"]]
+    frame["label"] = [decode_label(t) for t in frame["label_text"]]
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
     frame["received_at"] = pd.to_datetime(frame["received_at"], utc=True)
     delay = (frame["received_at"] - frame["ts"]).dt.total_seconds()
@@ -255,24 +256,31 @@ def _logged(model_id: int, dialect: str) -> Any:
 
 _PREDICTION_COLUMNS = ("prediction_id", "join_key", "ts", "model_version", "role",
                        "output_value", "output_label")
-_OUTCOME_COLUMNS = ["join_key", "label_text", "label_value", "received_at", "revisions"]
+#: Outcome columns :func:`outcomes_for_keys` can return, and the table columns behind them.
+OUTCOME_COLUMNS = ("join_key", "label_text", "label_value", "received_at", "revisions")
+_OUTCOME_SOURCES = {"join_key": Outcome.join_key, "label_text": Outcome.label,
+                    "label_value": Outcome.label_value, "received_at": Outcome.received_at,
+                    "revisions": Outcome.revisions}
 #: Keys per query: one bound array (PostgreSQL) or one JSON text (SQLite) each.
 _KEY_CHUNK = 50_000
 
 
 def outcomes_for_keys(session: Session, model_id: int, keys: Sequence[str],
-                      as_of: datetime) -> pd.DataFrame:
+                      as_of: datetime, *, columns: Sequence[str] = OUTCOME_COLUMNS,
+                      ) -> pd.DataFrame:
     """The outcomes of ``keys`` received by ``as_of`` (at most one per key; see module doc).
 
-    Columns: join_key, label_text (JSON text), label_value, received_at, revisions. Each chunk
+    Columns: ``columns``, a selection of :data:`OUTCOME_COLUMNS` (join_key, label_text (JSON
+    text), label_value, received_at, revisions), join_key first whatever is asked (a caller
+    that needs only the labels skips decoding 100,000 timestamps). Each chunk
     of keys is ONE bound parameter - a PostgreSQL array (``= ANY``) or, on SQLite, a JSON
     array expanded by ``json_each`` - so the unique ``(model_id, join_key)`` index is used
     and the statement text does not grow with the number of keys.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
     rows: list[Any] = []
-    cols = (Outcome.join_key, Outcome.label, Outcome.label_value, Outcome.received_at,
-            Outcome.revisions)
+    names = ["join_key", *(c for c in columns if c != "join_key")]
+    cols = [_OUTCOME_SOURCES[name] for name in names]
     for start in range(0, len(keys), _KEY_CHUNK):
         chunk = [str(k) for k in keys[start:start + _KEY_CHUNK]]
         if postgres:
@@ -284,5 +292,5 @@ def outcomes_for_keys(session: Session, model_id: int, keys: Sequence[str],
             in_chunk = Outcome.join_key.in_(each)
         stmt = select(*cols).where(Outcome.model_id == model_id, in_chunk,
                                    Outcome.received_at <= as_of)
-        rows.extend(session.execute(stmt).all())
-    return pd.DataFrame([tuple(r) for r in rows], columns=_OUTCOME_COLUMNS)
+        rows.extend(session.connection().execute(stmt).all())  # Core rows: no ORM loading
+    return pd.DataFrame([tuple(r) for r in rows], columns=names)

@@ -80,7 +80,9 @@ def test_lifecycle_config_names_the_file(tmp_path: Path) -> None:
         ("[capture]\nflush_interval_s = 0\n", {}, r"capture.flush_interval_s = 0"),
         ("[capture]\nbatch_size = 'big'\n", {}, "capture.batch_size must be an integer"),
         ('[models.churn]\ntask = "ranking"\n', {}, "models.churn.task = 'ranking'"),
-        ('[models.churn]\ntrainer = "train"\n', {}, "package.module:function"),
+        ('[models.churn]\ntrainer = "pkg.mod:train"\n', {},
+         r"models.churn.trainer has moved: set it as \[models.churn.retrain\] "
+         r"trainer = 'pkg.mod:train'"),
         ('[models.churn]\nfeatures = ["a"]\ncategorical = ["b"]\n', {},
          "models.churn.categorical"),
         ('[models.churn]\nfeaturez = ["a"]\n', {}, "models.churn.featurez"),
