@@ -30,7 +30,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -54,7 +54,7 @@ from lifecycle.storage.retrain_repo import (
 )
 from lifecycle.storage.tables import Alert
 from lifecycle.storage.types import utcnow
-from lifecycle.training.holdout import holdout_metrics, served_metrics
+from lifecycle.training.holdout import holdout_metrics, infer_task, served_metrics
 from lifecycle.training.trainer import fit, load_extra_rows, load_trainer
 from lifecycle.training.window import TrainingWindow, build_training_window
 from lifecycle.windows import format_duration, window_from_key
@@ -119,18 +119,19 @@ def training_span(engine: Engine, ms: ModelSettings, lineage: Lineage, now: date
 
     ``window = "since_drift"``: from the start of the first window of the triggering alert (a
     manual retrain, or an alert without one, falls back to ``fallback_window``); otherwise the
-    last ``window``.
+    last ``window`` (:meth:`lifecycle.config.RetrainSettings.start`).
     """
     rs = ms.retrain
+    began = None
     if rs.since_drift and lineage.alert_id is not None:
         with Session(engine) as session:
             alert = session.get(Alert, lineage.alert_id)
         first = (alert.details or {}).get("first_window") if alert is not None else None
-        if first:
-            start = window_from_key(str(first)).start
-            return start, now, f"since the drift began ({start.isoformat()})"
-    span: timedelta = rs.fallback_window if rs.since_drift else rs.window
-    return now - span, now, f"last {format_duration(span)}"
+        began = window_from_key(str(first)).start if first else None
+    since = rs.start(now, began)
+    if began is not None and since == began:
+        return since, now, f"since the drift began ({since.isoformat()})"
+    return since, now, f"last {format_duration(now - since)}"
 
 
 def _champion(registry: Registry, model: str) -> VersionInfo | None:
@@ -276,7 +277,7 @@ def run_retrain(engine: Engine, settings: Settings, model: str, *, lineage: Line
         registry.ping()
         champion = _champion(registry, model)
         record(champion_version=None if champion is None else champion.version)
-        task = tw.task
+        task = infer_task(tw, ms.task)
         positive = ms.performance.positive_label
         tags = _tags(model, lineage, retrain_id, champion, tw.content_hash)
         with registry.start_run(experiment_name(model), f"retrain-{retrain_id}",

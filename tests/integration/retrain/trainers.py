@@ -21,14 +21,12 @@ FITTED: dict[str, Any] = {}
 
 def forest(train: pd.DataFrame, target: str, params: dict[str, Any]) -> Any:
     features = [c for c in train.columns if c != target]
-    numeric = [c for c in features if c != "c"]
     model = Pipeline([
         ("prep", ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["c"])],
-                                   remainder="passthrough").set_output(transform="pandas")),
+                                   remainder="passthrough")),
         ("rf", RandomForestClassifier(n_estimators=int(params.get("n_estimators", 20)),
                                       random_state=0)),
     ]) if "c" in features else RandomForestClassifier(n_estimators=20, random_state=0)
-    del numeric
     model.fit(train[features], train[target])
     FITTED["forest"] = model
     return model
