@@ -264,11 +264,14 @@ def run_retrain(engine: Engine, settings: Settings, model: str, *, lineage: Line
                            "span": span}
         extra = load_extra_rows(trainer, dict(ms.retrain.params), ms.retrain.target,
                                 ms.features or None)
+        seconds: dict[str, float] = {}
+        mark = time.perf_counter()
         try:
             tw = build_training_window(engine, ms, since=since, until=until, as_of=started,
                                        extra=extra)
         except InsufficientDataError as exc:
             return _skipped(engine, model, retrain_id, lineage, str(exc), state, clock, t0)
+        seconds["window"] = time.perf_counter() - mark
         state.update(n_train=tw.n_train, n_holdout=tw.n_holdout, schema=tw.schema,
                      counts={"n_logged": tw.n_logged, "n_labelled": tw.n_labelled,
                              "n_duplicates": tw.n_duplicates, "n_extra": tw.n_extra})
@@ -280,6 +283,7 @@ def run_retrain(engine: Engine, settings: Settings, model: str, *, lineage: Line
         task = infer_task(tw, ms.task)
         positive = ms.performance.positive_label
         tags = _tags(model, lineage, retrain_id, champion, tw.content_hash)
+        mark = time.perf_counter()
         with registry.start_run(experiment_name(model), f"retrain-{retrain_id}",
                                 tags) as run:
             state["mlflow_run_id"] = run.run_id
@@ -291,9 +295,10 @@ def run_retrain(engine: Engine, settings: Settings, model: str, *, lineage: Line
                           **state["window"], **state["counts"]}, "training_window.json")
             fit_t0 = time.perf_counter()
             fitted = fit(trainer, tw.train, tw.target, dict(ms.retrain.params))
-            fit_s = time.perf_counter() - fit_t0
+            fit_s = seconds["fit"] = time.perf_counter() - fit_t0
             new = dict(holdout_metrics(fitted, tw, task, positive).metrics)
             old, old_source = _champion_metrics(registry, champion, tw, task, positive)
+            seconds["score"] = time.perf_counter() - fit_t0 - fit_s
             state.update(fit_seconds=fit_s, champion_source=old_source)
             metrics = {"new": new, "champion": old}
             run.log_metrics({**{f"holdout_{k}": v for k, v in new.items()},
@@ -303,6 +308,8 @@ def run_retrain(engine: Engine, settings: Settings, model: str, *, lineage: Line
             example = tw.holdout[list(tw.features)].head(INPUT_EXAMPLE_ROWS)
             model_uri = run.log_model(fitted, input_example=example)
             info, earlier = _register(registry, model, model_uri, run.run_id, tags, record)
+        seconds["mlflow"] = time.perf_counter() - mark - seconds["fit"] - seconds["score"]
+        state["seconds"] = seconds
         superseded = None if earlier is None or earlier.version == info.version \
             else earlier.version
         state["superseded_version"] = superseded
