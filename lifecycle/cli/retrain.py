@@ -80,11 +80,15 @@ def _print_run(run: object) -> None:
                    f"{details.get('window', {}).get('span', '?')})")
     for who in ("new", "champion"):
         values = run.metrics.get(who) or {}
-        if values:
-            shown = ", ".join(f"{k} {_num(v)}" for k, v in sorted(values.items()))
+        shown = ", ".join(f"{k} {_num(values[k])}" for k in HEADLINE if k in values)
+        if shown:
             click.echo(f"  holdout, {who:<8}: {shown}")
     if run.error:
         click.echo(f"  {'reason' if run.status == 'skipped' else 'error'}: {run.error}")
+
+
+#: Metrics printed after a retrain (``lifecycle runs --json`` has them all).
+HEADLINE = ("accuracy", "f1", "roc_auc", "log_loss", "mae", "rmse", "mape")
 
 
 def _num(value: object) -> str:

@@ -101,10 +101,12 @@ def build_plan(
                 )
             if schedule.enabled:
                 plan.append(PlannedJob(kinds[kind_name], model, schedule))
-        if ms.alerts.retrain_on and settings.scheduler.retrain_function is None:
+        if (ms.alerts.retrain_on and settings.scheduler.retrain_function is None
+                and ms.retrain.trainer is None):
             raise ConfigError(
-                f"models.{model}.alerts.retrain_on is set but scheduler.retrain_function is "
-                "not; set it to the retrain function ('package.module:function')"
+                f"models.{model}.alerts.retrain_on is set but nothing can retrain {model!r}: "
+                f"set [models.{model}.retrain] trainer = 'package.module:function' (the "
+                "built-in retrain, docs/retraining.md), or scheduler.retrain_function"
             )
     if check_imports:
         seen: set[str] = set()

@@ -326,7 +326,7 @@ def run_retrain(engine: Engine, settings: Settings, model: str, *, lineage: Line
             superseded_version=superseded, n_train=tw.n_train, n_holdout=tw.n_holdout,
             metrics=metrics, duration_s=time.perf_counter() - t0,
             message=f"version {info.version} registered as {CHALLENGER}")
-        logger.warning("retrain %d of %s: version %s is the challenger (run %s)", retrain_id,
+        logger.info("retrain %d of %s: version %s is the challenger (run %s)", retrain_id,
                        model, info.version, run.run_id)
     except Exception as exc:  # noqa: BLE001 - recorded, alerted, returned
         outcome = _failed(engine, settings, model, retrain_id, lineage, exc, state, clock, t0,

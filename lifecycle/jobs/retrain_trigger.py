@@ -131,13 +131,11 @@ def request_retrain(engine: Engine, settings: Settings, model: str, *, actor: st
 
 def validate_retraining(settings: Settings, models: frozenset[str] | None = None) -> None:
     """At scheduler start: every configured trainer and data loader of ``models`` (None: all)
-    imports with the right signature, and ``retrain_on`` never asks for a retrain that
-    nothing can run. Raises :class:`~lifecycle.errors.TrainerError` or
-    :class:`~lifecycle.errors.ConfigError` naming the key, instead of failing at 3 a.m."""
+    imports with the right signature (:func:`lifecycle.jobs.plan.build_plan` already refused
+    a ``retrain_on`` that nothing can run). Raises :class:`~lifecycle.errors.TrainerError`
+    naming the key, instead of failing at 3 a.m."""
     for name, ms in settings.models.items():
         if models is not None and name not in models:
             continue
         if ms.retrain.trainer is not None and settings.scheduler.retrain_function is None:
             load_trainer(name, ms.retrain)
-        elif ms.alerts.retrain_on:
-            check_retrainable(settings, name)

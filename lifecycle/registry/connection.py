@@ -9,6 +9,7 @@ own defaults retry a dead tracking server for minutes.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import urllib.error
@@ -50,6 +51,10 @@ def mlflow_module() -> ModuleType:
         os.environ.setdefault(key, value)
     import mlflow
 
+    # "Creating initial MLflow database tables..." on every new local store: not news to a
+    # user of lifecycle, who never created an MLflow store by hand (warnings still show)
+    logging.getLogger("mlflow.store.db.utils").setLevel(
+        max(logging.WARNING, logging.getLogger("mlflow.store.db.utils").level))
     return mlflow
 
 

@@ -138,10 +138,9 @@ def check_trainers(settings: Settings, models: Iterable[str] | None = None,
         except TrainerError as exc:
             checks.append(TrainerCheck(name, False, str(exc)))
             continue
-        loader = f" and data_loader {trainer.loader_path!r}" if trainer.loader_path else ""
-        checks.append(TrainerCheck(
-            name, True, f"trainer {trainer.path!r}{loader} import and take the contract's "
-                        "arguments"))
+        what = (f"trainer {trainer.path!r} and data_loader {trainer.loader_path!r} import and "
+                "take" if trainer.loader_path else f"trainer {trainer.path!r} imports and takes")
+        checks.append(TrainerCheck(name, True, f"{what} the contract's arguments"))
     return tuple(checks)
 
 

@@ -113,8 +113,13 @@ def test_plan_rejects_unknown_model_kind_and_import(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"--model.*ghost"):
         build_plan(s, only_models=["ghost"])
     s = load(tmp_path, '[models.churn.alerts]\nretrain_on = ["data_drift"]')
-    with pytest.raises(ConfigError, match=r"scheduler\.retrain_function"):
+    with pytest.raises(ConfigError, match=r"\[models\.churn\.retrain\] trainer.*"
+                                          r"scheduler\.retrain_function"):
         build_plan(s)
+    # the built-in retrain is enough: a trainer (checked at scheduler start, not here)
+    s = load(tmp_path, '[models.churn.alerts]\nretrain_on = ["data_drift"]\n'
+                       '[models.churn.retrain]\ntrainer = "train:fit"')
+    assert build_plan(s) == []
 
 
 def test_plan_ids_are_stable_and_custom_kinds_work(tmp_path: Path) -> None:
