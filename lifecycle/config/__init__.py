@@ -17,8 +17,8 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 from lifecycle.config.policies import DriftSettings, PerformanceSettings
-from lifecycle.config.retrain import RetrainSettings
 from lifecycle.config.promotion import PromotionSettings, ShadowSettings
+from lifecycle.config.retrain import RetrainSettings
 from lifecycle.config.schedules import (
     AlertSettings,
     CustomJob,

@@ -25,8 +25,8 @@ from typing import Any
 
 from lifecycle.config.database_url import parse_database_url, redact_url
 from lifecycle.config.policies import DriftSettings, PerformanceSettings
-from lifecycle.config.retrain import RetrainSettings
 from lifecycle.config.promotion import PromotionSettings, ShadowSettings
+from lifecycle.config.retrain import RetrainSettings
 from lifecycle.config.schedules import AlertSettings, SchedulerSettings, ScheduleSettings
 from lifecycle.config.section import Section, hide_uri_password, masked_repr
 from lifecycle.errors import ConfigError, DatabaseURLError
