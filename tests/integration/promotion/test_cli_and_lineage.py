@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 
 from click.testing import CliRunner, Result
-from conftest import MODEL, Lab, fitted
+from promotion_support import MODEL, Lab, fitted
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from conftest import MODEL, Lab, fitted
+from promotion_support import MODEL, Lab, fitted
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from conftest import MODEL, Lab, fitted, world
+from promotion_support import MODEL, Lab, fitted, world
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
