@@ -32,6 +32,8 @@ COMMAND_MODULES: list[str] = [
     "alerts",
     "registry",
     "retrain",
+    "shadow",
+    "promotion",
     "demo",
 ]
 
