@@ -42,7 +42,8 @@ def print_evaluation(run: Any) -> None:
         click.echo(f"  requests: {counts.get('champion_requests')} champion, "
                    f"{counts.get('challenger_rows')} challenger answers, "
                    f"{counts.get('pairs')} pairs, {counts.get('labelled_pairs')} labelled; "
-                   f"shadow drop rate {_num(None if drop is None else 100 * drop, '.2f')}%")
+                   "shadow drop rate "
+                   + ("n/a (no serving counters yet)" if drop is None else f"{100 * drop:.2f}%"))
     if rec.get("test"):
         p = {k: _num(rec.get(k), ".3g") for k in ("p_value", "p_better", "p_worse")}
         click.echo(f"  test: {rec['test']} (statistic {_num(rec.get('statistic'))}), "
