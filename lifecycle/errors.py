@@ -64,3 +64,8 @@ class ModelMismatchError(LifecycleError, ValueError):
 class NoChampionError(RegistryError, LookupError):
     """A model served by :class:`lifecycle.ManagedModel` has no ``champion`` alias (or no
     registered versions at all) in the model registry."""
+
+
+class ShadowInputsMissingError(DataError):
+    """A challenger scored later from the log needs input columns the log does not hold as
+    served (redacted, or hashed), so only live shadowing can score it."""
