@@ -289,6 +289,8 @@ def _score(engine: Engine, model: str, info: VersionInfo, challenger: Any,
     first_error: str | None = None
     for use_proba in (False, True):
         rows = np.flatnonzero(todo & (proba == use_proba))
+        if not len(rows):
+            continue
         method = _PREDICT_PROBA if use_proba else _PREDICT
         fn = getattr(challenger, method)
         for start in range(0, len(rows), chunk_rows):
