@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/shadow.py flavour [--calls 2000]
     .venv/bin/python benchmarks/shadow.py shadow [--rounds 5 --calls 300 --rows 1 --rows 1000]
+    .venv/bin/python benchmarks/shadow.py overhead [--rounds 6 --calls 300 --rows 1000]
 
 ``flavour``: native scikit-learn object vs MLflow pyfunc wrapper of the same logged pipeline,
 ``predict`` latency on 1-row and 100-row frames (what ``Registry.load_model`` hands back).
@@ -11,15 +12,22 @@ half of the bare model's single-thread capacity, for
 
 * ``bare``: the scikit-learn pipeline alone (20 features);
 * ``managed``: ManagedModel, no challenger (capture on, writer running into SQLite);
-* ``microbatch``: ManagedModel with a challenger shadowed by the queue + one thread (shipped);
+* ``live``: ManagedModel(shadow="live") with a challenger shadowed by the queue + one
+  thread (micro-batches);
+* ``batch``: ManagedModel(shadow="batch", the default) with a challenger: the champion is
+  served and logged, the ``shadow_score`` job scores the challenger later; the job's own
+  time on everything ``batch`` logged is reported per row at the end;
 * ``thread``: ManagedModel without challenger, plus one thread started per request that
-  scores the challenger and logs it (the naive design DESIGN.md warns about);
-* ``later``: scoring the challenger later in batch from the logged inputs: the request path
-  is ``managed``; the batch job's own time is reported per row.
+  scores the challenger and logs it (the naive design DESIGN.md warns about).
 
-Then ``saturation``: the same calls unpaced (as fast as one thread can), microbatch vs
-managed, with the shadow drop rate. Modes are interleaved round by round; ratios are against
-the same run's baseline. Not a test: nothing here asserts a timing.
+Then ``saturation``: the same calls unpaced (as fast as one thread can), live and batch vs
+managed, with the live shadow's drop rate. Modes are interleaved round by round; ratios are
+against the same run's baseline. Not a test: nothing here asserts a timing.
+
+``overhead``: what ManagedModel (no challenger) costs over the bare model, split: the
+caller's own code (the DataFrame snapshot capture takes, the wrapper) with the writer's
+``submit`` replaced by a no-op, then the same with the writer running. Calls of the modes
+alternate one by one (A B C A B C ...), so load drift on the shared machine hits all alike.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -44,6 +53,8 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 import lifecycle  # noqa: E402
 from lifecycle.capture import runtime  # noqa: E402
 from lifecycle.capture.monitor import configure  # noqa: E402
+from lifecycle.capture.records import guard_input  # noqa: E402
+from lifecycle.jobs.shadow_score import run_shadow_scoring  # noqa: E402
 from lifecycle.serving.managed import ManagedModel  # noqa: E402
 from lifecycle.states import CHALLENGER, CHAMPION  # noqa: E402
 from lifecycle.storage.engine import make_engine  # noqa: E402
@@ -144,9 +155,14 @@ def shadow(args: argparse.Namespace) -> None:
         register(registry, "thread", champion, x.head(5), CHAMPION)
         register(registry, "paired", champion, x.head(5), CHAMPION)
         register(registry, "paired", challenger, x.head(5), CHALLENGER)
+        register(registry, "deferred", champion, x.head(5), CHAMPION)
+        register(registry, "deferred", challenger, x.head(5), CHALLENGER)
         solo = ManagedModel("solo", registry=registry, poll_seconds=3600).load()
         naive = ManagedModel("thread", registry=registry, poll_seconds=3600).load()
-        paired = ManagedModel("paired", registry=registry, poll_seconds=3600).load()
+        paired = ManagedModel("paired", registry=registry, poll_seconds=3600,
+                              shadow="live").load()
+        deferred = ManagedModel("deferred", registry=registry, poll_seconds=3600,
+                                shadow="batch").load()
 
         def thread_shadow(batch: Any) -> Any:
             out = naive.predict(batch)
@@ -162,8 +178,8 @@ def shadow(args: argparse.Namespace) -> None:
             return out
 
         modes: dict[str, Callable[[Any], Any]] = {
-            "bare": champion.predict, "managed": solo.predict,
-            "microbatch": paired.predict, "thread": thread_shadow}
+            "bare": champion.predict, "managed": solo.predict, "live": paired.predict,
+            "batch": deferred.predict, "thread": thread_shadow}
         for rows in args.rows:
             rng = np.random.default_rng(rows)
             inputs = [x.iloc[s:s + rows] for s in rng.integers(0, len(x) - rows, args.calls)]
@@ -172,18 +188,20 @@ def shadow(args: argparse.Namespace) -> None:
             bare_mean = statistics.mean(paced(champion.predict, inputs[:200], None))
             interval = 2 * bare_mean  # half of the bare model's single-thread capacity
             results: dict[str, list[float]] = {m: [] for m in modes}
-            for _ in range(args.rounds):
-                for mode, fn in modes.items():
-                    results[mode] += paced(fn, inputs, interval)
-                    lifecycle.flush(60)
+            names = list(modes)
+            for r in range(args.rounds):  # the order rotates round by round
+                for mode in names[r % len(names):] + names[:r % len(names)]:
+                    results[mode] += paced(modes[mode], inputs, interval)
                     paired.flush(60)
             report(f"{rows}-row calls paced at half capacity (one every "
                    f"{interval * 1e6:.0f} us)", results, args.calls * args.rounds)
             before = paired.stats
-            saturated: dict[str, list[float]] = {"managed": [], "microbatch": []}
-            for _ in range(args.rounds):
-                for mode in saturated:
+            saturated: dict[str, list[float]] = {"managed": [], "live": [], "batch": []}
+            order = list(saturated)
+            for r in range(args.rounds):
+                for mode in order[r % len(order):] + order[:r % len(order)]:
                     saturated[mode] += paced(modes[mode], inputs, None)
+                    paired.flush(120)  # no mode pays for the previous one's backlog
             after = paired.stats
             offered = after.served - before.served
             dropped = after.shadow_dropped - before.shadow_dropped
@@ -192,31 +210,86 @@ def shadow(args: argparse.Namespace) -> None:
                    args.calls * args.rounds, baseline="managed")
             print(f"  shadow drop rate at saturation: {dropped}/{offered} = "
                   f"{dropped / max(offered, 1):.1%} (queue {paired.shadow_queue} requests)")
-        later(url, challenger)
-        for model in (solo, naive, paired):
+        lifecycle.flush(120)
+        later(url, registry)
+        for model in (solo, naive, paired, deferred):
             model.close()
         runtime.reset()
 
 
-def later(url: str, challenger: Any) -> None:
-    """The batch alternative: read the logged inputs back and score the challenger once."""
+def later(url: str, registry: InMemoryRegistry) -> None:
+    """The batch job on everything ``batch`` logged: read, score, write (one run)."""
     engine = make_engine(url)
     try:
+        n = len(load_window(engine, "deferred", with_inputs=False))
         t0 = time.perf_counter()
-        window = load_window(engine, "solo")
-        t1 = time.perf_counter()
-        challenger.predict(window.inputs)
-        t2 = time.perf_counter()
-        lifecycle.log_shadow("solo", window.inputs, challenger.predict(window.inputs),
-                             request_ids=list(window.meta["prediction_id"]), version="2")
-        lifecycle.flush(120)
-        t3 = time.perf_counter()
+        result = run_shadow_scoring(engine, runtime.current_settings(), "deferred",
+                                    datetime(2000, 1, 1, tzinfo=UTC),
+                                    datetime(2100, 1, 1, tzinfo=UTC), registry=registry)
+        elapsed = time.perf_counter() - t0
     finally:
         engine.dispose()
-    n = len(window)
-    print(f"later-batch scoring of {n} logged rows: read {1e6 * (t1 - t0) / n:.2f} us/row, "
-          f"score {1e6 * (t2 - t1) / n:.2f} us/row, log + flush {1e6 * (t3 - t2) / n:.2f} "
-          "us/row; request-path cost = the 'managed' row above")
+    print(f"\nshadow_score job on the {n} rows 'batch' logged: {elapsed:.2f} s, "
+          f"{1e6 * elapsed / max(result.scored, 1):.2f} us/row ({result.scored} scored in "
+          f"{result.batches} batches, {result.failed} failed); request-path cost = the "
+          "'batch' rows above")
+
+
+def overhead(args: argparse.Namespace) -> None:
+    """ManagedModel (no challenger) over the bare model: the caller's code vs the writer."""
+    champion, _, x = pipelines()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        upgrade(url)
+        configure(database_url=url, spill_dir=f"{tmp}/spill", handle_sigterm=False)
+        registry = InMemoryRegistry()
+        register(registry, "solo", champion, x.head(5), CHAMPION)
+        solo = ManagedModel("solo", registry=registry, poll_seconds=3600).load()
+        solo.predict(x.head(5))
+        lifecycle.flush(30)
+        writer = runtime.writer_for(None)
+        submit = writer.submit
+        kept: list[Any] = [None]
+
+        def snapshot_only(batch: Any) -> Any:
+            out = champion.predict(batch)
+            kept[0] = guard_input(batch, None)  # what capture keeps of a DataFrame
+            return out
+
+        def no_writer(batch: Any) -> Any:
+            writer.submit = _discard  # type: ignore[method-assign]
+            try:
+                return solo.predict(batch)
+            finally:
+                writer.submit = submit  # type: ignore[method-assign]
+
+        modes: dict[str, Callable[[Any], Any]] = {
+            "bare": champion.predict, "snapshot": snapshot_only,
+            "managed, writer off": no_writer, "managed": solo.predict}
+        for rows in args.rows:
+            rng = np.random.default_rng(rows)
+            inputs = [x.iloc[s:s + rows].copy() for s in rng.integers(0, len(x) - rows,
+                                                                       args.calls)]
+            timings: dict[str, list[float]] = {m: [] for m in modes}
+            for _ in range(args.rounds):
+                for batch in inputs:
+                    for mode, fn in modes.items():
+                        t0 = time.perf_counter()
+                        fn(batch)
+                        timings[mode].append(time.perf_counter() - t0)
+                lifecycle.flush(60)
+            base = statistics.median(timings["bare"])
+            print(f"\n{rows}-row DataFrame calls, alternating, {len(timings['bare'])} per mode")
+            for mode, values in timings.items():
+                p50 = statistics.median(values)
+                print(f"  {mode:<20} p50 {p50 * 1e6:8.1f} us | vs bare {p50 / base:5.3f}x "
+                      f"(+{(p50 - base) * 1e6:6.1f} us)")
+        solo.close()
+        runtime.reset()
+
+
+def _discard(record: Any, rows: int | None = None) -> None:
+    return None
 
 
 def report(title: str, results: dict[str, list[float]], calls: int,
@@ -235,13 +308,13 @@ def report(title: str, results: dict[str, list[float]], calls: int,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("part", choices=["flavour", "shadow"])
+    parser.add_argument("part", choices=["flavour", "shadow", "overhead"])
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rows", type=int, action="append")
     args = parser.parse_args()
     args.rows = args.rows or [1, 1000]
-    {"flavour": flavour, "shadow": shadow}[args.part](args)
+    {"flavour": flavour, "shadow": shadow, "overhead": overhead}[args.part](args)
 
 
 if __name__ == "__main__":

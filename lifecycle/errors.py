@@ -73,3 +73,8 @@ class NoChallengerError(RegistryError, LookupError):
 
 class PromotionRefusedError(LifecycleError, ValueError):
     """A manual promotion the shadow evaluation did not decide, without a ``--reason``."""
+
+
+class ShadowInputsMissingError(DataError):
+    """A challenger scored later from the log needs input columns the log does not hold as
+    served (redacted, or hashed), so only live shadowing can score it."""

@@ -18,6 +18,17 @@ ROLES = (CHAMPION, CHALLENGER, UNMANAGED)
 #: Roles whose predictions reached the caller: the traffic that drift and performance judge.
 SERVED_ROLES = (CHAMPION, UNMANAGED)
 
+# --------------------------------------------------------------------------- shadow modes
+#: ``ManagedModel(shadow=...)``: the challenger scored beside serving, on a background thread
+#: in micro-batches.
+SHADOW_LIVE = "live"
+#: Only the champion is served and logged; the ``shadow_score`` job scores the challenger
+#: later, in batch, from the logged inputs.
+SHADOW_BATCH = "batch"
+#: No shadow at all.
+SHADOW_OFF = "off"
+SHADOW_MODES = (SHADOW_LIVE, SHADOW_BATCH, SHADOW_OFF)
+
 # --------------------------------------------------------------------------- job statuses
 #: A lease, a run or a queued request being worked on.
 RUNNING = "running"
@@ -88,5 +99,6 @@ __all__ = [
     "FAILED", "FINE", "INSUFFICIENT_DATA", "INSUFFICIENT_LABELS", "LEASE_STATUSES", "LOST",
     "NO_DATA", "NO_DRIFT", "NO_LABELS", "PENDING", "PERFORMANCE_VERDICTS", "PROMOTE",
     "REJECT", "REJECTED", "REQUEST_STATUSES", "RETRAIN_STATUSES", "ROLES", "ROLLED_BACK",
-    "RUNNING", "RUN_STATUSES", "SERVED_ROLES", "SKIPPED", "UNMANAGED", "WARNING",
+    "RUNNING", "RUN_STATUSES", "SERVED_ROLES", "SHADOW_BATCH", "SHADOW_LIVE", "SHADOW_MODES",
+    "SHADOW_OFF", "SKIPPED", "UNMANAGED", "WARNING",
 ]

@@ -19,6 +19,7 @@ JOBS: dict[str, str] = {
     "drift": "lifecycle.jobs.drift:run_drift_check",
     "performance": "lifecycle.jobs.performance:run_performance_check",
     "shadow": "lifecycle.jobs.shadow:run_shadow_evaluation",
+    "shadow_score": "lifecycle.jobs.shadow_score:run_shadow_scoring",
 }
 
 #: job kind -> alert evaluator (a key of ALERT_EVALUATORS) run after each successful window.

@@ -34,7 +34,7 @@ from lifecycle.serving.shadow import ShadowQueue
 from lifecycle.serving.slot import PREDICT, PREDICT_PROBA, State, load_slot
 from lifecycle.serving.stats import Counters, ServingStats
 from lifecycle.serving.watch import Poller, Refreshed, next_state
-from lifecycle.states import CHAMPION
+from lifecycle.states import CHAMPION, SHADOW_BATCH, SHADOW_LIVE, SHADOW_MODES
 
 log = logging.getLogger("lifecycle.serving")
 
@@ -61,6 +61,13 @@ class ManagedModel:
         ``LIFECYCLE_*`` or :func:`lifecycle.configure`).
     poll_seconds
         How often both aliases are read (``refresh()`` reads them now).
+    shadow
+        How the challenger answers the champion's requests: ``"batch"`` (default) serves and
+        logs the champion only, and the scheduled ``shadow_score`` job scores the challenger
+        later from the logged inputs (nothing on the request path); ``"live"`` scores it on
+        a background thread in micro-batches (results at once, the request's own inputs,
+        but it competes with serving for CPU and the GIL); ``"off"``: no shadow. Why batch
+        is the default: docs/serving.md, "Shadow modes".
     shadow_queue
         Requests waiting for the challenger at most; beyond, shadow work is dropped.
     shadow_batch
@@ -74,7 +81,8 @@ class ManagedModel:
 
     def __init__(self, name: str, *, registry: Registry | None = None,
                  settings: Settings | None = None, poll_seconds: float = 30.0,
-                 shadow_queue: int = 10_000, shadow_batch: int = 256,
+                 shadow: str = SHADOW_BATCH, shadow_queue: int = 10_000,
+                 shadow_batch: int = 256,
                  id_column: str | None = None, redact: str | Iterable[str] = (),
                  hash_columns: str | Iterable[str] = (),
                  feature_names: Iterable[str] | None = None, database_url: str | None = None,
@@ -85,12 +93,16 @@ class ManagedModel:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"ManagedModel({name!r}): {label} must be a positive "
                                   f"integer, got {value!r}")
+        if shadow not in SHADOW_MODES:
+            raise ConfigError(f"ManagedModel({name!r}): shadow={shadow!r} is not a shadow "
+                              f"mode; choose one of {', '.join(map(repr, SHADOW_MODES))}")
         if isinstance(poll_seconds, bool) or not isinstance(poll_seconds, int | float) or not (
                 poll_seconds > 0):
             raise ConfigError(f"ManagedModel({name!r}): poll_seconds must be a positive "
                               f"number of seconds, got {poll_seconds!r}")
         self.name = name
         self.poll_seconds = float(poll_seconds)
+        self.shadow = shadow
         self.shadow_queue = shadow_queue
         self.shadow_batch = shadow_batch
         self._registry = registry
@@ -104,6 +116,8 @@ class ManagedModel:
         self._start_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
         self._shadow: ShadowQueue | None = None
+        #: batch mode: the challenger version the shadow_score job scores (None: none)
+        self._later: str | None = None
         self._poller: Poller | None = None
         self._alerted: set[str] = set()
         self._closed = False
@@ -144,14 +158,20 @@ class ManagedModel:
         features = model_input(X)
         before = last_record()
         result = fn(features)
-        self._counters.count_served()
         challenger = state.challenger
-        if challenger is not None and self._shadow is not None:
-            record = last_record()
-            if record is not None and record is not before and record[R_SPEC] is champion.spec:
-                self._shadow.offer(record, challenger)
-            else:  # sampled out or not logged: nothing to pair the challenger with
-                self._counters.add("shadow_dropped")
+        if challenger is None and self._later is None:  # no challenger, or shadow="off"
+            self._counters.count_served()
+            return result
+        record = last_record()
+        if record is None or record is before or record[R_SPEC] is not champion.spec:
+            # sampled out or not logged: nothing to pair the challenger with
+            self._counters.count_served()
+            self._counters.add("shadow_dropped")
+        elif challenger is not None and self._shadow is not None:
+            self._counters.count_served()
+            self._shadow.offer(record, challenger)
+        else:  # batch: logged; the shadow_score job scores it from the log
+            self._counters.count_deferred()
         return result
 
     # ------------------------------------------------------------------ state
@@ -159,12 +179,16 @@ class ManagedModel:
     @property
     def stats(self) -> ServingStats:
         """Counters since this object was made (see :class:`ServingStats`)."""
-        return self._counters.snapshot(0 if self._shadow is None else len(self._shadow))
+        return self._counters.snapshot(0 if self._shadow is None else len(self._shadow),
+                                       self.shadow)
 
     @property
     def versions(self) -> tuple[str, str | None]:
-        """(champion version, challenger version or None), loading on first use."""
+        """(champion version, challenger version or None), loading on first use. In batch
+        mode the challenger is the version the ``shadow_score`` job scores; ``off``: None."""
         state = self._state or self._start()
+        if self.shadow != SHADOW_LIVE:
+            return state.champion.version, self._later
         return state.champion.version, (None if state.challenger is None
                                         else state.challenger.version)
 
@@ -189,8 +213,9 @@ class ManagedModel:
         with self._refresh_lock:
             current = self._state or current
             state, outcome = next_state(self._get_registry(), self.name, current,
-                                        self._options)
+                                        self._options, self.shadow)
             self._state = self._loaded = state
+            self._defer(outcome.challenger)
         self._counters.add("reloads", len(outcome.loaded))
         self._after_refresh(outcome)
         return outcome
@@ -217,6 +242,25 @@ class ManagedModel:
             log.info("model %r: %s is now version %s", self.name, alias, version)
             if alias in self._alerted and self._resolve_alert(alias, version):
                 self._alerted.discard(alias)
+
+    def _defer(self, challenger: str | None) -> None:
+        """Batch mode: remember the challenger the job scores; say once per version when
+        this process's settings do not schedule that job."""
+        if self.shadow != SHADOW_BATCH or challenger == self._later:
+            return
+        self._later = challenger
+        if challenger is None:
+            return
+        try:
+            scheduled = "shadow_score" in self._get_settings().model(self.name).schedule.jobs
+        except Exception:  # noqa: BLE001 - a hint only; settings errors surface elsewhere
+            scheduled = True
+        if not scheduled:
+            log.warning("model %r: challenger version %s is left to the shadow_score job "
+                        "(shadow=\"batch\"), which these settings do not schedule; add "
+                        "[models.%s.schedule.shadow_score] every = \"15m\" to the scheduler's "
+                        "lifecycle.toml, or serve with shadow=\"live\"", self.name,
+                        challenger, self.name)
 
     def _engine_settings(self) -> tuple[Any, Settings]:
         engine = runtime.writer_for(self._options["database_url"])._engine_or_make()
@@ -255,9 +299,10 @@ class ManagedModel:
             if self._closed:
                 raise RuntimeError(f"ManagedModel({self.name!r}) is closed; make a new one")
             state = self._loaded or self._first_load()
-            self._shadow = ShadowQueue(self.name, self.shadow_queue, self.shadow_batch,
-                                       self._counters)
-            self._shadow.start()
+            if self.shadow == SHADOW_LIVE:
+                self._shadow = ShadowQueue(self.name, self.shadow_queue, self.shadow_batch,
+                                           self._counters)
+                self._shadow.start()
             self._poller = Poller(self.name, self.poll_seconds, self._poll)
             self._poller.start()
             _live.add(self)
@@ -276,7 +321,9 @@ class ManagedModel:
                 f"{self.name} --from-file|--from-run|--from-uri ... --alias {CHAMPION}")
         champion = load_slot(registry, CHAMPION, info, self._options, {})
         placeholder = State(champion, None)
-        state, outcome = next_state(registry, self.name, placeholder, self._options)
+        state, outcome = next_state(registry, self.name, placeholder, self._options,
+                                    self.shadow)
+        self._defer(outcome.challenger)
         self._after_refresh(Refreshed(outcome.champion, outcome.challenger,
                                       tuple(p for p in outcome.loaded if p[0] != CHAMPION),
                                       outcome.failures))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from lifecycle.states import SHADOW_LIVE
+
 
 @dataclass(frozen=True)
 class ServingStats:
@@ -30,6 +32,11 @@ class ServingStats:
         Alias checks that failed (the registry did not answer).
     shadow_queued
         Requests waiting in the shadow queue now.
+    shadow_deferred
+        Requests served and logged while a challenger existed in ``shadow="batch"`` mode:
+        left to the ``shadow_score`` job, which scores them from the log.
+    shadow_mode
+        ``live``, ``batch`` or ``off`` (see ``ManagedModel(shadow=...)``).
     """
 
     served: int
@@ -40,18 +47,20 @@ class ServingStats:
     reload_failures: int
     poll_errors: int
     shadow_queued: int
+    shadow_deferred: int = 0
+    shadow_mode: str = SHADOW_LIVE
 
 
 class Counters:
     """Named integer counters behind one lock (an increment costs ~0.1 us)."""
 
     __slots__ = ("_lock", "served", "shadowed", "shadow_dropped", "shadow_errors", "reloads",
-                 "reload_failures", "poll_errors")
+                 "reload_failures", "poll_errors", "shadow_deferred")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.served = self.shadowed = self.shadow_dropped = self.shadow_errors = 0
-        self.reloads = self.reload_failures = self.poll_errors = 0
+        self.reloads = self.reload_failures = self.poll_errors = self.shadow_deferred = 0
 
     def add(self, name: str, n: int = 1) -> None:
         with self._lock:
@@ -62,8 +71,14 @@ class Counters:
         with self._lock:
             self.served += 1
 
-    def snapshot(self, queued: int) -> ServingStats:
+    def count_deferred(self) -> None:
+        """A request served in batch shadow mode while a challenger exists (one lock)."""
+        with self._lock:
+            self.served += 1
+            self.shadow_deferred += 1
+
+    def snapshot(self, queued: int, mode: str) -> ServingStats:
         with self._lock:
             return ServingStats(self.served, self.shadowed, self.shadow_dropped,
                                 self.shadow_errors, self.reloads, self.reload_failures,
-                                self.poll_errors, queued)
+                                self.poll_errors, queued, self.shadow_deferred, mode)

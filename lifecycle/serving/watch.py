@@ -18,7 +18,7 @@ from typing import Any
 
 from lifecycle.registry.base import Registry, VersionInfo
 from lifecycle.serving.slot import Slot, State, load_slot
-from lifecycle.states import CHALLENGER, CHAMPION
+from lifecycle.states import CHALLENGER, CHAMPION, SHADOW_LIVE, SHADOW_OFF
 
 log = logging.getLogger("lifecycle.serving")
 
@@ -36,7 +36,8 @@ class LoadFailure:
 class Refreshed:
     """The outcome of one alias check.
 
-    ``champion`` / ``challenger``: the versions serving and shadowing after it;
+    ``champion`` / ``challenger``: the versions serving and shadowing after it (in batch
+    mode, ``challenger`` is the version the ``shadow_score`` job scores);
     ``loaded``: (alias, version) pairs newly installed; ``failures``: loads that failed.
     """
 
@@ -56,13 +57,16 @@ def _load(registry: Registry, alias: str, info: VersionInfo, options: dict[str, 
         return None
 
 
-def next_state(registry: Registry, name: str, current: State, options: dict[str, Any]
-               ) -> tuple[State, Refreshed]:
+def next_state(registry: Registry, name: str, current: State, options: dict[str, Any],
+               shadow: str = SHADOW_LIVE) -> tuple[State, Refreshed]:
     """The state to serve after reading both aliases (``current`` itself when nothing moved).
 
     The champion alias gone: the current champion keeps serving (logged). The challenger
     alias gone, or pointing at the champion's version (a promotion in progress): no shadow.
-    Registry errors propagate (the caller counts them); load errors do not.
+    ``shadow``: ``live`` loads the challenger; ``batch`` only reads its version (reported in
+    ``Refreshed.challenger``; the state has no challenger: the ``shadow_score`` job scores
+    it); ``off`` does not read the alias. Registry errors propagate (the caller counts
+    them); load errors do not.
     """
     failures: list[LoadFailure] = []
     loaded: list[tuple[str, str]] = []
@@ -78,6 +82,11 @@ def next_state(registry: Registry, name: str, current: State, options: dict[str,
         if fresh is not None:
             champion = fresh
             loaded.append((CHAMPION, fresh.version))
+    if shadow != SHADOW_LIVE:
+        info = None if shadow == SHADOW_OFF else registry.by_alias(name, CHALLENGER)
+        later = None if info is None or info.version == champion.version else info.version
+        state = current if champion is current.champion else State(champion, None)
+        return state, Refreshed(champion.version, later, tuple(loaded), tuple(failures))
     challenger = current.challenger
     info = registry.by_alias(name, CHALLENGER)
     if info is None or info.version == champion.version:

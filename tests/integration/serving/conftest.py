@@ -70,12 +70,15 @@ def logged() -> Iterator[Callable[[str, str], LoadedWindow]]:
 
 @pytest.fixture
 def managed() -> Iterator[Callable[..., Any]]:
-    """``managed(name, **kwargs)``: a ManagedModel closed after the test."""
+    """``managed(name, **kwargs)``: a ManagedModel closed after the test. These tests are
+    about the live shadow, so ``shadow`` defaults to ``"live"`` here (the class's default is
+    ``"batch"``: ``test_shadow_modes.py``)."""
     from lifecycle.serving.managed import ManagedModel
 
     made: list[ManagedModel] = []
 
     def make(name: str, **kwargs: Any) -> ManagedModel:
+        kwargs.setdefault("shadow", "live")
         model = ManagedModel(name, **kwargs)
         made.append(model)
         return model
