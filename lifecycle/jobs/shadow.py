@@ -11,7 +11,8 @@
    evaluation accumulates) up to ``window_end``, labelled with the outcomes known now
    (:func:`lifecycle.storage.paired.load_paired`);
 4. runs the gate (:func:`lifecycle.evaluation.evaluate_shadow`) with the model's
-   ``[models.NAME.shadow]`` policy, the serving counters of the shadow period, the earlier
+   ``[models.NAME.shadow]`` policy, the serving counters of the shadow period (latency p95s
+   from timing both versions on the same recent requests: :mod:`.shadow_latency`), the earlier
    looks of this pair, whether the latest performance report says the champion is
    ``degraded``, and the time since the challenger was registered;
 5. stores a ``shadow_evaluations`` row with every number;
@@ -24,7 +25,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,7 @@ from lifecycle.evaluation import evaluate_shadow
 from lifecycle.evaluation.policy import ShadowPolicy
 from lifecycle.jobs.outcome import EmptyWindow
 from lifecycle.jobs.promote import promote, reject
+from lifecycle.jobs.shadow_latency import probe_latency
 from lifecycle.registry.base import Registry, VersionInfo
 from lifecycle.states import CHALLENGER, CHAMPION, DEGRADED, PROMOTE, REJECT
 from lifecycle.storage.models_repo import get_model
@@ -142,9 +144,10 @@ def _act(engine: Engine, settings: Settings, registry: Registry, row: Evaluation
     return "none"
 
 
-def _evaluate(engine: Engine, settings: Settings, model: str, champion: VersionInfo,
-              challenger: VersionInfo, window_start: datetime | None, window_end: datetime,
-              earlier: list[EvaluationRow], now: datetime) -> tuple[EvaluationRow, PairedWindow]:
+def _evaluate(engine: Engine, settings: Settings, registry: Registry, model: str,
+              champion: VersionInfo, challenger: VersionInfo, window_start: datetime | None,
+              window_end: datetime, earlier: list[EvaluationRow], now: datetime,
+              ) -> tuple[EvaluationRow, PairedWindow]:
     since = challenger.created_at or window_start
     policy: ShadowPolicy = settings.model(model).shadow.to_policy()
     paired = load_paired(engine, model, champion.version, challenger.version, since,
@@ -152,8 +155,15 @@ def _evaluate(engine: Engine, settings: Settings, model: str, champion: VersionI
     sample = paired.sample(_task(engine, settings, model))
     looks = [e.n_paired for e in earlier
              if e.nominal_alpha is not None and e.n_paired <= sample.n]
+    stats, latency_source = paired.stats(), "logged"
+    probe = probe_latency(engine, settings, registry, model, champion, challenger, since,
+                          window_end)
+    if probe is not None:
+        stats = replace(stats, champion_latency_p95=probe.champion_p95_ms,
+                        challenger_latency_p95=probe.challenger_p95_ms)
+        latency_source = f"probe ({probe.n_calls} single-row calls each)"
     decision = evaluate_shadow(
-        sample, policy, stats=paired.stats(), looks=looks,
+        sample, policy, stats=stats, looks=looks,
         champion_degraded=_champion_degraded(engine, model),
         elapsed=None if since is None else now - since)
     record = decision.record()
@@ -164,8 +174,11 @@ def _evaluate(engine: Engine, settings: Settings, model: str, champion: VersionI
         "challenger_rows": paired.n_challenger_rows, "pairs": paired.n_pairs,
         "labelled_pairs": paired.n_labelled_pairs, "counted_requests": paired.n_counted,
         "answered_requests": paired.n_answered, "drop_rate": paired.drop_rate,
-        "champion_latency_p95": paired.champion_latency_p95,
-        "challenger_latency_p95": paired.challenger_latency_p95,
+        "champion_latency_p95": stats.champion_latency_p95,
+        "challenger_latency_p95": stats.challenger_latency_p95,
+        "latency_source": latency_source,
+        "logged_latency_p95": {"champion": paired.champion_latency_p95,
+                               "challenger": paired.challenger_latency_p95},
         "since": None if since is None else since.isoformat(),
         "shadow_started": (None if paired.shadow_started is None
                            else paired.shadow_started.isoformat()),
@@ -218,8 +231,8 @@ def run_shadow_evaluation(engine: Engine, settings: Settings, model: str,
     if terminal is not None:
         action = _act(engine, settings, registry, terminal, act=act, actor=actor, now=now)
         return ShadowRun(model, champion.version, challenger.version, terminal, True, action)
-    row, paired = _evaluate(engine, settings, model, champion, challenger, window_start,
-                            window_end, earlier, now)
+    row, paired = _evaluate(engine, settings, registry, model, champion, challenger,
+                            window_start, window_end, earlier, now)
     action = _act(engine, settings, registry, row, act=act, actor=actor, now=now)
     logger.info("shadow evaluation %d of %s: %s (champion %s, challenger %s, %d labelled "
                 "pairs); action: %s", row.id, model, row.decision, champion.version,

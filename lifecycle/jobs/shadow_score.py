@@ -58,7 +58,7 @@ from lifecycle.states import CHALLENGER, CHAMPION, EMPTY, UNMANAGED
 from lifecycle.storage.capture_repo import model_id_for, write_batches
 from lifecycle.storage.window import LoadedWindow, load_window
 
-__all__ = ["CHUNK_ROWS", "ShadowScoreResult", "run_shadow_scoring"]
+__all__ = ["CHUNK_ROWS", "ShadowScoreResult", "model_columns", "run_shadow_scoring"]
 
 log = logging.getLogger("lifecycle.jobs")
 
@@ -162,7 +162,7 @@ def run_shadow_scoring(engine: Engine, settings: Settings, model: str,
     if not todo.any():
         return _done(result, t0)
     challenger = registry.load_model(challenger_info.uri)
-    features = _features(settings, model, challenger, inputs)
+    features = model_columns(settings, model, challenger, inputs)
     return _done(_score(engine, model, challenger_info, challenger, inputs, features,
                         outputs, meta, todo, chunk_rows, result), t0)
 
@@ -225,8 +225,8 @@ def _answered(engine: Engine, model: str, start: datetime, end: datetime,
     return set(mine.dropna().astype(str))
 
 
-def _features(settings: Settings, model: str, challenger: Any, inputs: pd.DataFrame
-              ) -> list[str]:
+def model_columns(settings: Settings, model: str, challenger: Any, inputs: pd.DataFrame
+                  ) -> list[str]:
     """The logged columns the challenger is given, in its order; raises when some it needs
     are not in the log as served."""
     names = getattr(challenger, "feature_names_in_", None)

@@ -11,8 +11,12 @@ rows of its own (a challenger that raises logs nothing), so a champion request w
 challenger answer counts as a challenger failure (error, garbage or dropped). They are counted
 over the **shadow period**: from the first challenger answer (the moment a ManagedModel picked
 the alias up), or, when the challenger answered nothing at all, from ``since + grace``; and up
-to ``until - settle``, so requests still in the shadow queue when the window closed are not
-counted as lost.
+to the newest request the challenger answered (capped at ``until - settle``), so requests
+still in the live shadow queue, or not yet reached by the ``shadow_score`` job that scores
+batch-mode traffic later, are not counted as lost. A challenger that answers nothing at all is
+counted over the whole period (every request a failure); one that stops answering part-way is
+not caught by this count (its evaluation keeps its earlier requests and the period ends with
+``max_duration``).
 """
 
 from __future__ import annotations
@@ -194,6 +198,9 @@ def load_paired(engine: Engine, model: str, champion_version: str, challenger_ve
     counted_since = (shadow_started.to_pydatetime() if shadow_started is not None
                      else (None if since is None else since + grace))
     counted_until = None if until is None else until - settle
+    if len(chall):
+        newest = chall["ts"].max().to_pydatetime() + timedelta(microseconds=1)
+        counted_until = newest if counted_until is None else min(counted_until, newest)
     in_period = np.ones(len(champ), bool)
     if counted_since is not None:
         in_period &= (champ["ts"] >= counted_since).to_numpy()

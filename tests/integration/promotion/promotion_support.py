@@ -82,8 +82,11 @@ class Lab:
         return str(version)
 
     def managed(self, **kwargs: Any) -> Any:
+        """A ManagedModel that shadows live (the tests pair each request as it is served;
+        batch shadowing is covered in tests/integration/serving/test_shadow_score.py)."""
         from lifecycle.serving.managed import ManagedModel
 
+        kwargs.setdefault("shadow", "live")
         return ManagedModel(MODEL, registry=self.registry, poll_seconds=3600,
                             id_column="id", clock=lambda: self.served_at, **kwargs)
 
