@@ -139,18 +139,16 @@ def promotions(url: str, start: datetime, model_id: int | None = None) -> pd.Dat
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def shadow_traffic(url: str, model_id: int, start: datetime) -> pd.DataFrame:
-    """Hourly predictions and latency per call of one model's champion and challenger
-    (``traffic_hourly``): the latency of both, and how much of the champion's traffic the
-    shadow path scored."""
+    """Hourly predictions and summed latency of one model's champion and challenger rows
+    (``traffic_hourly``): the latency of both over time."""
     t = TrafficHourly
     stmt = (
-        select(t.bucket_start, t.role, t.model_version, t.n_predictions, t.n_calls,
-               t.call_latency_sum_ms)
+        select(t.bucket_start, t.role, t.model_version, t.n_predictions, t.latency_sum_ms)
         .where(t.model_id == model_id, t.bucket_start >= start)
         .order_by(t.bucket_start)
     )
-    df = fetch(url, stmt, ["bucket_start", "role", "version", "n_predictions", "n_calls",
-                            "call_latency_sum_ms"])
+    df = fetch(url, stmt, ["bucket_start", "role", "version", "n_predictions",
+                            "latency_sum_ms"])
     df["bucket_start"] = _utc(df["bucket_start"])
     return df
 

@@ -57,7 +57,7 @@ def delta_chart(evals: pd.DataFrame, metric: str) -> alt.LayerChart:
                  alt.Tooltip("p_value:Q", format=".3g"), "decision:N"])
     zero = _chart(pd.DataFrame({"zero": [0.0]})).mark_rule(strokeDash=[4, 4], color=GREY) \
         .encode(y="zero:Q")
-    return alt.layer(band, line, points, zero).properties(height=280)
+    return alt.LayerChart(layer=[band, line, points, zero]).properties(height=280)
 
 
 def rates_frame(evals: pd.DataFrame) -> pd.DataFrame:
@@ -81,10 +81,12 @@ def rates_chart(frame: pd.DataFrame) -> alt.Chart:
 
 
 def shadow_latency_frame(traffic: pd.DataFrame) -> pd.DataFrame:
-    """Mean latency per call per hour of champion and challenger traffic (hours the
-    challenger shadowed), from ``traffic_hourly``."""
-    cols = ["bucket", "role", "latency_call_ms", "n_predictions"]
-    df = traffic[traffic["role"].isin([CHAMPION, CHALLENGER]) & (traffic["n_calls"] > 0)]
+    """Mean latency per prediction per hour of champion and challenger rows (hours the
+    challenger shadowed), from ``traffic_hourly``. Per prediction, not per call: the shadow
+    path scores micro-batches, so its "calls" are not the caller's."""
+    cols = ["bucket", "role", "latency_ms", "n_predictions"]
+    df = traffic[traffic["role"].isin([CHAMPION, CHALLENGER])
+                 & (traffic["n_predictions"] > 0)]
     if df.empty:
         return pd.DataFrame(columns=cols)
     shadowed = df.loc[df["role"] == CHALLENGER, "bucket_start"]
@@ -92,18 +94,18 @@ def shadow_latency_frame(traffic: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     df = df[df["bucket_start"] >= shadowed.min()]
     g = df.groupby(["bucket_start", "role"], as_index=False)[
-        ["n_predictions", "n_calls", "call_latency_sum_ms"]].sum()
-    g["latency_call_ms"] = g["call_latency_sum_ms"] / g["n_calls"]
+        ["n_predictions", "latency_sum_ms"]].sum()
+    g["latency_ms"] = g["latency_sum_ms"] / g["n_predictions"]
     return g.rename(columns={"bucket_start": "bucket"})[cols]
 
 
 def shadow_latency_chart(frame: pd.DataFrame) -> alt.Chart:
     return _chart(frame).mark_line().encode(
         x=alt.X("bucket:T", title=None, axis=TIME_AXIS),
-        y=alt.Y("latency_call_ms:Q", title="mean latency per call (ms)"),
+        y=alt.Y("latency_ms:Q", title="mean latency per prediction (ms)"),
         color=alt.Color("role:N", scale=ROLE_SCALE, title=None),
         tooltip=["role:N", alt.Tooltip("bucket:T", format=TIME_FORMAT),
-                 alt.Tooltip("latency_call_ms:Q", format=".1f", title="ms / call"),
+                 alt.Tooltip("latency_ms:Q", format=".1f", title="ms / prediction"),
                  alt.Tooltip("n_predictions:Q", format=",")],
     ).properties(height=220)
 

@@ -27,10 +27,10 @@ def _text(value: object) -> str:
 
 def interval(delta: object, low: object, high: object) -> str:
     """``+0.0123 [-0.0040, +0.0286]``; ``-`` without a delta."""
-    if delta is None or pd.isna(delta):  # type: ignore[arg-type]
+    if delta is None or pd.isna(delta):
         return "-"
     text = f"{float(delta):+.4f}"  # type: ignore[arg-type]
-    if low is None or high is None or pd.isna(low) or pd.isna(high):  # type: ignore[arg-type]
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
         return text
     return f"{text} [{float(low):+.4f}, {float(high):+.4f}]"  # type: ignore[arg-type]
 

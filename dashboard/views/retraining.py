@@ -29,7 +29,7 @@ NO_RUNS = (
 
 
 def _version(value: object) -> str:
-    return "-" if value is None or pd.isna(value) else f"v{value}"  # type: ignore[arg-type]
+    return "-" if value is None or pd.isna(value) else f"v{value}"
 
 
 def _run_detail(ctx: ui.Context, run: pd.Series, view: registry_view.RegistryView) -> None:

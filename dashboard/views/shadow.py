@@ -5,6 +5,8 @@ promote / roll back actions."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 import streamlit as st
 
@@ -68,7 +70,7 @@ def _decision(latest: pd.Series) -> None:
         st.caption(f"Gate: {latest['reason']}")
 
 
-def _shared_traffic(ctx: ui.Context, model_id: int, start: object,
+def _shared_traffic(ctx: ui.Context, model_id: int, start: datetime,
                     pair: pd.DataFrame) -> None:
     latest = pair.iloc[-1]
     left, right = st.columns(2)
