@@ -30,11 +30,13 @@ def flash() -> None:
 
 
 def clear_admin_inputs() -> None:
-    """After a submit, the forms come back with the token empty and the confirmation
-    unticked (set before the widgets exist in this run, which Streamlit allows)."""
+    """After a submit, the forms come back with the token and reason empty and the
+    confirmation unticked (set before the widgets exist in this run, which Streamlit
+    allows); the actor name stays."""
     if st.session_state.pop(_CLEAR, False):
         for prefix in PREFIXES:
             st.session_state[f"{prefix}_token"] = ""
+            st.session_state[f"{prefix}_reason"] = ""
             st.session_state[f"{prefix}_confirm"] = False
 
 
