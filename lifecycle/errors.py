@@ -64,3 +64,12 @@ class ModelMismatchError(LifecycleError, ValueError):
 class NoChampionError(RegistryError, LookupError):
     """A model served by :class:`lifecycle.ManagedModel` has no ``champion`` alias (or no
     registered versions at all) in the model registry."""
+
+
+class NoChallengerError(RegistryError, LookupError):
+    """A shadow evaluation was asked for a model with no ``challenger`` (or no ``champion``)
+    alias: there is nothing to compare."""
+
+
+class PromotionRefusedError(LifecycleError, ValueError):
+    """A manual promotion the shadow evaluation did not decide, without a ``--reason``."""

@@ -75,12 +75,18 @@ REJECT = "reject"
 CONTINUE = "continue"
 DECISIONS = (PROMOTE, REJECT, CONTINUE)
 
+# --------------------------------------------------------------------------- version statuses
+#: ``lifecycle.status`` tag of a challenger the shadow evaluation rejected (alias removed).
+REJECTED = "rejected"
+#: ``lifecycle.status`` tag of a champion replaced by a rollback.
+ROLLED_BACK = "rolled_back"
+
 __all__ = [
     "ALERT_ACKNOWLEDGED", "ALERT_OPEN", "ALERT_RESOLVED", "ALERT_STATUSES", "CHALLENGER",
     "EMPTY",
     "CHAMPION", "CONTINUE", "DECISIONS", "DEGRADED", "DONE", "DRIFT", "DRIFT_VERDICTS",
     "FAILED", "FINE", "INSUFFICIENT_DATA", "INSUFFICIENT_LABELS", "LEASE_STATUSES", "LOST",
     "NO_DATA", "NO_DRIFT", "NO_LABELS", "PENDING", "PERFORMANCE_VERDICTS", "PROMOTE",
-    "REJECT", "REQUEST_STATUSES", "RETRAIN_STATUSES", "ROLES", "RUNNING", "RUN_STATUSES",
-    "SERVED_ROLES", "SKIPPED", "UNMANAGED", "WARNING",
+    "REJECT", "REJECTED", "REQUEST_STATUSES", "RETRAIN_STATUSES", "ROLES", "ROLLED_BACK",
+    "RUNNING", "RUN_STATUSES", "SERVED_ROLES", "SKIPPED", "UNMANAGED", "WARNING",
 ]

@@ -11,6 +11,7 @@ degraded), never an error.
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from typing import Any
 
@@ -32,6 +33,8 @@ COMMAND_MODULES: list[str] = [
     "alerts",
     "registry",
     "retrain",
+    "shadow",
+    "promotion",
     "demo",
 ]
 
@@ -74,6 +77,11 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     """lifecycle: drift monitoring and model lifecycle for models in production."""
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
+    # A command prints its own outcome; lifecycle's log records would reach stderr a second
+    # time through logging's last-resort handler. Commands that log on purpose (scheduler
+    # run, demo) configure the root logger, which still receives them.
+    if not logging.getLogger("lifecycle").handlers:
+        logging.getLogger("lifecycle").addHandler(logging.NullHandler())
 
 
 for _name in COMMAND_MODULES:

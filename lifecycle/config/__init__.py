@@ -6,6 +6,7 @@ One package, one job per module:
   capture, dashboard and per-model sections;
 * :mod:`~lifecycle.config.policies`: ``[models.NAME.drift]`` and ``[models.NAME.performance]``;
 * :mod:`~lifecycle.config.retrain`: ``[models.NAME.retrain]`` (trainer, window, holdout...);
+* :mod:`~lifecycle.config.promotion`: ``[models.NAME.shadow]`` and ``[models.NAME.promotion]``;
 * :mod:`~lifecycle.config.schedules`: ``[scheduler]``, ``[models.NAME.schedule.KIND]`` and
   ``[models.NAME.alerts]``, the dataclasses beside their parsers;
 * :mod:`~lifecycle.config.section`: typed reads that name the full key in every error.
@@ -16,6 +17,7 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 from lifecycle.config.policies import DriftSettings, PerformanceSettings
+from lifecycle.config.promotion import PromotionSettings, ShadowSettings
 from lifecycle.config.retrain import RetrainSettings
 from lifecycle.config.schedules import (
     AlertSettings,
@@ -37,5 +39,6 @@ from lifecycle.config.settings import (
 __all__ = [
     "CONFIG_FILE", "TASKS", "AlertSettings", "CaptureSettings", "CustomJob",
     "DashboardSettings", "DriftSettings", "JobSchedule", "ModelSettings", "PerformanceSettings",
-    "RetrainSettings", "ScheduleSettings", "SchedulerSettings", "Settings", "load_settings",
+    "PromotionSettings", "RetrainSettings", "ScheduleSettings", "SchedulerSettings", "Settings",
+    "ShadowSettings", "load_settings",
 ]

@@ -25,6 +25,7 @@ from typing import Any
 
 from lifecycle.config.database_url import parse_database_url, redact_url
 from lifecycle.config.policies import DriftSettings, PerformanceSettings
+from lifecycle.config.promotion import PromotionSettings, ShadowSettings
 from lifecycle.config.retrain import RetrainSettings
 from lifecycle.config.schedules import AlertSettings, SchedulerSettings, ScheduleSettings
 from lifecycle.config.section import Section, hide_uri_password, masked_repr
@@ -125,7 +126,7 @@ class DashboardSettings:
 _MODEL_KEYS = {
     "task", "id_column", "identifier_columns", "timestamp_columns", "features", "categorical",
     "description", "feature_importances",
-    "drift", "performance", "schedule", "alerts", "retrain",
+    "drift", "performance", "schedule", "alerts", "retrain", "shadow", "promotion",
 }
 
 
@@ -181,6 +182,8 @@ class ModelSettings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     retrain: RetrainSettings = field(default_factory=RetrainSettings)
+    shadow: ShadowSettings = field(default_factory=ShadowSettings)
+    promotion: PromotionSettings = field(default_factory=PromotionSettings)
 
     @property
     def not_features(self) -> frozenset[str]:
@@ -235,6 +238,8 @@ class ModelSettings:
             schedule=ScheduleSettings.parse(s.get("schedule"), f"{prefix}.schedule"),
             alerts=AlertSettings.parse(s.get("alerts"), f"{prefix}.alerts"),
             retrain=_retrain(s.get("retrain"), prefix, features),
+            shadow=ShadowSettings.parse(s.get("shadow"), f"{prefix}.shadow"),
+            promotion=PromotionSettings.parse(s.get("promotion"), f"{prefix}.promotion"),
         )
 
 

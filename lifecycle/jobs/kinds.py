@@ -18,6 +18,7 @@ __all__ = ["ALERT_EVALUATORS", "JOBS", "JOB_ALERTS", "import_path"]
 JOBS: dict[str, str] = {
     "drift": "lifecycle.jobs.drift:run_drift_check",
     "performance": "lifecycle.jobs.performance:run_performance_check",
+    "shadow": "lifecycle.jobs.shadow:run_shadow_evaluation",
 }
 
 #: job kind -> alert evaluator (a key of ALERT_EVALUATORS) run after each successful window.

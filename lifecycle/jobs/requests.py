@@ -190,8 +190,11 @@ def process_pending(ctx: Any, *, models: frozenset[str] | None = None,
                     limit: int = 100, only_id: int | None = None) -> list[RequestOutcome]:
     """Claim and run pending requests (of ``models``; None: all; ``only_id``: just that one)
     one by one until none is left, ``limit`` ran, or the process is stopping."""
+    from lifecycle.jobs.reconcile import reconcile_pending
+
     outcomes: list[RequestOutcome] = []
     _reconcile(ctx)
+    reconcile_pending(ctx)  # half-done promotions (one query when none is pending)
     while len(outcomes) < limit and not ctx.stopping.is_set():
         request = claim_next(ctx.engine, owner=ctx.owner, now=ctx.clock(),
                              lease_seconds=ctx.lease_seconds, models=models,

@@ -153,6 +153,7 @@ def run_scheduler(
     dispatcher = AlertDispatcher(engine, settings, background=True)
     ctx = RunContext(engine=engine, settings=settings, clock=clock, owner=make_owner(),
                      dispatcher=dispatcher)
+    _reconcile_at_start(ctx)
     if once:
         try:
             return run_once(ctx, plan, scope)
@@ -188,6 +189,16 @@ def run_scheduler(
             "so that a supervisor restarts the scheduler"
         )
     return []
+
+
+def _reconcile_at_start(ctx: RunContext) -> None:
+    """Finish or undo promotions a process left half done before this one started."""
+    from lifecycle.jobs.reconcile import reconcile_pending
+
+    try:
+        reconcile_pending(ctx)
+    except Exception:  # noqa: BLE001 - e.g. the database is down: the next poll retries
+        logger.exception("could not reconcile pending promotions at start")
 
 
 def _install_signal_handlers(stop: threading.Event) -> Any:
