@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PAGES = ("overview", "drift", "performance", "jobs", "retraining", "shadow")
+PAGES = ("overview", "drift", "performance", "jobs", "retraining", "shadow", "lineage")
 RANGE_KEYS = {"overview": "overview_range", "drift": "drift_range",
               "performance": "perf_range", "retraining": "retrain_range",
               "shadow": "shadow_range"}

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lifecycle.dashboard.views import drift, jobs, overview, performance, retraining, shadow
+from lifecycle.dashboard.views import (
+    drift,
+    jobs,
+    lineage,
+    overview,
+    performance,
+    retraining,
+    shadow,
+)
 
 
 def pages() -> dict[str, list[st.Page]]:
@@ -32,6 +40,8 @@ def pages() -> dict[str, list[st.Page]]:
                     url_path="retraining"),
             st.Page(shadow.render, title="Shadow & promotions", icon=":material/compare_arrows:",
                     url_path="shadow"),
+            st.Page(lineage.render, title="Lineage", icon=":material/account_tree:",
+                    url_path="lineage"),
         ],
     }
 

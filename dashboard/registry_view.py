@@ -1,26 +1,31 @@
 """The one place a page load reads the model registry: a cached lookup with a short TTL and
 a timeout, and links to MLflow runs.
 
-:func:`registry_view` asks the registry (:func:`lifecycle.registry.mlflow_store.registry_for`
-for the settings' tracking URI) for the aliases and versions of the monitored models, in a
-worker thread it waits for at most :data:`REGISTRY_TIMEOUT_S`, and keeps the answer for
-:data:`REGISTRY_TTL_S`. It never raises: a store that cannot be reached (or answers too late)
-comes back as a :class:`RegistryView` whose ``problem`` the pages show as a notice, and the
-pages fall back to what the database recorded. A local SQLite store that does not exist yet is
-not created (that would take seconds and write files from a page load): it is "nothing
-registered yet".
+:func:`registry_view` (aliases and versions of the monitored models) and :func:`lineage` (one
+version's chain, :func:`lifecycle.jobs.lineage.version_lineage`) both go through
+:func:`_lookup`: an ``MlflowRegistry`` for the settings' tracking URI, read in a worker thread
+waited for at most :data:`REGISTRY_TIMEOUT_S`, the answer kept for :data:`REGISTRY_TTL_S`. It
+never raises: a store that cannot be reached (or answers too late) comes back with a
+``problem`` the pages show as a notice, and the pages fall back to what the database
+recorded. A local SQLite store that does not exist yet is not created (that would take
+seconds and write files from a page load): it is "nothing registered yet".
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import streamlit as st
 
 from lifecycle.dashboard.loop_tables import Aliases
+from lifecycle.errors import LifecycleError
+
+T = TypeVar("T")
 
 #: Seconds a registry answer is reused (aliases move; a page should see it soon).
 REGISTRY_TTL_S = 15
@@ -103,31 +108,85 @@ def _shown(uri: str) -> str:
     return hide_uri_password(uri)
 
 
-@st.cache_data(ttl=REGISTRY_TTL_S, show_spinner=False)
-def registry_view(tracking_uri: str, models: tuple[str, ...]) -> RegistryView:
-    """Aliases and versions of ``models`` in the registry at ``tracking_uri`` (cached for
-    :data:`REGISTRY_TTL_S`; at most :data:`REGISTRY_TIMEOUT_S` of waiting)."""
-    path = _local_store(tracking_uri)
-    if path is not None and not path.exists():
-        return RegistryView(tracking_uri, problem=(
-            f"No MLflow store at {path} yet: nothing is registered (a retrain registers a "
-            "version; `lifecycle register` adopts an existing model)."), missing=True)
+@dataclass(frozen=True)
+class LineageAnswer:
+    """The lineage of one version (:func:`lifecycle.jobs.lineage.version_lineage`), or why
+    there is none."""
+
+    lineage: Any = None
+    problem: str | None = None
+
+
+def _lineage(tracking_uri: str, url: str, model: str, version: str | None) -> LineageAnswer:
+    from lifecycle.dashboard.data import engine
+    from lifecycle.errors import RegistryUnavailableError, UnknownModelError
+    from lifecycle.jobs.lineage import version_lineage
+    from lifecycle.registry.mlflow_store import MlflowRegistry
+
+    try:
+        found = version_lineage(engine(url), MlflowRegistry(tracking_uri), model, version)
+    except (RegistryUnavailableError, UnknownModelError):
+        raise
+    except LifecycleError as exc:  # no such version: an answer, not an outage
+        return LineageAnswer(problem=str(exc))
+    return LineageAnswer(lineage=found)
+
+
+def _bounded(fn: Callable[..., T], *args: Any) -> T | str:
+    """``fn(*args)`` in a worker thread, waiting at most :data:`REGISTRY_TIMEOUT_S`; the
+    reason as text when it failed or did not answer in time."""
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1,
                                                  thread_name_prefix="lc-registry")
-    future = pool.submit(_read, tracking_uri, models)
+    future = pool.submit(fn, *args)
     try:
         return future.result(timeout=REGISTRY_TIMEOUT_S)
     except concurrent.futures.TimeoutError:
-        problem = (f"The MLflow tracking store {_shown(tracking_uri)} did not answer within "
-                   f"{REGISTRY_TIMEOUT_S:.0f} s.")
+        return (f"The MLflow tracking store {_shown(str(args[0]))} did not answer within "
+                f"{REGISTRY_TIMEOUT_S:.0f} s.")
     except Exception as exc:  # noqa: BLE001 - shown as a notice, never a traceback
-        problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    return RegistryView(tracking_uri, problem=(
-        f"{problem} Versions and aliases below come from the lifecycle database (the last "
-        "recorded promotions), not from the registry; actions that move aliases will fail "
-        "until it answers."))
+
+
+FALLBACK = (" Versions and aliases below come from the lifecycle database (the last recorded "
+            "promotions), not from the registry; actions that move aliases will fail until it "
+            "answers.")
+
+
+@st.cache_data(ttl=REGISTRY_TTL_S, show_spinner=False)
+def _lookup(tracking_uri: str, what: str, models: tuple[str, ...], url: str = "",
+            version: str | None = None) -> Any:
+    """THE registry lookup of a page load (cached :data:`REGISTRY_TTL_S`, bounded by
+    :data:`REGISTRY_TIMEOUT_S`): ``what`` is ``"aliases"`` (a :class:`RegistryView` of
+    ``models``) or ``"lineage"`` (a :class:`LineageAnswer` for ``models[0]`` at ``version``,
+    reading ``url``)."""
+    path = _local_store(tracking_uri)
+    if path is not None and not path.exists():
+        problem = (f"No MLflow store at {path} yet: nothing is registered (a retrain "
+                   "registers a version; `lifecycle register` adopts an existing model).")
+        return (RegistryView(tracking_uri, problem=problem, missing=True) if what == "aliases"
+                else LineageAnswer(problem=problem))
+    if what == "aliases":
+        got = _bounded(_read, tracking_uri, models)
+        return got if isinstance(got, RegistryView) else RegistryView(
+            tracking_uri, problem=got + FALLBACK)
+    answer = _bounded(_lineage, tracking_uri, url, models[0], version)
+    return answer if isinstance(answer, LineageAnswer) else LineageAnswer(problem=answer)
+
+
+def registry_view(tracking_uri: str, models: tuple[str, ...]) -> RegistryView:
+    """Aliases and versions of ``models`` in the registry at ``tracking_uri`` (cached for
+    :data:`REGISTRY_TTL_S`; at most :data:`REGISTRY_TIMEOUT_S` of waiting)."""
+    found: RegistryView = _lookup(tracking_uri, "aliases", models)
+    return found
+
+
+def lineage(url: str, tracking_uri: str, model: str, version: str | None) -> LineageAnswer:
+    """The lineage of ``version`` of ``model`` (None: the champion), through the same cached,
+    bounded lookup."""
+    found: LineageAnswer = _lookup(tracking_uri, "lineage", (model,), url, version)
+    return found
 
 
 def aliases_of(view: RegistryView, models: list[str]) -> dict[str, Aliases] | None:
@@ -177,5 +236,5 @@ def is_url(link: str | None) -> bool:
     return bool(link) and str(link).startswith(("http://", "https://"))
 
 
-__all__ = ["REGISTRY_TIMEOUT_S", "REGISTRY_TTL_S", "RegistryView", "VersionView", "aliases_of",
-           "is_url", "notice", "registry_view", "run_link"]
+__all__ = ["REGISTRY_TIMEOUT_S", "REGISTRY_TTL_S", "LineageAnswer", "RegistryView",
+           "VersionView", "aliases_of", "is_url", "lineage", "notice", "registry_view", "run_link"]

@@ -36,6 +36,7 @@ PAGES = {
     "jobs": ("Jobs & alerts", "Audit log"),
     "retraining": ("Retraining", "Ask for a retrain"),
     "shadow": ("Shadow & promotions", "Promotions and rollbacks"),
+    "lineage": ("Lineage", "Retrain run #"),
 }
 TOKEN = "browser-test-token"
 
@@ -120,8 +121,9 @@ def test_every_page_in_a_real_browser(dashboard_url: str, tmp_path: Path) -> Non
                 # the default page lives at "/" (st.navigation ignores its url_path)
                 page.goto(f"{dashboard_url}/{'' if path == 'overview' else path}")
                 page.locator("h1", has_text=title).first.wait_for(timeout=60_000)
-                page.get_by_text(marker, exact=True).first.wait_for(timeout=60_000)
-                if path != "jobs":
+                page.get_by_text(marker, exact=path != "lineage").first.wait_for(
+                    timeout=60_000)
+                if path not in ("jobs", "lineage"):
                     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(
                         timeout=60_000)
                 page.wait_for_timeout(1500)  # let the charts draw before the screenshot

@@ -368,3 +368,42 @@ def test_seed_with_the_in_memory_registry(sqlite_url: str) -> None:
     runs = _rows(sqlite_url, select(RetrainRun.mlflow_run_id, RetrainRun.registered_version)
                  .where(RetrainRun.status == DONE))
     assert {r for r, _ in runs} <= set(registry.runs)
+
+
+# ---------------------------------------------------------------------- lineage
+
+
+def test_lineage_shows_the_chain_of_the_champion_and_the_challenger(seeded_sqlite: str) -> None:
+    at = run_page("lineage")
+    assert at.selectbox(key="lineage_version").value == "2"  # the champion first
+    retrain = _rows(seeded_sqlite, select(RetrainRun.id, RetrainRun.mlflow_run_id)
+                    .join(ModelRow).where(ModelRow.name == "churn",
+                                          RetrainRun.registered_version == "2"))[0]
+    body = texts(at)
+    assert f"**Retrain run #{retrain[0]}**" in body and f"`{retrain[1]}`" in body
+    assert "[Retraining](/retraining)" in body
+    moves = _rows(seeded_sqlite, select(PromotionEvent.id).join(ModelRow).where(
+        ModelRow.name == "churn", (PromotionEvent.to_version == "2")
+        | (PromotionEvent.from_version == "2")))
+    assert sum(f"#{m[0]}**" in body for m in moves) == len(moves) == 4
+
+    at.selectbox(key="lineage_version").select("3").run()
+    assert not at.exception
+    body = texts(at)
+    run = _rows(seeded_sqlite, select(RetrainRun.id, RetrainRun.trigger_alert_id,
+                                      RetrainRun.drift_report_id).join(ModelRow)
+                .where(ModelRow.name == "churn", RetrainRun.registered_version == "3"))[0]
+    assert f"**Alert #{run[1]}**" in body and "[Jobs & alerts](/jobs)" in body
+    assert f"**Data drift report #{run[2]}**" in body and f"**Retrain run #{run[0]}**" in body
+    n_evals = _rows(seeded_sqlite, select(func.count()).select_from(ShadowEvaluation)
+                    .join(ModelRow).where(ModelRow.name == "churn",
+                                          ShadowEvaluation.challenger_version == "3"))[0][0]
+    assert f"**Shadow evaluations ({n_evals})**" in body
+    assert "by carol" in body and "pending" in body  # the intent stuck pending
+
+
+def test_lineage_without_the_registry_says_why(seeded_sqlite: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIFECYCLE_MLFLOW_TRACKING_URI", f"http://127.0.0.1:{_closed_port()}")
+    at = run_page("lineage")
+    assert "cannot be reached" in texts(at) and "needs the registry" in texts(at)
