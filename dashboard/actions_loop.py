@@ -96,7 +96,8 @@ def promote_challenger(engine: Engine, settings: Any, model: str, *, expected: s
                    if decided and latest is not None else None)
         moved = promote(engine, reg, model, actor=actor, version=challenger.version,
                         reason=reason, evaluation_id=latest.id if decided and latest else None,
-                        numbers=numbers)
+                        numbers=numbers,
+                        expected_champion=None if champion is None else champion.version)
     except ActionRefused:
         raise
     except LifecycleError as exc:
