@@ -237,7 +237,7 @@ def test_pages_render_on_postgresql(pg_url: str, use_db: Callable[[str], None]) 
     use_db(pg_url)
     at = run_page("overview")
     assert metric(at, "Models") == "3"
-    for page in ("drift", "performance", "jobs", "retraining", "shadow"):
+    for page in ("drift", "performance", "jobs", "retraining", "shadow", "lineage"):
         run_page(page)
 
 
