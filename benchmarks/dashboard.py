@@ -1,9 +1,12 @@
-"""Dashboard page render time on a large database (issue 7 target: < 2 s per page).
+"""Dashboard page render time on a large database (issues 7 and 18 target: < 2 s per page).
 
 Builds (or reuses, with ``--db``) a SQLite database holding 1,000,000 logged predictions
-(``predictions`` rows and their ``prediction_batches``, with the matching ``traffic_hourly``
-aggregates) and a year of hourly drift and performance reports for 5 models, then renders every
-page with Streamlit's ``AppTest`` and reports wall time per page:
+(``prediction_batches`` with their keys and the matching ``traffic_hourly`` aggregates), a
+year of hourly drift and performance reports, 50 retrain runs, 500 shadow evaluations and 22
+promotion events (20 moves, a pending intent, a last-hour promotion) for 5 models, with their
+registry in a local MLflow store beside it (``PATH.mlflow.db``: versions, runs, aliases), then
+renders every page with Streamlit's ``AppTest`` and reports wall time per page (each render
+includes the page's registry lookup when its cache is cold):
 
 * ``cold``: caches cleared first (every query hits the database);
 * ``warm``: the same page again (``st.cache_data`` hits, what a returning user sees);
@@ -21,6 +24,7 @@ Run::
 
     .venv/bin/python benchmarks/dashboard.py            # builds /tmp/lifecycle-dash-bench.db
     .venv/bin/python benchmarks/dashboard.py --db PATH  # reuse a database built before
+    .venv/bin/python benchmarks/dashboard.py --db /tmp/small.db --days 30 --predictions 100000
 """
 
 from __future__ import annotations
@@ -37,13 +41,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PAGES = ("overview", "drift", "performance", "jobs")
+PAGES = ("overview", "drift", "performance", "jobs", "retraining", "shadow", "lineage")
 RANGE_KEYS = {"overview": "overview_range", "drift": "drift_range",
-              "performance": "perf_range"}
+              "performance": "perf_range", "retraining": "retrain_range",
+              "shadow": "shadow_range"}
+#: Per model: 10 retrain runs, 100 shadow evaluations, 4 moves (x 5 models: 50, 500, 20).
+LARGE_LOOP = {"retrain_runs": 10, "shadow_evaluations": 100, "promotions": 4}
 
 
-def build(url: str, *, days: float, n_predictions: int, n_models: int) -> float:
-    from lifecycle.seed import DEFAULT_MODELS, seed_database
+def store_of(url: str) -> str:
+    """The seeded registry's MLflow store beside a SQLite database."""
+    return f"{url}.mlflow.db"
+
+
+def build(url: str, *, days: float, n_predictions: int, n_models: int,
+          loop: dict[str, int] | None = None) -> float:
+    from lifecycle.registry.mlflow_store import MlflowRegistry
+    from lifecycle.seed import DEFAULT_LOOP, DEFAULT_MODELS, LoopSize, seed_database
     from lifecycle.storage.engine import make_engine
     from lifecycle.storage.migrate import upgrade
 
@@ -51,7 +65,9 @@ def build(url: str, *, days: float, n_predictions: int, n_models: int) -> float:
     engine = make_engine(url)
     t0 = time.perf_counter()
     summary = seed_database(engine, models=DEFAULT_MODELS[:n_models], days=days,
-                            predictions=n_predictions, seed=1)
+                            predictions=n_predictions, seed=1,
+                            loop=LoopSize(**loop) if loop else DEFAULT_LOOP,
+                            registry=MlflowRegistry(store_of(url)))
     elapsed = time.perf_counter() - t0
     engine.dispose()
     print(f"  seeded {url} in {elapsed:.0f} s: {summary.rows}", flush=True)
@@ -83,6 +99,7 @@ def render(page: str, *, clear: bool, wide: bool = False) -> float:
 
 def measure(url: str, repeats: int) -> dict[str, dict[str, float]]:
     os.environ["LIFECYCLE_DATABASE_URL"] = url
+    os.environ["LIFECYCLE_MLFLOW_TRACKING_URI"] = store_of(url)
     render("overview", clear=True)  # import Streamlit, Altair, pages once
     out: dict[str, dict[str, float]] = {}
     for page in PAGES:
@@ -124,6 +141,7 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir())
                         / "lifecycle-dash-bench.db")
     parser.add_argument("--predictions", type=int, default=1_000_000)
+    parser.add_argument("--days", type=float, default=365)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     scratch = tempfile.TemporaryDirectory(prefix="lc-bench-dash-")
@@ -132,7 +150,8 @@ def main() -> None:
     large = f"sqlite:///{args.db}"
     if not args.db.exists():
         print(f"building the large database at {args.db} (several minutes)...", flush=True)
-        build(large, days=365, n_predictions=args.predictions, n_models=5)
+        build(large, days=args.days, n_predictions=args.predictions, n_models=5,
+              loop=LARGE_LOOP)
     small = f"sqlite:///{Path(scratch.name) / 'small.db'}"
     build(small, days=3, n_predictions=3_000, n_models=3)
 

@@ -100,8 +100,11 @@ def _audit_refusal(engine: Engine, action: str, actor: str, attempted: str, targ
         ))
 
 
-def _check(engine: Engine, admin_token: str | None, token: str | None, actor: str,
-           confirmed: bool, attempted: str, target: str) -> str:
+def check_admin(engine: Engine, admin_token: str | None, token: str | None, actor: str,
+                confirmed: bool, attempted: str, target: str) -> str:
+    """Every action's gate: a configured token, no throttle lock, the right token (a wrong
+    one is audited), a confirmation and an actor name. Returns the actor as audited;
+    raises :class:`ActionRefused` otherwise (nothing changed)."""
     if not admin_token:
         raise ActionRefused(READ_ONLY_MESSAGE)
     until = locked_until(engine)
@@ -141,8 +144,8 @@ def acknowledge_alert(
     Only an ``open`` alert can be acknowledged."""
     from lifecycle.alerts.store import acknowledge
 
-    actor = _check(engine, admin_token, token, actor, confirmed, "alert.acknowledge",
-                   f"alert:{alert_id}")
+    actor = check_admin(engine, admin_token, token, actor, confirmed, "alert.acknowledge",
+                        f"alert:{alert_id}")
     try:
         with Session(engine) as session, session.begin():
             acknowledge(session, alert_id, actor=actor, now=utcnow())
@@ -173,8 +176,8 @@ def run_check_now(
     from lifecycle.jobs.plan import manual_job
     from lifecycle.jobs.queue import enqueue
 
-    actor = _check(engine, admin_token, token, actor, confirmed, "drift.check_now",
-                   f"model:{model}")
+    actor = check_admin(engine, admin_token, token, actor, confirmed, "drift.check_now",
+                        f"model:{model}")
     with Session(engine) as session:
         model_id = session.scalar(select(ModelRow.id).where(ModelRow.name == model))
     if model_id is None:

@@ -3,15 +3,23 @@
 The repository folder ``dashboard/`` installs as the package ``lifecycle.dashboard`` (never as
 a top-level ``dashboard``, which would shadow or be shadowed by a user's own module), so the
 pages are imported from there. A multipage app wired with ``st.navigation``; each area is a
-module in ``lifecycle.dashboard.views`` exposing ``render()``. Later areas (retraining, shadow
-and promotion) add a module and a line to :func:`pages`.
+module in ``lifecycle.dashboard.views`` exposing ``render()``, one ``st.Page`` line in
+:func:`pages`.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from lifecycle.dashboard.views import drift, jobs, overview, performance
+from lifecycle.dashboard.views import (
+    drift,
+    jobs,
+    lineage,
+    overview,
+    performance,
+    retraining,
+    shadow,
+)
 
 
 def pages() -> dict[str, list[st.Page]]:
@@ -26,6 +34,14 @@ def pages() -> dict[str, list[st.Page]]:
                     url_path="performance"),
             st.Page(jobs.render, title="Jobs & alerts", icon=":material/notifications:",
                     url_path="jobs"),
+        ],
+        "Lifecycle": [
+            st.Page(retraining.render, title="Retraining", icon=":material/model_training:",
+                    url_path="retraining"),
+            st.Page(shadow.render, title="Shadow & promotions", icon=":material/compare_arrows:",
+                    url_path="shadow"),
+            st.Page(lineage.render, title="Lineage", icon=":material/account_tree:",
+                    url_path="lineage"),
         ],
     }
 

@@ -15,7 +15,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from lifecycle.states import DONE, FAILED, LOST, SERVED_ROLES
+from lifecycle.states import DONE, FAILED, LOST, PENDING, PROMOTE, REJECT, SERVED_ROLES
 
 
 def _utc_naive(frame: pd.DataFrame) -> pd.DataFrame:
@@ -33,12 +33,17 @@ def _utc_naive(frame: pd.DataFrame) -> pd.DataFrame:
 def _chart(frame: pd.DataFrame) -> alt.Chart:
     return alt.Chart(_utc_naive(frame))
 
+
+#: The chart every builder starts from (time columns as naive UTC), for sibling modules.
+base_chart = _chart
+
 RED, ORANGE, GREEN, GREY, BLUE = "#d62728", "#ff7f0e", "#2ca02c", "#9e9e9e", "#1f77b4"
 
 # Job-run statuses are the runner's own words (lifecycle.jobs.leases / lifecycle.jobs.runner).
 _BAD = {"drift", "degraded", FAILED, LOST, "critical", "open"}
-_WARN = {"warning", "acknowledged"}
-_GOOD = {"no_drift", "ok", "fine", DONE, "resolved", "promote"}
+# A REJECT is the gate working (orange); red only when it waits for a person (Overview).
+_WARN = {"warning", "acknowledged", REJECT, PENDING}
+_GOOD = {"no_drift", "ok", "fine", DONE, "resolved", PROMOTE}
 _RANK = {"drift": 3, "degraded": 3, "insufficient_data": 2, "warning": 1, "no_drift": 0, "ok": 0,
          "fine": 0}
 _RANK_NAME = {3: "drift", 2: "insufficient_data", 1: "warning", 0: "no_drift"}
@@ -47,6 +52,7 @@ _RANK_NAME = {3: "drift", 2: "insufficient_data", 1: "warning", 0: "no_drift"}
 TIME_AXIS_FORMAT = "%m-%d %H:%M"
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 _TIME_AXIS = alt.Axis(format=TIME_AXIS_FORMAT, labelAngle=0)
+TIME_AXIS = _TIME_AXIS
 
 
 def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:

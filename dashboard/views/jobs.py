@@ -2,67 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from lifecycle.dashboard import actions, charts, data, data_ops, tables, ui
-
-_FLASH = "lc_action_flash"
-_CLEAR = "lc_clear_admin_inputs"
-
-
-def _flash() -> None:
-    """The outcome of the action submitted in the previous run (kept across its rerun)."""
-    flash = st.session_state.pop(_FLASH, None)
-    if flash:
-        ok, message = flash
-        (st.success if ok else st.error)(message)
-
-
-def _clear_admin_inputs() -> None:
-    """After a submit, the forms come back with the token empty and the confirmation
-    unticked (set before the widgets exist in this run, which Streamlit allows)."""
-    if st.session_state.pop(_CLEAR, False):
-        for prefix in ("ack", "check"):
-            st.session_state[f"{prefix}_token"] = ""
-            st.session_state[f"{prefix}_confirm"] = False
-
-
-def _admin_inputs(prefix: str) -> tuple[str, str, bool]:
-    actor = st.text_input("Your name (written to the audit log)", key=f"{prefix}_actor")
-    token = st.text_input("Admin token", type="password", key=f"{prefix}_token")
-    confirmed = st.checkbox("I confirm this action", key=f"{prefix}_confirm")
-    return actor, token, confirmed
-
-
-def _perform(action: Callable[[], Any]) -> None:
-    """Run an admin action, then clear the caches and rerun the page with its outcome: the
-    lists show the database as it is now (also after a refusal, e.g. an alert someone else
-    acknowledged meanwhile), and the token is never left filled in."""
-    try:
-        flash = (True, action().message)
-    except actions.ActionRefused as exc:
-        flash = (False, f"Refused: {exc}")
-    data.clear()
-    st.session_state[_FLASH] = flash
-    st.session_state[_CLEAR] = True
-    st.rerun()
+from lifecycle.dashboard import actions, charts, data, data_ops, forms, tables, ui
 
 
 def _actions(ctx: ui.Context, open_alerts: pd.DataFrame, models: list[str]) -> None:
     st.subheader("Actions")
-    if not ctx.settings.admin_token:
-        st.info(actions.READ_ONLY_MESSAGE)
+    if not forms.actions_allowed(ctx):
         return
-    insecure = actions.plain_http_warning(
-        st.get_option("server.address") or ctx.settings.dashboard.host,
-        st.get_option("server.sslCertFile"))
-    if insecure:
-        st.warning(insecure)
     left, right = st.columns(2)
     with left, st.form("ack_form"):
         st.markdown("**Acknowledge an alert**")
@@ -70,18 +21,18 @@ def _actions(ctx: ui.Context, open_alerts: pd.DataFrame, models: list[str]) -> N
         text = {int(r.id): f"#{r.id} {r.model}: {r.message}" for r in open_alerts.itertuples()}
         alert_id = st.selectbox("Open alert", ids, format_func=lambda i: text.get(i, str(i)),
                                 key="ack_alert", placeholder="no open alert")
-        actor, token, confirmed = _admin_inputs("ack")
+        actor, token, confirmed = forms.admin_inputs("ack")
         if st.form_submit_button("Acknowledge", disabled=not ids):
-            _perform(lambda: actions.acknowledge_alert(
+            forms.perform(lambda: actions.acknowledge_alert(
                 data.engine(ctx.url), int(alert_id or 0), actor=actor, token=token,
                 admin_token=ctx.settings.admin_token, confirmed=confirmed))
     with right:
         with st.form("check_form"):
             st.markdown("**Run a drift check now**")
             model = st.selectbox("Model", models, key="check_model")
-            actor, token, confirmed = _admin_inputs("check")
+            actor, token, confirmed = forms.admin_inputs("check")
             if st.form_submit_button("Run check"):
-                _perform(lambda: actions.run_check_now(
+                forms.perform(lambda: actions.run_check_now(
                     data.engine(ctx.url), ctx.settings, str(model), actor=actor,
                     token=token, admin_token=ctx.settings.admin_token, confirmed=confirmed))
 
@@ -143,8 +94,8 @@ def render() -> None:
     ctx = ui.context()
     if ctx is None:
         return
-    _flash()
-    _clear_admin_inputs()
+    forms.flash()
+    forms.clear_admin_inputs()
     models = data.models(ctx.url)
     range_label, _, start = ui.pick_range("jobs_range", "24 hours")
     open_alerts = _alerts(ctx.url)

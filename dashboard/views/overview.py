@@ -4,33 +4,47 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lifecycle.dashboard import charts, data, data_ops, tables, ui
+from lifecycle.dashboard import (
+    charts,
+    data,
+    data_loop,
+    data_ops,
+    loop_tables,
+    registry_view,
+    tables,
+    ui,
+)
 
 
 @st.fragment(run_every=data.REFRESH_S)
-def _live_status(url: str, days: float) -> None:
-    """Status table and open alerts; refreshes on its own every ``REFRESH_S`` seconds."""
+def _live_status(url: str, tracking_uri: str, days: float) -> None:
+    """Status tables and open alerts; refreshes on its own every ``REFRESH_S`` seconds."""
     start = data.since(days)
     df = data.overview(url, start)
-    needs = df[(df["data_drift"] == "drift") | (df["performance"] == "degraded")
-               | (df["open_alerts"] > 0)]
+    loop = data_loop.loop_status(url, data.floor_time(data.now(), 1))
+    view = registry_view.registry_view(tracking_uri, tuple(df["model"]))
+    aliases = registry_view.aliases_of(view, df["model"].tolist())
+    lifecycle_why = {r["model"]: loop_tables.attention(
+        r, None if aliases is None else aliases.get(r["model"]))
+        for r in loop.to_dict("records")}
+    reasons = []
+    for _, r in df.iterrows():
+        why = [w for w, on in (("data drift", r["data_drift"] == "drift"),
+                               ("performance degraded", r["performance"] == "degraded"),
+                               (f"{r['open_alerts']} open alert(s)", r["open_alerts"] > 0))
+               if on] + lifecycle_why.get(r["model"], [])
+        if why:
+            reasons.append(f"**{r['model']}**: {', '.join(why)}")
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Models", len(df))
     c2.metric("Predictions", f"{int(df['predictions'].sum()):,}")
     c3.metric("Open alerts", int(df["open_alerts"].sum()))
-    c4.metric("Need attention", len(needs))
-    if len(needs):
-        reasons = []
-        for _, r in needs.iterrows():
-            why = [w for w, on in (("data drift", r["data_drift"] == "drift"),
-                                   ("performance degraded", r["performance"] == "degraded"),
-                                   (f"{r['open_alerts']} open alert(s)", r["open_alerts"] > 0))
-                   if on]
-            reasons.append(f"**{r['model']}**: {', '.join(why)}")
+    c4.metric("Need attention", len(reasons))
+    if reasons:
         st.error("Needs a person — " + "; ".join(reasons))
     else:
         st.success(f"All {len(df)} models look healthy: no drift, no degraded performance, "
-                   "no open alert.")
+                   "no open alert, nothing waiting in the lifecycle.")
     st.dataframe(
         charts.style_status(tables.overview_table(df)), hide_index=True, width="stretch",
         column_config={
@@ -55,6 +69,24 @@ def _live_status(url: str, days: float) -> None:
                 "alerts", help="open alerts (need a person) and acknowledged ones"),
         },
     )
+    st.subheader("Lifecycle")
+    registry_view.notice(view)
+    st.dataframe(
+        charts.style_status(loop_tables.lifecycle_table(loop, aliases)), hide_index=True,
+        width="stretch",
+        column_config={
+            "since": st.column_config.TextColumn(
+                "since", help="when the champion was last promoted to (or rolled back to) "
+                              "this version, UTC; its registration time otherwise"),
+            "shadow decision": st.column_config.TextColumn(
+                "shadow decision", help="the latest shadow evaluation of this challenger: "
+                                        "decision, labelled pairs, pairs still needed"),
+            "needs a person": st.column_config.TextColumn(
+                "needs a person", help="a failed retrain, a REJECT waiting for review, a "
+                                       "promotion intent not completed"),
+        })
+    st.caption("Champion and challenger as the registry has them now (aliases); decisions, "
+               "retrains and promotions on the Retraining and Shadow & promotions pages.")
     open_alerts = data_ops.alerts(url, ("open",), limit=10)
     st.subheader("Open alerts")
     if open_alerts.empty:
@@ -73,7 +105,7 @@ def render() -> None:
         return
     ctx, models = page
     label, days, start = ui.pick_range("overview_range")
-    _live_status(ctx.url, days)
+    _live_status(ctx.url, ctx.settings.mlflow_tracking_uri, days)
 
     st.subheader("Traffic and latency")
     traffic = data.traffic(ctx.url, start)

@@ -31,9 +31,13 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from lifecycle.errors import DataError
+from lifecycle.registry.base import Registry
+from lifecycle.seed.loop import write_loop
+from lifecycle.seed.loop_plan import DEFAULT_LOOP, LoopSize, plan_loop
 from lifecycle.seed.models import DEFAULT_MODELS, SeedModel
 from lifecycle.seed.ops import write_ops
 from lifecycle.seed.reports import ReportSeeder
+from lifecycle.states import CHALLENGER, CHAMPION
 from lifecycle.storage.tables import ModelRow, TrafficHourly
 
 __all__ = ["SeedSummary", "seed_database", "seed_reference"]
@@ -64,6 +68,8 @@ def seed_database(
     predictions: int | None = None,
     drift_onset: float = 0.7,
     chunk_size: int = 20_000,
+    loop: LoopSize | None = DEFAULT_LOOP,
+    registry: Registry | None = None,
 ) -> SeedSummary:
     """Write ``days`` of monitoring history ending at ``now`` (default: this hour).
 
@@ -83,6 +89,14 @@ def seed_database(
         None only the hourly aggregates are written.
     drift_onset
         Fraction of the span after which the ``drifting`` features start to shift.
+    loop
+        Retrain runs, shadow evaluations and promotions per model
+        (:mod:`lifecycle.seed.loop`); None writes none (the traffic still shows version 1
+        promoted to 2 at 35 % of the span, without its rows).
+    registry
+        When given (a local MLflow store, :class:`lifecycle.testing.InMemoryRegistry`), the
+        planned versions are registered there with their runs, aliases and tags; it must hold
+        no versions of the seeded models yet.
     """
     models = tuple(DEFAULT_MODELS[:3] if models is None else models)
     if not models:
@@ -120,20 +134,22 @@ def seed_database(
             model_ids[m.name] = model.id
     count("models", len(models))
 
-    shadow_from = int(n_hours * 0.8)
-    upgrade_at = int(n_hours * 0.35)
+    plans = {m.name: plan_loop(n_hours, loop or LoopSize(retrain_runs=0, shadow_evaluations=0,
+                                                         promotions=1), i)
+             for i, m in enumerate(models)}
     for m in models:
         model_id = model_ids[m.name]
+        plan = plans[m.name]
         counts = rng.poisson(m.rate_per_hour * scale * cycle)
         traffic: list[dict[str, Any]] = []
-        plan: list[tuple[int, str, str, int, float]] = []  # hour, role, version, n, mean lat
+        hourly: list[tuple[int, str, str, int, float]] = []  # hour, role, version, n, mean lat
         for h, n in enumerate(counts.tolist()):
-            version = "1" if h < upgrade_at else "2"
             lat = m.latency_ms * (1.0 + 0.25 * cycle[h]) * float(rng.lognormal(0, 0.05))
-            plan.append((h, "champion", version, n, lat))
-            if h >= shadow_from:
-                plan.append((h, "challenger", "3", n, lat * 1.3))
-        for h, role, version, n, lat in plan:
+            hourly.append((h, CHAMPION, plan.champion_at(h), n, lat))
+            shadow = plan.challenger_at(h)
+            if shadow is not None:
+                hourly.append((h, CHALLENGER, shadow, n, lat * 1.3))
+        for h, role, version, n, lat in hourly:
             traffic.append({
                 "model_id": model_id, "bucket_start": hours[h], "role": role,
                 "model_version": version, "n_predictions": n,
@@ -141,7 +157,7 @@ def seed_database(
                 "n_calls": n, "call_latency_sum_ms": n * lat,  # one row per seeded call
             })
         if predictions is not None:  # the capture repository writes the traffic rows
-            count("predictions", _write_predictions(engine, m, model_id, hours, plan, rng,
+            count("predictions", _write_predictions(engine, m, model_id, hours, hourly, rng,
                                                     drift_onset))
             with Session(engine) as session:
                 count("traffic_hourly", int(session.scalar(
@@ -162,6 +178,13 @@ def seed_database(
             count(table, n)
 
     count("job_runs", write_ops(engine, models, model_ids, hours, rng, report_every_hours))
+    if loop is not None:
+        loop_rng = np.random.default_rng([seed, 18])  # the monitoring half stays as it was
+        for m in models:
+            written = write_loop(engine, m, model_ids[m.name], hours, plans[m.name], loop_rng,
+                                 registry=registry)
+            for table, n in written.items():
+                count(table, n)
     return SeedSummary(start=start, end=end, models=tuple(m.name for m in models), rows=rows)
 
 

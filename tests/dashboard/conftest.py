@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from dashboard_support import NOW, seed
+from dashboard_support import MLFLOW_DB, NOW, seed
 
 
 @pytest.fixture(autouse=True)
@@ -29,14 +29,17 @@ def use_db(tmp_home: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], N
 
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One seeded SQLite file per test session (seeding takes seconds; copying does not)."""
+    """One seeded SQLite file per test session (seeding takes seconds; copying does not),
+    with its registry in a local MLflow store beside it (``mlflow.db``: versions, runs,
+    aliases)."""
+    from lifecycle.registry.mlflow_store import MlflowRegistry
     from lifecycle.storage.engine import make_engine
     from lifecycle.storage.migrate import upgrade
 
     path = tmp_path_factory.mktemp("seeded") / "template.db"
     url = f"sqlite:///{path}"
     upgrade(url)
-    seed(url)
+    seed(url, registry=MlflowRegistry(f"sqlite:///{path.with_name(MLFLOW_DB)}"))
     engine = make_engine(url)
     with engine.connect() as conn:  # fold the WAL into the main file before copying it
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -45,11 +48,15 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def seeded_sqlite(seeded_template: Path, tmp_path: Path,
-                  use_db: Callable[[str], None]) -> str:
-    """A private copy of the seeded database, and the dashboard pointed at it."""
+def seeded_sqlite(seeded_template: Path, tmp_path: Path, use_db: Callable[[str], None],
+                  monkeypatch: pytest.MonkeyPatch) -> str:
+    """A private copy of the seeded database and of its MLflow store, and the dashboard
+    pointed at both (the store's artifacts stay in the template's folder)."""
     path = tmp_path / "seeded.db"
     shutil.copyfile(seeded_template, path)
+    store = tmp_path / MLFLOW_DB
+    shutil.copyfile(seeded_template.with_name(MLFLOW_DB), store)
+    monkeypatch.setenv("LIFECYCLE_MLFLOW_TRACKING_URI", f"sqlite:///{store}")
     url = f"sqlite:///{path}"
     use_db(url)
     return url

@@ -15,7 +15,9 @@ APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 #: conftest.py) and the end of the seeded history: ranges and numbers are exact, not
 #: dependent on when the tests run.
 NOW = datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
-PAGES = ("overview", "drift", "performance", "jobs")
+PAGES = ("overview", "drift", "performance", "jobs", "retraining", "shadow", "lineage")
+#: The seeded registry's MLflow store, beside the seeded database.
+MLFLOW_DB = "mlflow.db"
 #: AppTest timeout per run: generous, the machine is shared and timings are noisy.
 TIMEOUT = 60
 

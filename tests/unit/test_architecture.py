@@ -37,8 +37,16 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("applications", ["lifecycle.cli", "lifecycle.dashboard", "lifecycle.demo",
                       "lifecycle.seed", "lifecycle.testing"]),
 ]
-#: What the dashboard may use of the job machinery: asking for work, never running it.
-DASHBOARD_MAY_IMPORT_FROM_JOBS = {"lifecycle.jobs.queue", "lifecycle.jobs.plan"}
+#: What the dashboard may use of the job machinery: asking for work, never running it; and
+#: the two fast state changes people make from it, through the very functions the CLI calls
+#: (never a copy): moving the champion alias (promote.py: promote, rollback; an intent row and
+#: a few registry writes) and queueing a retrain (retrain_trigger.py: request_retrain; the
+#: cooldown guard and a job_requests row; the retrain itself runs in a scheduler process);
+#: and the read-only lineage of a version (lineage.py: version_lineage, which `lifecycle
+#: lineage` prints and the Lineage page renders).
+DASHBOARD_MAY_IMPORT_FROM_JOBS = {"lifecycle.jobs.queue", "lifecycle.jobs.plan",
+                                  "lifecycle.jobs.promote", "lifecycle.jobs.retrain_trigger",
+                                  "lifecycle.jobs.lineage"}
 
 
 def _source_modules() -> dict[str, Path]:
