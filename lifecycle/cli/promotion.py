@@ -10,8 +10,6 @@ from typing import Any
 import click
 
 from lifecycle.cli._common import default_actor, get_settings, open_engine
-from lifecycle.errors import PromotionRefusedError
-from lifecycle.states import PROMOTE
 
 
 def _registry(settings: Any) -> Any:
@@ -33,48 +31,18 @@ def promote_cmd(ctx: click.Context, model: str, version: str | None, reason: str
     """Make VERSION (default: the challenger) MODEL's champion; the old champion becomes
     `previous` (for `lifecycle rollback`). Audited; running ManagedModels pick it up at their
     next alias poll."""
-    from lifecycle.jobs.promote import promote
-    from lifecycle.jobs.shadow import decision_numbers
-    from lifecycle.registry.base import VersionInfo
-    from lifecycle.states import CHALLENGER, CHAMPION
-    from lifecycle.storage.audit import write_audit
-    from lifecycle.storage.shadow_repo import evaluations
-    from lifecycle.storage.types import utcnow
+    from lifecycle.jobs.promote import manual_promote
 
     settings = get_settings(ctx)
     registry = _registry(settings)
     who = actor or default_actor()
     engine = open_engine(settings)
     try:
-        target: VersionInfo | None = (registry.by_alias(model, CHALLENGER) if version is None
-                                      else registry.version(model, version))
-        champion = registry.by_alias(model, CHAMPION)
-        latest = None
-        if target is not None and champion is not None:
-            found = evaluations(engine, model, champion_version=champion.version,
-                                challenger_version=target.version, limit=1)
-            latest = found[-1] if found else None
-        decided = latest is not None and latest.decision == PROMOTE
-        if not decided and not reason:
-            what = ("no shadow evaluation" if latest is None
-                    else f"the latest shadow evaluation ({latest.id}) decided "
-                         f"{latest.decision.upper()}")
-            raise PromotionRefusedError(
-                f"{what} for this version against the current champion; a manual promotion "
-                f"needs --reason '...' (audited), or wait for `lifecycle shadow evaluate "
-                f"{model}` to decide PROMOTE")
-        moved = promote(engine, registry, model, actor=who, version=version, reason=reason,
-                        evaluation_id=latest.id if decided and latest else None,
-                        numbers=decision_numbers(latest.record) if decided and latest else None)
-        if not decided:
-            write_audit(engine, actor=who, action="model.promote.override", model=model,
-                        target=f"version:{moved.to_version}",
-                        details={"reason": reason, "event_id": moved.event_id,
-                                 "latest_evaluation_id": latest.id if latest else None,
-                                 "latest_decision": latest.decision if latest else None},
-                        now=utcnow())
+        done = manual_promote(engine, registry, model, actor=who, version=version,
+                              reason=reason)
     finally:
         engine.dispose()
+    moved, decided = done.move, not done.overridden
     click.echo(f"{model}: champion {moved.from_version or 'none'} -> {moved.to_version} "
                f"(promotion {moved.event_id} by {who}"
                + ("" if decided else ", manual override") + ")")

@@ -45,7 +45,7 @@ from typing import Any
 from sqlalchemy import Engine, exists, select, update
 from sqlalchemy.orm import Session
 
-from lifecycle.errors import RegistryError
+from lifecycle.errors import PromotionRefusedError, RegistryError
 from lifecycle.registry.base import PREVIOUS, TAG_PREFIX, Registry
 from lifecycle.states import (
     CHALLENGER,
@@ -53,6 +53,7 @@ from lifecycle.states import (
     DONE,
     FAILED,
     PENDING,
+    PROMOTE,
     REJECTED,
     ROLLED_BACK,
 )
@@ -226,6 +227,80 @@ def promote(engine: Engine, registry: Registry, model: str, *, actor: str,
                 expected_champion=expected_champion, clock=clock)
 
 
+def decision_numbers(record: dict[str, Any]) -> dict[str, Any]:
+    """The headline numbers of a shadow decision, written as ``lifecycle.shadow.*`` tags."""
+    keys = ("metric", "n_pairs", "test", "statistic", "p_value", "nominal_alpha", "look",
+            "champion_value", "challenger_value", "delta", "ci_low", "ci_high")
+    return {k: record[k] for k in keys if record.get(k) is not None}
+
+
+@dataclass(frozen=True)
+class ManualPromotion:
+    """A person's promotion: the move, and whether the shadow evaluation had decided it
+    (``overridden``: it had not, and the person's reason stands in for it)."""
+
+    move: AliasMove
+    overridden: bool
+    evaluation_id: int | None
+
+
+def manual_promote(engine: Engine, registry: Registry, model: str, *, actor: str,
+                   version: str | None = None, reason: str | None = None,
+                   expected_version: str | None = None, source: str = "cli",
+                   clock: Clock = utcnow) -> ManualPromotion:
+    """The gate a person's promotion passes (``lifecycle promote``, the dashboard): the latest
+    shadow evaluation of that version against the current champion decided PROMOTE, or the
+    person gives a ``reason`` (a manual override, audited as ``model.promote.override``
+    besides ``model.promote``).
+
+    ``version`` defaults to the challenger; ``expected_version`` (the version a page showed)
+    refuses when the challenger moved since. Raises
+    :class:`~lifecycle.errors.PromotionRefusedError` or
+    :class:`~lifecycle.errors.RegistryError` naming the fix.
+    """
+    from lifecycle.storage.shadow_repo import evaluations
+
+    reason = (reason or "").strip() or None
+    target = (registry.by_alias(model, CHALLENGER) if version is None
+              else registry.version(model, version))
+    if target is None:
+        raise RegistryError(
+            f"{model!r} has no challenger to promote; retrain it (`lifecycle retrain {model}`)"
+            if version is None else f"{model!r} has no version {version!r}; see `lifecycle "
+            f"runs {model}` or the MLflow UI for its versions")
+    if expected_version is not None and target.version != str(expected_version):
+        raise PromotionRefusedError(
+            f"the challenger of {model!r} is now version {target.version}, not "
+            f"{expected_version} as shown; review its evaluation and try again")
+    champion = registry.by_alias(model, CHAMPION)
+    found = ([] if champion is None else
+             evaluations(engine, model, champion_version=champion.version,
+                         challenger_version=target.version, limit=1))
+    latest = found[-1] if found else None
+    decided = latest is not None and latest.decision == PROMOTE
+    if not decided and not reason:
+        what = ("no shadow evaluation" if latest is None
+                else f"the latest shadow evaluation ({latest.id}) decided "
+                     f"{latest.decision.upper()}")
+        raise PromotionRefusedError(
+            f"{what} for version {target.version} against the current champion; a manual "
+            f"promotion needs a reason (audited), or wait for `lifecycle shadow evaluate "
+            f"{model}` to decide PROMOTE")
+    moved = promote(engine, registry, model, actor=actor, version=target.version,
+                    reason=reason, evaluation_id=latest.id if decided and latest else None,
+                    numbers=decision_numbers(latest.record) if decided and latest else None,
+                    expected_champion=None if champion is None else champion.version,
+                    clock=clock)
+    if not decided:
+        write_audit(engine, actor=actor, action="model.promote.override", model=model,
+                    target=f"version:{moved.to_version}",
+                    details={"source": source, "reason": reason, "event_id": moved.event_id,
+                             "latest_evaluation_id": latest.id if latest else None,
+                             "latest_decision": latest.decision if latest else None},
+                    now=clock())
+    return ManualPromotion(moved, not decided, latest.id if decided and latest else None)
+
+
 def rollback(engine: Engine, registry: Registry, model: str, *, actor: str,
              reason: str | None = None, clock: Clock = utcnow) -> AliasMove:
     """Serve the ``previous`` champion again (one command: ``lifecycle rollback MODEL``)."""
@@ -317,5 +392,6 @@ def reconcile_promotions(engine: Engine, registry: Registry, *, now: datetime,
     return closed
 
 
-__all__ = ["PROMOTE_ACTION", "REJECT_ACTION", "ROLLBACK_ACTION", "AliasMove", "has_pending",
-           "move", "promote", "reconcile_promotions", "reject", "rollback"]
+__all__ = ["PROMOTE_ACTION", "REJECT_ACTION", "ROLLBACK_ACTION", "AliasMove", "ManualPromotion",
+           "decision_numbers", "has_pending", "manual_promote", "move", "promote",
+           "reconcile_promotions", "reject", "rollback"]

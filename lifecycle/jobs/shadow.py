@@ -37,7 +37,7 @@ from lifecycle.errors import DataError
 from lifecycle.evaluation import evaluate_shadow
 from lifecycle.evaluation.policy import ShadowPolicy
 from lifecycle.jobs.outcome import EmptyWindow
-from lifecycle.jobs.promote import promote, reject
+from lifecycle.jobs.promote import decision_numbers, promote, reject
 from lifecycle.jobs.shadow_latency import probe_latency
 from lifecycle.registry.base import Registry, VersionInfo
 from lifecycle.states import CHALLENGER, CHAMPION, DEGRADED, PROMOTE, REJECT
@@ -114,13 +114,6 @@ def _task(engine: Engine, settings: Settings, model: str) -> str:
         raise DataError(f"the task of {model!r} is not known; set [models.{model}] task = "
                         "'classification' or 'regression' in lifecycle.toml")
     return task
-
-
-def decision_numbers(record: dict[str, Any]) -> dict[str, Any]:
-    """The headline numbers written as ``lifecycle.shadow.*`` version tags."""
-    keys = ("metric", "n_pairs", "test", "statistic", "p_value", "nominal_alpha", "look",
-            "champion_value", "challenger_value", "delta", "ci_low", "ci_high")
-    return {k: record[k] for k in keys if record.get(k) is not None}
 
 
 def _act(engine: Engine, settings: Settings, registry: Registry, row: EvaluationRow, *,

@@ -17,7 +17,6 @@ from lifecycle.jobs.shadow import ShadowRun, run_shadow_evaluation
 from lifecycle.jobs.shadow_score import run_shadow_scoring
 from lifecycle.states import CHALLENGER, CHAMPION, REJECT
 
-
 #: the slow challenger's extra time per call: several times a loaded machine's single-row
 #: pipeline call (5-8 ms measured here under load), so the guardrail's 1.5x cannot be noise
 SLOW_S = 0.025
