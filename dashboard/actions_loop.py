@@ -7,8 +7,9 @@ same function the CLI calls, never a copy: :func:`lifecycle.jobs.promote.manual_
 (the gate: a reason unless the latest shadow evaluation decided PROMOTE, audited as
 ``model.promote.override``; then the intent row, alias moves, version tags, audit row),
 :func:`~lifecycle.jobs.promote.rollback` and
-:func:`lifecycle.jobs.retrain_trigger.request_retrain` (cooldown guard, queue, audit row). The registry is made from the settings for each action (never the page's cached view:
-an action acts on the registry as it is now).
+:func:`lifecycle.jobs.retrain_trigger.request_retrain` (cooldown guard, queue, audit row).
+The registry is made from the settings for each action (never the page's cached view: an
+action acts on the registry as it is now).
 """
 
 from __future__ import annotations
