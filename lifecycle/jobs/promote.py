@@ -284,8 +284,8 @@ def manual_promote(engine: Engine, registry: Registry, model: str, *, actor: str
                      f"{latest.decision.upper()}")
         raise PromotionRefusedError(
             f"{what} for version {target.version} against the current champion; a manual "
-            f"promotion needs a reason (audited), or wait for `lifecycle shadow evaluate "
-            f"{model}` to decide PROMOTE")
+            f"promotion needs a reason (--reason '...', or the dashboard's Reason field; "
+            f"audited), or wait for `lifecycle shadow evaluate {model}` to decide PROMOTE")
     moved = promote(engine, registry, model, actor=actor, version=target.version,
                     reason=reason, evaluation_id=latest.id if decided and latest else None,
                     numbers=decision_numbers(latest.record) if decided and latest else None,

@@ -266,7 +266,10 @@ def test_promote_on_a_promote_decision_keeps_the_numbers(
             model_id=model_id, champion_version="2", challenger_version="3",
             created_at=NOW - timedelta(minutes=1), n_paired=4000, decision=PROMOTE,
             test="mcnemar", statistic=12.0, p_value=0.0004, metric_delta=0.021,
-            ci_low=0.01, ci_high=0.032, guardrails={}, details={"decision": {}})
+            ci_low=0.01, ci_high=0.032, guardrails={},
+            details={"decision": {"decision": PROMOTE, "n_pairs": 4000, "test": "mcnemar",
+                                  "statistic": 12.0, "p_value": 0.0004, "delta": 0.021,
+                                  "ci_low": 0.01, "ci_high": 0.032}})
         session.add(decided)
         session.flush()
         evaluation_id = decided.id
@@ -278,7 +281,7 @@ def test_promote_on_a_promote_decision_keeps_the_numbers(
     event = _rows(seeded_sqlite, select(PromotionEvent.evaluation_id, PromotionEvent.details)
                   .order_by(PromotionEvent.id.desc()).limit(1))[0]
     assert event[0] == evaluation_id
-    assert event[1]["numbers"]["n_paired"] == 4000 and event[1]["numbers"]["p_value"] == 0.0004
+    assert event[1]["numbers"]["n_pairs"] == 4000 and event[1]["numbers"]["p_value"] == 0.0004
     assert not _audit(seeded_sqlite, "model.promote.override")
     assert _mlflow_aliases("fraud")[CHAMPION] == "3"
 
