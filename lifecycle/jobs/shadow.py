@@ -167,6 +167,7 @@ def _evaluate(engine: Engine, settings: Settings, registry: Registry, model: str
         "challenger_rows": paired.n_challenger_rows, "pairs": paired.n_pairs,
         "labelled_pairs": paired.n_labelled_pairs, "counted_requests": paired.n_counted,
         "answered_requests": paired.n_answered, "drop_rate": paired.drop_rate,
+        "agreement_rate": paired.agreement_rate,
         "champion_latency_p95": stats.champion_latency_p95,
         "challenger_latency_p95": stats.challenger_latency_p95,
         "latency_source": latency_source,

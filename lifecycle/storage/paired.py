@@ -88,6 +88,17 @@ class PairedWindow:
         return int(self.frame["has_label"].sum()) if len(self.frame) else 0
 
     @property
+    def agreement_rate(self) -> float | None:
+        """Share of paired requests where both versions predicted the same class (None for
+        a regression or no pairs)."""
+        if not len(self.frame):
+            return None
+        champ, chall = self.frame[f"{CHAMPION}_label"], self.frame[f"{CHALLENGER}_label"]
+        if champ.isna().all() or chall.isna().all():
+            return None
+        return float((champ.astype(str) == chall.astype(str)).mean())
+
+    @property
     def drop_rate(self) -> float | None:
         """Share of the counted champion requests the challenger did not answer."""
         return None if not self.n_counted else 1.0 - self.n_answered / self.n_counted
