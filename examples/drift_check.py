@@ -21,6 +21,7 @@ current = pd.DataFrame({"age": rng.normal(44, 10, 20_000),          # +0.4 SD: d
                         "plan": rng.choice(["basic", "pro"], 20_000, p=[0.69, 0.31])})
 
 report = lifecycle.check_drift(reference, current, categorical=["plan"])
-for feature in report.features:
-    print(f"{feature.name:>5}: {feature.verdict}")
-print(f"drifting: {[f.name for f in report.features if f.verdict == 'drift']}")
+print(f"report: {report.verdict} ({report.n_drifted} of {report.n_features} features)")
+for result in report.ranked_features:                # most moved first, with the reasons
+    print(f"{result.feature:>5}: {result.verdict:<9} {'; '.join(result.reasons)}")
+print(f"drifting: {[f.feature for f in report.features if f.verdict == 'drift']}")
