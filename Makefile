@@ -25,7 +25,7 @@ test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check lifecycle dashboard tests benchmarks migrations
+	$(VENV)/bin/ruff check lifecycle dashboard tests benchmarks migrations examples
 	$(VENV)/bin/mypy
 
 demo: $(STAMP)
