@@ -182,8 +182,16 @@ def _audited(url: str, action: str) -> list[str]:
     return list(actors)
 
 
+def _idle(page: object) -> None:
+    """Wait until Streamlit has finished rerunning: a form filled during a rerun can be
+    replaced by its new copy and lose what was typed (seen under load)."""
+    page.locator('[data-testid="stStatusWidget"]').wait_for(  # type: ignore[attr-defined]
+        state="hidden", timeout=60_000)
+
+
 def _submit(page: object, form_title: str, button: str, *, actor: str,
             reason: str | None) -> None:
+    _idle(page)
     form = page.locator('[data-testid="stForm"]').filter(  # type: ignore[attr-defined]
         has_text=form_title)
     if reason is not None:
