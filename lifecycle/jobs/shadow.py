@@ -149,12 +149,17 @@ def _evaluate(engine: Engine, settings: Settings, registry: Registry, model: str
     looks = [e.n_paired for e in earlier
              if e.nominal_alpha is not None and e.n_paired <= sample.n]
     stats, latency_source = paired.stats(), "logged"
-    probe = probe_latency(engine, settings, registry, model, champion, challenger, since,
-                          window_end)
-    if probe is not None:
-        stats = replace(stats, champion_latency_p95=probe.champion_p95_ms,
-                        challenger_latency_p95=probe.challenger_p95_ms)
-        latency_source = f"probe ({probe.n_calls} single-row calls each)"
+    timed = _earlier_probe(earlier)
+    if timed is not None:  # the same two versions were timed already: their speed stands
+        stats = replace(stats, champion_latency_p95=timed[0], challenger_latency_p95=timed[1])
+        latency_source = timed[2]
+    else:
+        probe = probe_latency(engine, settings, registry, model, champion, challenger, since,
+                              window_end)
+        if probe is not None:
+            stats = replace(stats, champion_latency_p95=probe.champion_p95_ms,
+                            challenger_latency_p95=probe.challenger_p95_ms)
+            latency_source = f"probe ({probe.n_calls} single-row calls each)"
     decision = evaluate_shadow(
         sample, policy, stats=stats, looks=looks,
         champion_degraded=_champion_degraded(engine, model),
@@ -185,6 +190,20 @@ def _evaluate(engine: Engine, settings: Settings, registry: Registry, model: str
         details={"counts": counts, "policy": _policy_dict(policy)})
     stored = evaluations(engine, model, ids=[evaluation_id])[0]
     return stored, paired
+
+
+def _earlier_probe(earlier: list[EvaluationRow]) -> tuple[float, float, str] | None:
+    """The latency probe of an earlier evaluation of this same pair of versions (the newest),
+    reused: timing the two models again at every look costs seconds and measures the same
+    thing."""
+    for row in reversed(earlier):
+        counts = row.details.get("counts") or {}
+        source = str(counts.get("latency_source") or "")
+        champ, chall = counts.get("champion_latency_p95"), counts.get("challenger_latency_p95")
+        if source.startswith("probe") and champ is not None and chall is not None:
+            how = source if "evaluation" in source else f"{source}, evaluation {row.id}"
+            return float(champ), float(chall), how
+    return None
 
 
 def _policy_dict(policy: ShadowPolicy) -> dict[str, Any]:

@@ -79,3 +79,11 @@ def test_requests_not_yet_scored_in_batch_are_not_failures(lab: Lab) -> None:
     guard = run.evaluation.guardrails["error_rate"]
     assert guard["passed"] is True and guard["observed"] == 0.0, guard
     assert np.isfinite(counts["champion_latency_p95"])
+    assert counts["latency_source"].startswith("probe")
+    # a later look at the same pair reuses the timing instead of timing the models again
+    again = run_shadow_evaluation(lab.engine, lab.settings(), MODEL, None, when,
+                                  registry=lab.registry, now=when, act=False)
+    assert isinstance(again, ShadowRun)
+    reused = again.evaluation.details["counts"]
+    assert f"evaluation {run.evaluation.id}" in reused["latency_source"]
+    assert reused["champion_latency_p95"] == counts["champion_latency_p95"]
