@@ -80,10 +80,25 @@ def test_requests_not_yet_scored_in_batch_are_not_failures(lab: Lab) -> None:
     assert guard["passed"] is True and guard["observed"] == 0.0, guard
     assert np.isfinite(counts["champion_latency_p95"])
     assert counts["latency_source"].startswith("probe")
-    # a later look at the same pair reuses the timing instead of timing the models again
+
+
+def test_a_later_look_reuses_the_latency_probe(lab: Lab) -> None:
+    lab.register(fitted(["f0"]), CHAMPION)
+    lab.register(fitted(["f0"], seed=1), CHALLENGER)  # equal: no decision yet
+    served = lab.managed()
+    try:
+        lab.serve(served, 120)
+    finally:
+        served.close(timeout=10)
+    when = lab.served_at + timedelta(minutes=5)
+    first = run_shadow_evaluation(lab.engine, lab.settings(), MODEL, None, when,
+                                  registry=lab.registry, now=when, act=False)
     again = run_shadow_evaluation(lab.engine, lab.settings(), MODEL, None, when,
                                   registry=lab.registry, now=when, act=False)
-    assert isinstance(again, ShadowRun)
+    assert isinstance(first, ShadowRun) and isinstance(again, ShadowRun)
+    assert not again.decided_earlier and again.evaluation.id != first.evaluation.id
+    timed = first.evaluation.details["counts"]
     reused = again.evaluation.details["counts"]
-    assert f"evaluation {run.evaluation.id}" in reused["latency_source"]
-    assert reused["champion_latency_p95"] == counts["champion_latency_p95"]
+    assert timed["latency_source"].startswith("probe")
+    assert f"evaluation {first.evaluation.id}" in reused["latency_source"]
+    assert reused["challenger_latency_p95"] == timed["challenger_latency_p95"]
