@@ -9,6 +9,7 @@ See docs/demo.md.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from datetime import datetime, timedelta
@@ -72,7 +73,12 @@ def demo(ctx: click.Context, folder: str, days: int, seed: int, rows_per_day: in
     and alerts on the simulated clock. At --shift-day income, card utilisation and
     employment type shift; at --concept-day the relation between inputs and default changes.
     """
-    from lifecycle.demo.folder import demo_environment, prepare_folder, write_config
+    from lifecycle.demo.folder import (
+        demo_environment,
+        prepare_folder,
+        write_config,
+        write_trainer,
+    )
     from lifecycle.demo.story import MODEL_NAME, DemoOptions, timeline_start
 
     t0 = time.perf_counter()
@@ -82,8 +88,13 @@ def demo(ctx: click.Context, folder: str, days: int, seed: int, rows_per_day: in
     start = timeline_start(options.days)
     write_config(paths, model=MODEL_NAME, reference_since=start,
                  reference_until=start + timedelta(days=options.reference_days),
-                 tick_hours=options.tick_hours, n_boot=options.n_boot)
+                 tick_hours=options.tick_hours, n_boot=options.n_boot,
+                 max_pairs=options.max_pairs, shadow_days=options.shadow_days)
+    write_trainer(paths)
     demo_environment(paths)
+    # Run inside the folder: lifecycle imports the trainer named in lifecycle.toml
+    # (credit_trainer:train) from the working directory, as from a team's project folder.
+    os.chdir(paths.folder)
     handler = _configure_logging(paths.log)
     try:
         summary_lines = _run(ctx, paths, options, start, t0)
@@ -131,6 +142,7 @@ def _run(ctx: click.Context, paths: DemoPaths, options: DemoOptions, start: date
                                show_pos=True, file=sys.stdout) as bar:
             result = run_story(
                 engine, settings, options, start=start, folder=paths.folder,
+                register=lambda path: _register(ctx, path, printer),
                 on_event=lambda e: printer.line(e.message),
                 on_day=lambda d: bar.update(1),
             )
@@ -158,9 +170,35 @@ def _run(ctx: click.Context, paths: DemoPaths, options: DemoOptions, start: date
         f"{result.facts.get('predictions', 0):,} predictions and "
         f"{result.facts.get('labels', 0):,} labels in {time.perf_counter() - t0:.0f} s: "
         f"training {t.get('train_s', 0):.1f} s, scoring {t.get('predict_s', 0):.1f} s, "
-        f"labels {t.get('labels_s', 0):.1f} s, capture flush {t.get('flush_s', 0):.1f} s, "
-        f"jobs {t.get('jobs_s', 0):.1f} s")
+        f"labels {t.get('labels_s', 0):.1f} s, capture + shadow flush "
+        f"{t.get('flush_s', 0):.1f} s, scheduled jobs {t.get('jobs_s', 0):.1f} s, "
+        f"queued retrains {t.get('requests_s', 0):.1f} s, registering {t.get('register_s', 0):.1f} s")
     return lines
+
+
+def _register(ctx: click.Context, path: Path, printer: _Printer) -> str:
+    """``lifecycle register credit_default --from-file <path> --alias champion``: the real
+    command, its output indented under the story. Returns the registered version."""
+    import contextlib
+    import io
+
+    from lifecycle.cli.registry import register_cmd
+    from lifecycle.demo.story import MODEL_NAME, OWNER
+
+    printer.line(f"$ lifecycle register {MODEL_NAME} --from-file {path.name} --alias champion")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        ctx.invoke(register_cmd, model=MODEL_NAME, run_id=None, file=path, uri=None,
+                   artifact_path="model", alias="champion", trust=False, actor=OWNER)
+    version = ""
+    for line in out.getvalue().splitlines():
+        printer.line(f"  {line}")
+        if line.startswith(f"registered {MODEL_NAME} version "):
+            version = line.rsplit(" ", 1)[-1]
+    if not version:
+        raise click.ClickException(f"lifecycle register did not report a version: "
+                                   f"{out.getvalue()!r}")
+    return version
 
 
 def _serve(ctx: click.Context, port: int) -> None:
