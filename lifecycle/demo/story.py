@@ -23,10 +23,11 @@
    :class:`~lifecycle.demo.loop_events.LoopObserver`).
 
 The world changes at known days (:class:`~lifecycle.demo.data.World`): a covariate shift, then
-a concept change. One person acts in the story: the model owner, paged by the first data-drift
-alert, asks for a retrain (``lifecycle.jobs.retrain_trigger.request_retrain``, what
-``lifecycle retrain`` does). Nothing here decides drift, performance, retraining or promotion:
-the numbers and decisions come from the jobs.
+a concept change. One person acts in the story: the model owner, seeing a data-drift alert
+that stayed open for a day, asks for a retrain
+(``lifecycle.jobs.retrain_trigger.request_retrain``, what ``lifecycle retrain`` does).
+Nothing here decides drift, performance, retraining or promotion: the numbers and decisions
+come from the jobs.
 """
 
 from __future__ import annotations
@@ -66,8 +67,11 @@ __all__ = ["MODEL_NAME", "OWNER", "DemoOptions", "SimClock", "StoryResult", "run
            "train_first_model"]
 
 MODEL_NAME = "credit_default"
-#: The person in the story: asks for a retrain when the first data-drift alert pages them.
+#: The person in the story: asks for a retrain once a data-drift alert has stayed open a day.
 OWNER = "demo:model-owner"
+#: How long a model-level data-drift alert stays open before the owner acts on it (a blip that
+#: resolves at the next clean window is not worth a retrain).
+OWNER_PATIENCE = timedelta(days=1)
 #: ManagedModel's alias poll interval: the demo refreshes it at each simulated tick instead,
 #: so a wall-clock poll never moves a version at an arbitrary simulated time.
 _NO_POLL_SECONDS = 365 * 86_400.0
@@ -292,7 +296,6 @@ class _Loop:
         self.serving: tuple[str, str | None] | None = None
         self.pending: list[tuple[datetime, str, int]] = []  # (arrival, key, label) heap
         self.failures_told: set[tuple[str, str]] = set()
-        self.first_drift_alert: datetime | None = None
         self.n_predictions = self.n_labels = 0
         self.spent = dict.fromkeys(("predict", "labels", "flush", "jobs", "requests",
                                     "observe"), 0.0)
@@ -366,20 +369,37 @@ class _Loop:
             if (hour + 1) % self.options.tick_hours == 0:
                 self.tick(hour_start + timedelta(hours=1))
 
-    def _owner_asks(self, now: datetime) -> None:
-        """The model owner, paged by the first data-drift alert, asks for a retrain at the
-        next tick: ``lifecycle retrain credit_default --reason ...`` (same queue, cooldown
-        and audit as an alert's retrain)."""
+    def _persistent_drift(self, now: datetime) -> int | None:
+        """The model-level data-drift alert open for at least :data:`OWNER_PATIENCE`, if any
+        (what the owner sees in ``lifecycle alerts``)."""
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from lifecycle.storage.tables import Alert, ModelRow
+
+        with Session(self.engine) as session:
+            found = session.scalar(
+                select(Alert.id).join(ModelRow, ModelRow.id == Alert.model_id)
+                .where(ModelRow.name == MODEL_NAME, Alert.kind == "data_drift",
+                       Alert.feature.is_(None), Alert.status == "open",
+                       Alert.first_seen <= now - OWNER_PATIENCE)
+                .order_by(Alert.id).limit(1))
+        return found
+
+    def _owner_asks(self, now: datetime, alert_id: int) -> None:
+        """The model owner, paged by a data-drift alert that stayed open for a day, asks for
+        a retrain: ``lifecycle retrain credit_default --reason ...`` (same queue, cooldown and
+        audit as an alert's retrain)."""
         from lifecycle.jobs.retrain_trigger import request_retrain
 
-        reason = ("data drift alerts on the new applicants: retrain on recent traffic")
+        reason = (f"data drift alert #{alert_id} open for a day: retrain on recent traffic")
         asked = request_retrain(self.engine, self.settings, MODEL_NAME, actor=OWNER,
                                 reason=reason, now=now)
         self.result.owner_request = asked.request_id
         self.tell(now, "person", (
-            f"{sim_label(now, self.start)}: the model owner, paged by the data-drift alerts, "
-            f"asks for a retrain (`lifecycle retrain {MODEL_NAME} --reason \"{reason}\"`): "
-            f"{asked.message}"))
+            f"{sim_label(now, self.start)}: the model owner, seeing data-drift alert "
+            f"#{alert_id} open for a day, asks for a retrain (`lifecycle retrain {MODEL_NAME} "
+            f"--reason \"{reason}\"`): {asked.message}"))
 
     def tick(self, now: datetime) -> None:
         """Deliver labels, flush, run the due jobs and the queued work, refresh the served
@@ -401,9 +421,10 @@ class _Loop:
         t_jobs = time.perf_counter()
         ticked = self.driver.tick()
         t_requests = time.perf_counter()
-        if (self.first_drift_alert is not None and self.first_drift_alert < now
-                and self.result.owner_request is None):
-            self._owner_asks(now)
+        if self.result.owner_request is None:
+            alert_id = self._persistent_drift(now)
+            if alert_id is not None:
+                self._owner_asks(now, alert_id)
         self.driver.poll_requests()
         self.managed.refresh()
         t_poll = time.perf_counter()
@@ -416,9 +437,6 @@ class _Loop:
             self.result.failures.append(f"{kind} {window}: {error}")
         events = self.observer.poll(now) + self.loop_observer.poll(now)
         for event in sorted(events, key=lambda e: e.ts):
-            if (event.kind == "alert" and self.first_drift_alert is None
-                    and "data_drift" in event.message):
-                self.first_drift_alert = event.ts
             self.result.events.append(event)
             self.on_event(event)
         self._tell_serving(now)
