@@ -60,6 +60,8 @@ class JobDriver:
                 self.missing[job.kind.name] = str(exc)
                 continue
             self.jobs.append(job)
+        # a tick scores the challenger's new requests before the evaluation reads the pairs
+        self.jobs.sort(key=lambda job: job.kind.name == "shadow")
         self.context = RunContext(
             engine=engine, settings=settings, clock=clock,
             dispatcher=AlertDispatcher(engine, settings, background=False),

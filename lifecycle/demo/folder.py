@@ -123,9 +123,16 @@ every = "1d"
 window = "1d"
 delay = "2d"
 
-# The challenger's shadow evaluation, every {tick_hours} h (it accumulates every labelled pair).
-[models.{model}.schedule.shadow]
+# The challenger scored in batch on the last {tick_hours} h of served requests, from the logged
+# inputs (ManagedModel's default shadow="batch": serving pays nothing for the challenger).
+[models.{model}.schedule.shadow_score]
 every = "{tick_hours}h"
+window = "{tick_hours}h"
+
+# The challenger's shadow evaluation once a day (it accumulates every labelled pair; labels
+# arrive days late, and each evaluation also times both versions on 100 recent requests).
+[models.{model}.schedule.shadow]
+every = "1d"
 
 # One alert per drifting feature, besides the model-level alerts. A performance alert queues a
 # retrain (at most one a week); drift alone does not: inputs that moved are not a worse model.

@@ -10,13 +10,15 @@
    credit_default --from-file ... --alias champion``) and store the training features as the
    model's drift reference profile;
 3. serve it with ``lifecycle.ManagedModel("credit_default", id_column="application_id",
-   clock=clock)``: every logged prediction carries the *simulated* time, and a challenger,
-   once there is one, is scored in shadow on the same requests;
+   clock=clock)``: every logged prediction carries the *simulated* time; a challenger, once
+   there is one, is scored in batch on the same requests by the ``shadow_score`` job
+   (ManagedModel's default ``shadow="batch"``);
 4. stream ``days`` days of applications, one ``predict_proba`` batch per simulated hour,
    deliver each label when its (random, late) arrival time passes with
    ``lifecycle.log_outcomes`` (some never arrive);
 5. at every tick (each ``tick`` hours of simulated time) flush capture and the shadow queue,
-   run the real scheduled jobs for the windows that closed (drift, performance, shadow;
+   run the real scheduled jobs for the windows that closed (drift, performance, shadow
+   scoring, shadow evaluation;
    :class:`~lifecycle.demo.driver.JobDriver`), run the queued requests (retrains) as a
    scheduler's request poll does, have ``ManagedModel`` read its aliases, and report what
    the jobs wrote (:class:`~lifecycle.demo.observe.Observer`,
@@ -324,7 +326,8 @@ class _Loop:
         if versions == self.serving:
             return
         self.serving = (versions[0], versions[1])
-        shadow = (f"scores challenger v{versions[1]} in shadow on the same requests"
+        shadow = (f"challenger v{versions[1]} is scored in batch on the same requests "
+                  "(the shadow_score job, from the logged inputs)"
                   if versions[1] else "no challenger to shadow")
         self.tell(now, "serving", (
             f"{sim_label(now, self.start)}: ManagedModel serves champion v{versions[0]}; "

@@ -73,7 +73,8 @@ def test_written_settings_load_with_the_model_schedules_and_reference(tmp_path: 
     assert model.alerts.per_feature
     assert model.performance.n_boot == 100
     # the lifecycle half: the team's trainer, retrain on performance alerts, the shadow gate
-    assert model.schedule.jobs["shadow"].every == timedelta(hours=6)
+    assert model.schedule.jobs["shadow"].every == timedelta(days=1)
+    assert model.schedule.jobs["shadow_score"].window == timedelta(hours=6)
     assert model.alerts.retrain_on == ("performance",)
     assert model.alerts.retrain_cooldown == timedelta(days=7)
     assert model.retrain.trainer == "credit_trainer:train" and model.retrain.target == "default"
