@@ -1,14 +1,17 @@
-"""``lifecycle demo``: the product's main job end to end, on a simulated credit-default model.
+"""``lifecycle demo``: the whole loop end to end, on a simulated credit-default model.
 
-Wipes and recreates a demo folder, creates its database (``db upgrade``), trains a model,
-monitors it, streams weeks of simulated traffic with late labels through the real capture and
-the real scheduled jobs, prints the story and a summary, then serves the dashboard.
-See docs/demo.md.
+Wipes and recreates a demo folder (its SQLite database, its local MLflow store, its settings
+and the team's trainer), creates the database (``db upgrade``), trains the first model with
+the trainer and registers it (``lifecycle register ... --alias champion``), serves it with
+``ManagedModel`` for weeks of simulated traffic with late labels, while the real scheduled
+jobs detect drift and degradation, retrain, shadow and promote or reject; prints the story and
+a summary, then serves the dashboard. See docs/demo.md.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from datetime import datetime, timedelta
@@ -65,14 +68,21 @@ class _Printer:
 @click.pass_context
 def demo(ctx: click.Context, folder: str, days: int, seed: int, rows_per_day: int,
          shift_day: int | None, concept_day: int | None, no_serve: bool, port: int) -> None:
-    """Simulate weeks of a monitored credit model whose world changes, then show the result.
+    """Simulate weeks of a managed credit model whose world changes, then show the result.
 
-    Day by day it scores loan applications with a model wrapped by lifecycle.monitor, feeds
-    late labels with lifecycle.log_outcomes and runs the real drift and performance jobs
-    and alerts on the simulated clock. At --shift-day income, card utilisation and
-    employment type shift; at --concept-day the relation between inputs and default changes.
+    Trains and registers a champion, serves it with lifecycle.ManagedModel, feeds late
+    labels with lifecycle.log_outcomes and runs the real drift, performance and shadow jobs,
+    alerts, retrains (MLflow) and promotions on a simulated clock. At --shift-day income,
+    card utilisation and employment type shift (a retrain the owner asks for is shadowed and
+    rejected); at --concept-day the relation between inputs and default changes (the
+    performance alert's retrain is shadowed and promoted).
     """
-    from lifecycle.demo.folder import demo_environment, prepare_folder, write_config
+    from lifecycle.demo.folder import (
+        demo_environment,
+        prepare_folder,
+        write_config,
+        write_trainer,
+    )
     from lifecycle.demo.story import MODEL_NAME, DemoOptions, timeline_start
 
     t0 = time.perf_counter()
@@ -82,8 +92,13 @@ def demo(ctx: click.Context, folder: str, days: int, seed: int, rows_per_day: in
     start = timeline_start(options.days)
     write_config(paths, model=MODEL_NAME, reference_since=start,
                  reference_until=start + timedelta(days=options.reference_days),
-                 tick_hours=options.tick_hours, n_boot=options.n_boot)
+                 tick_hours=options.tick_hours, n_boot=options.n_boot,
+                 max_pairs=options.max_pairs, shadow_days=options.shadow_days)
+    write_trainer(paths)
     demo_environment(paths)
+    # Run inside the folder: lifecycle imports the trainer named in lifecycle.toml
+    # (credit_trainer:train) from the working directory, as from a team's project folder.
+    os.chdir(paths.folder)
     handler = _configure_logging(paths.log)
     try:
         summary_lines = _run(ctx, paths, options, start, t0)
@@ -105,8 +120,10 @@ def _run(ctx: click.Context, paths: DemoPaths, options: DemoOptions, start: date
     import lifecycle
     from lifecycle.cli._common import open_engine
     from lifecycle.config import load_settings
+    from lifecycle.demo.outcome import format_loop, summarise_loop
     from lifecycle.demo.story import MODEL_NAME, run_story
     from lifecycle.demo.summary import format_summary, summarise
+    from lifecycle.registry.mlflow_store import registry_for
     from lifecycle.storage.engine import redact_url
     from lifecycle.storage.migrate import current_revision, upgrade
 
@@ -131,6 +148,7 @@ def _run(ctx: click.Context, paths: DemoPaths, options: DemoOptions, start: date
                                show_pos=True, file=sys.stdout) as bar:
             result = run_story(
                 engine, settings, options, start=start, folder=paths.folder,
+                register=lambda path: _register(ctx, path, printer),
                 on_event=lambda e: printer.line(e.message),
                 on_day=lambda d: bar.update(1),
             )
@@ -141,15 +159,18 @@ def _run(ctx: click.Context, paths: DemoPaths, options: DemoOptions, start: date
             performance_seen_at=result.performance_seen_at,
             end=start + timedelta(days=options.days),
         )
+        loop = summarise_loop(engine, registry_for(settings), MODEL_NAME, start=start,
+                              concept_day=options.concept_day)
     finally:
         engine.dispose()
-    lines = format_summary(summary, start)
+    lines = format_summary(summary, start) + format_loop(loop, start)
     covered = ", ".join(result.covered) or "nothing"
     lines.append(f"covered: {covered}")
     for kind, why in sorted(result.not_covered.items()):
         lines.append(f"NOT covered: {kind} ({why})")
-    lines.append(f"explore it: cd {paths.folder} && lifecycle alerts (or: lifecycle jobs, "
-                 "lifecycle models; lifecycle.toml there points at the demo database)")
+    lines.append(f"explore it: cd {paths.folder} && lifecycle runs {MODEL_NAME} (or: lifecycle "
+                 f"shadow history {MODEL_NAME}, lifecycle lineage {MODEL_NAME}, lifecycle "
+                 "alerts; lifecycle.toml there points at the demo database and MLflow store)")
     if result.failures:
         lines.append(f"failed job windows: {len(result.failures)} (their errors are in the "
                      "job_runs table and demo.log)")
@@ -158,9 +179,36 @@ def _run(ctx: click.Context, paths: DemoPaths, options: DemoOptions, start: date
         f"{result.facts.get('predictions', 0):,} predictions and "
         f"{result.facts.get('labels', 0):,} labels in {time.perf_counter() - t0:.0f} s: "
         f"training {t.get('train_s', 0):.1f} s, scoring {t.get('predict_s', 0):.1f} s, "
-        f"labels {t.get('labels_s', 0):.1f} s, capture flush {t.get('flush_s', 0):.1f} s, "
-        f"jobs {t.get('jobs_s', 0):.1f} s")
+        f"labels {t.get('labels_s', 0):.1f} s, capture + shadow flush "
+        f"{t.get('flush_s', 0):.1f} s, scheduled jobs {t.get('jobs_s', 0):.1f} s, "
+        f"queued retrains {t.get('requests_s', 0):.1f} s, registering "
+        f"{t.get('register_s', 0):.1f} s")
     return lines
+
+
+def _register(ctx: click.Context, path: Path, printer: _Printer) -> str:
+    """``lifecycle register credit_default --from-file <path> --alias champion``: the real
+    command, its output indented under the story. Returns the registered version."""
+    import contextlib
+    import io
+
+    from lifecycle.cli.registry import register_cmd
+    from lifecycle.demo.story import MODEL_NAME, OWNER
+
+    printer.line(f"$ lifecycle register {MODEL_NAME} --from-file {path.name} --alias champion")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        ctx.invoke(register_cmd, model=MODEL_NAME, run_id=None, file=path, uri=None,
+                   artifact_path="model", alias="champion", trust=False, actor=OWNER)
+    version = ""
+    for line in out.getvalue().splitlines():
+        printer.line(f"  {line}")
+        if line.startswith(f"registered {MODEL_NAME} version "):
+            version = line.rsplit(" ", 1)[-1]
+    if not version:
+        raise click.ClickException(f"lifecycle register did not report a version: "
+                                   f"{out.getvalue()!r}")
+    return version
 
 
 def _serve(ctx: click.Context, port: int) -> None:

@@ -10,17 +10,21 @@ The :class:`World` holds two known change points, counted in simulated days from
 live traffic (day 0):
 
 ``shift_day``
-    **Covariate shift** (a downturn): from this day on, incomes are ~30% lower, card
-    utilisation is higher and more applicants are self-employed, contractors or unemployed
-    (:data:`SHIFTED_FEATURES`). The relation between inputs and default does not change, so a
-    well-specified model stays calibrated: only the inputs moved.
+    **Covariate shift** (a new acquisition channel: a partnership with a payroll provider):
+    from this day on, incomes are ~30% lower, card utilisation is lower and most applicants
+    are salaried (:data:`SHIFTED_FEATURES`). The relation between inputs and default does not
+    change, so a well-specified model stays calibrated: only the inputs moved. The changes
+    offset each other in risk (lower income raises it, lower utilisation and steadier
+    employment lower it): the default rate stays near 16% and the model's accuracy, log loss
+    and ROC AUC stay where they were, so retraining on the new applicants cannot do better.
 ``concept_day``
     **Concept change** (an interest-rate shock plus a payment-holiday programme): from this day
     on the relation between inputs and default moves: debt-to-income, loan size and renting
     now drive defaults, while past late payments (cleared by the programme) no longer
     predict them, card utilisation even goes slightly the other way and income matters less.
-    Inputs do not change at that day, so data drift
-    cannot see it: only performance on (late) labels can.
+    Inputs do not change at that day, so data drift cannot see it: only performance on (late)
+    labels can. The old rule ranks the new outcomes at ROC AUC ~0.65 instead of ~0.75; a model
+    fitted on a few thousand labelled rows of the new world gets ~0.78 back.
 
 Everything is seeded: the traffic of day ``d`` depends only on ``(seed, d)``, so any day can be
 regenerated alone and two runs with the same seed see identical data.
@@ -87,8 +91,8 @@ FEATURES: tuple[str, ...] = (*NUMERIC_FEATURES, *CATEGORICAL_FEATURES)
 SHIFTED_FEATURES: tuple[str, ...] = ("income", "credit_utilisation", "employment_type")
 
 _SHIFTED_EMPLOYMENT = {
-    "salaried": 0.30, "self_employed": 0.21, "contractor": 0.25,
-    "unemployed": 0.14, "retired": 0.10,
+    "salaried": 0.80, "self_employed": 0.06, "contractor": 0.06,
+    "unemployed": 0.02, "retired": 0.06,
 }
 
 _INCOME_MEDIAN = 52_000.0
@@ -146,7 +150,7 @@ def sample_applicants(rng: np.random.Generator, n: int, *, shifted: bool = False
     if n < 0:
         raise ConfigError(f"n must be >= 0, got {n!r}")
     income_median = _INCOME_MEDIAN * (_INCOME_SHIFT if shifted else 1.0)
-    util_a, util_b = (3.0, 4.2) if shifted else (2.0, 5.0)
+    util_a, util_b = (1.4, 6.5) if shifted else (2.0, 5.0)
     employment = _SHIFTED_EMPLOYMENT if shifted else CATEGORIES["employment_type"]
     late_rate = rng.gamma(0.6, 0.7, size=n)  # over-dispersed: a few chronic late payers
     columns: dict[str, np.ndarray] = {
@@ -204,7 +208,7 @@ def default_probability(features: pd.DataFrame, *, concept_changed: bool = False
              + 0.35 * log_loan - 0.012 * age - 0.004 * tenure + employment
              + _lookup(features["home_ownership"], _HOME_EFFECT) + purpose)
     else:
-        z = (-2.3 - 0.3 * log_income - 0.6 * util + 0.0 * late + 6.0 * dti
+        z = (-3.0 - 0.3 * log_income - 0.6 * util + 0.0 * late + 6.0 * dti
              + 1.2 * log_loan - 0.012 * age - 0.004 * tenure + employment
              + _lookup(features["home_ownership"], _HOME_EFFECT_NEW) + purpose)
     return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=float)

@@ -7,6 +7,11 @@ which aligned windows are due at the simulated ``now``, and run each through
 and delivery, retrain hook). The runner's clock is the demo's simulated clock, so leases,
 retries, ``job_runs`` and alerts carry simulated times.
 
+:meth:`JobDriver.poll_requests` does what the scheduler's request poll does
+(:func:`lifecycle.jobs.tick.poll_requests`): :func:`lifecycle.jobs.requests.process_pending`
+claims the queued work (retrains asked for by an alert or a person) and runs it, with the same
+context: the simulated clock and the demo's registry.
+
 A job kind whose function cannot be imported is reported as *not covered*, never simulated:
 the demo shows only numbers the product computed.
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -37,7 +43,7 @@ class JobDriver:
     """Runs the due windows of every scheduled job kind of one model at a simulated time."""
 
     def __init__(self, engine: Engine, settings: Settings, model: str,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], registry: Any = None) -> None:
         from lifecycle.alerts.delivery import AlertDispatcher
         from lifecycle.jobs.kinds import ALERT_EVALUATORS, import_path
         from lifecycle.jobs.plan import build_plan
@@ -54,10 +60,14 @@ class JobDriver:
                 self.missing[job.kind.name] = str(exc)
                 continue
             self.jobs.append(job)
+        # a tick scores the challenger's new requests before the evaluation reads the pairs
+        self.jobs.sort(key=lambda job: job.kind.name == "shadow")
         self.context = RunContext(
             engine=engine, settings=settings, clock=clock,
             dispatcher=AlertDispatcher(engine, settings, background=False),
+            registry=registry,
         )
+        self.model = model
 
     @property
     def covered(self) -> tuple[str, ...]:
@@ -76,3 +86,9 @@ class JobDriver:
                     result.failures.append((run.kind, str(run.window),
                                             run.error.splitlines()[0]))
         return result
+
+    def poll_requests(self) -> list[Any]:
+        """Run the model's queued requests (retrains) now; their outcomes, oldest first."""
+        from lifecycle.jobs.requests import process_pending
+
+        return process_pending(self.context, models=frozenset({self.model}))

@@ -13,12 +13,15 @@ from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lifecycle.demo.data import CATEGORICAL_FEATURES, FEATURES, ID_COLUMN
+from lifecycle.demo.data import CATEGORICAL_FEATURES, FEATURES, ID_COLUMN, TARGET
 from lifecycle.errors import ConfigError
 
-__all__ = ["MARKER", "DemoPaths", "demo_environment", "prepare_folder", "write_config"]
+__all__ = ["MARKER", "TRAINER_MODULE", "DemoPaths", "demo_environment", "prepare_folder",
+           "write_config", "write_trainer"]
 
 MARKER = ".lifecycle-demo"
+#: The trainer's module name in the demo folder (``trainer = "credit_trainer:train"``).
+TRAINER_MODULE = "credit_trainer"
 
 
 class DemoPaths:
@@ -31,6 +34,8 @@ class DemoPaths:
         self.database = folder / "lifecycle.db"
         self.mlflow = folder / "mlflow.db"
         self.log = folder / "demo.log"
+        self.trainer = folder / f"{TRAINER_MODULE}.py"
+        self.model_file = folder / "champion-v1.joblib"
 
     @property
     def database_url(self) -> str:
@@ -69,9 +74,20 @@ def _toml_time(ts: datetime) -> str:
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def write_trainer(paths: DemoPaths) -> Path:
+    """Copy the demo's trainer (``lifecycle/demo/credit_trainer.py``, installed with the
+    package; ``examples/credit_trainer.py`` in the repository) next to ``lifecycle.toml``,
+    where lifecycle imports it from when the demo runs in its folder."""
+    source = Path(__file__).with_name(f"{TRAINER_MODULE}.py")
+    shutil.copyfile(source, paths.trainer)
+    return paths.trainer
+
+
 def write_config(paths: DemoPaths, *, model: str, reference_since: datetime,
-                 reference_until: datetime, tick_hours: int, n_boot: int = 200) -> Path:
-    """The demo's ``lifecycle.toml``: one model, its features, schedules and alert policy."""
+                 reference_until: datetime, tick_hours: int, n_boot: int = 200,
+                 max_pairs: int = 6000, shadow_days: int = 7) -> Path:
+    """The demo's ``lifecycle.toml``: one model, its features, schedules, alert policy,
+    trainer, shadow gate and promotion policy (docs/demo.md says why each value)."""
     features = ", ".join(f'"{f}"' for f in FEATURES)
     categorical = ", ".join(f'"{f}"' for f in CATEGORICAL_FEATURES)
     text = f"""\
@@ -107,9 +123,53 @@ every = "1d"
 window = "1d"
 delay = "2d"
 
-# One alert per drifting feature, besides the model-level alerts.
+# The challenger scored in batch on the last {tick_hours} h of served requests, from the logged
+# inputs (ManagedModel's default shadow="batch": serving pays nothing for the challenger).
+[models.{model}.schedule.shadow_score]
+every = "{tick_hours}h"
+window = "{tick_hours}h"
+
+# The challenger's shadow evaluation once a day (it accumulates every labelled pair; labels
+# arrive days late, and each evaluation also times both versions on 100 recent requests).
+[models.{model}.schedule.shadow]
+every = "1d"
+
+# One alert per drifting feature, besides the model-level alerts. A performance alert queues a
+# retrain (at most one a week); drift alone does not: inputs that moved are not a worse model.
 [models.{model}.alerts]
 per_feature = true
+retrain_on = ["performance"]
+retrain_cooldown = "7d"
+
+# The retrain: the team's trainer on the labelled traffic since the alert's drift began
+# (the last 14 days for a retrain a person asks for), newest 20% held out.
+[models.{model}.retrain]
+trainer = "{TRAINER_MODULE}:train"
+window = "since_drift"
+fallback_window = "14d"
+min_rows = 1000
+holdout = "20%"
+target = "{TARGET}"
+
+[models.{model}.retrain.params]
+C = 1.0
+
+# The promotion gate: paired bootstrap test of ROC AUC on the same labelled requests, a
+# challenger must be at least 0.01 better; the horizon ({max_pairs} labelled pairs or
+# {shadow_days} days) is sized so each challenger is decided within the simulated weeks.
+# Latency is not judged (latency_ratio = 10): a shared laptop's timings are noise.
+[models.{model}.shadow]
+metric = "roc_auc"
+min_effect = 0.01
+min_pairs = 500
+max_pairs = {max_pairs}
+max_duration = "{shadow_days}d"
+n_boot = 200
+latency_ratio = 10.0
+
+[models.{model}.promotion]
+auto = true
+reject = true
 """
     paths.config.write_text(text, encoding="utf-8")
     return paths.config

@@ -5,6 +5,8 @@
   (the drift job runs when its window closes). Also how many of the later windows flag it.
 * **False alarms**: data-drift reports that flag any feature in a window ending at or before
   the shift, and windows after it that flag a feature which never changed.
+* **Between the shift and the concept change**: how many daily performance reports say
+  ``degraded`` (the shift offsets its own risk, so none should).
 * **Concept change**: the first performance report over a window starting at or after the
   concept day whose ROC AUC is significantly worse than the reference; the delay is the
   simulated time at which that report was written (its ``job_runs`` row, stamped by the
@@ -71,6 +73,8 @@ class Summary:
     change_points_after_shift: Mapping[str, datetime] = field(default_factory=dict)
     alerts: Mapping[str, int] = field(default_factory=dict)
     end: datetime | None = None
+    reports_after_shift: int = 0
+    degraded_after_shift: int = 0
 
 
 def format_delay(delta: timedelta | None) -> str:
@@ -139,7 +143,7 @@ def summarise(
             Detection(f"covariate shift in {f}", shift_at, *(first.get(f) or (None, "")))
             for f in shifted
         )
-        concept, auc_worse_before, perf_before, degraded_after_shift = _performance(
+        concept, auc_worse_before, perf_before, degraded_after_shift, between = _performance(
             session, mid, shift_at, concept_at, performance_seen_at)
         cps: dict[str, datetime] = {}
         cps_shift: dict[str, datetime] = {}
@@ -168,19 +172,20 @@ def summarise(
         first_degraded_after_shift=degraded_after_shift,
         change_points_after_concept=cps, change_points_before_shift=cps_before,
         change_points_after_shift=cps_shift, alerts=dict(alerts), end=end,
+        reports_after_shift=between[0], degraded_after_shift=between[1],
     )
 
 
 def _performance(
     session: Session, mid: int, shift_at: datetime, concept_at: datetime,
     seen_at: Mapping[int, datetime],
-) -> tuple[Detection | None, int, int, Detection | None]:
+) -> tuple[Detection | None, int, int, Detection | None, tuple[int, int]]:
     reports = list(session.scalars(
         select(PerformanceReport).where(PerformanceReport.model_id == mid)
         .order_by(PerformanceReport.window_start)
     ))
     if not reports:
-        return None, 0, 0, None
+        return None, 0, 0, None, (0, 0)
     auc = {m.report_id: m for m in session.scalars(
         select(PerformanceMetric).where(
             PerformanceMetric.report_id.in_([r.id for r in reports]),
@@ -197,7 +202,7 @@ def _performance(
         .order_by(JobRun.finished_at)
     ):
         written.setdefault((ws, we), finished)
-    worse_before = n_before = 0
+    worse_before = n_before = n_between = degraded_between = 0
     for report in reports:
         when = (written.get((report.window_start, report.window_end))
                 or seen_at.get(report.id, report.window_end))
@@ -205,8 +210,11 @@ def _performance(
         if report.window_end <= concept_at:
             n_before += 1
             worse_before += int(metric is not None and metric.verdict in WORSE)
+        between = report.window_start >= shift_at and report.window_end <= concept_at
+        n_between += int(between)
+        degraded_between += int(between and report.verdict == "degraded")
         if (degraded is not None and degraded.detected is None
-                and report.window_start >= shift_at and report.verdict == "degraded"):
+                and between and report.verdict == "degraded"):
             worse = ", ".join((report.summary or {}).get("degraded_metrics", []))
             degraded = Detection(degraded.what, shift_at, when,
                                  f"window {report.window_start:%Y-%m-%d} degraded ({worse})")
@@ -219,7 +227,7 @@ def _performance(
                 f"{report.window_start:%Y-%m-%d}"
                 if metric.p_value is not None else
                 f"ROC AUC {metric.value:.3f} vs {metric.reference_value:.3f} reference"))
-    return concept, worse_before, n_before, degraded
+    return concept, worse_before, n_before, degraded, (n_between, degraded_between)
 
 
 def format_summary(summary: Summary, start: datetime) -> list[str]:
@@ -246,10 +254,11 @@ def format_summary(summary: Summary, start: datetime) -> list[str]:
     if summary.first_degraded_after_shift is not None:
         d = summary.first_degraded_after_shift
         lines.append(
-            "performance after the covariate shift: "
-            + (f"first degraded report at {sim_label(d.detected, start)} "
-               f"({format_delay(d.delay)} after the shift): {d.evidence}"
-               if d.detected is not None else "no degraded report"))
+            f"performance between the covariate shift and the concept change: "
+            f"{summary.degraded_after_shift} of {summary.reports_after_shift} daily reports "
+            "degraded"
+            + (f" (first at {sim_label(d.detected, start)}: {d.evidence})"
+               if d.detected is not None else " (the inputs moved, the model's quality did not)"))
     if summary.concept is None:
         lines.append("concept change: not assessed (no performance report was written)")
     else:

@@ -7,7 +7,9 @@
    process has it), mark runs of that window left ``running`` by a dead owner as ``lost``, and
    insert our ``job_runs`` row (``running``);
 2. renew the lease from a heartbeat thread while the job runs;
-3. call ``fn(engine, settings, model, window_start, window_end)``, then the kind's alert
+3. call ``fn(engine, settings, model, window_start, window_end)`` (plus ``now=`` the run's
+   clock and ``registry=`` the context's registry, for a function that declares them), then
+   the kind's alert
    evaluator, deliver alert changes, and fire the retrain hook;
 4. in ONE transaction: finish the ``job_runs`` row (status, duration, error, traceback) and
    release the lease (``done``, or ``failed`` with ``next_attempt_at = now + backoff`` where
@@ -25,6 +27,7 @@ another model's job. ``now`` comes from an injectable clock.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import threading
@@ -113,6 +116,22 @@ def _jsonable(value: Any) -> dict[str, Any]:
     return {"repr": repr(value)[:2000]}
 
 
+def _job_kwargs(fn: Callable[..., Any], ctx: RunContext) -> dict[str, Any]:
+    """What the run offers a job function that asks for it by name: ``now`` (the run's
+    clock: simulated in the demo and in tests) and ``registry`` (the process's registry,
+    when one is installed)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return {}
+    kwargs: dict[str, Any] = {}
+    if "now" in params:
+        kwargs["now"] = ctx.clock()
+    if "registry" in params and ctx.registry is not None:
+        kwargs["registry"] = ctx.registry
+    return kwargs
+
+
 def _claim_and_start(ctx: RunContext, job: PlannedJob, window: Window
                      ) -> tuple[Lease, int] | None:
     """Claim the window, mark a dead owner's run ``lost`` and insert ours: one commit."""
@@ -177,7 +196,8 @@ def execute(ctx: RunContext, job: PlannedJob, window: Window) -> RunResult:
     interrupted: BaseException | None = None
     try:
         fn = import_path(job.kind.function)
-        result = fn(ctx.engine, ctx.settings, model, window.start, window.end)
+        result = fn(ctx.engine, ctx.settings, model, window.start, window.end,
+                    **_job_kwargs(fn, ctx))
         changes, retrain = _after_success(ctx, job, window)
     except Exception as exc:  # noqa: BLE001 - isolate every failure
         error, tb = f"{type(exc).__name__}: {exc}", traceback.format_exc()

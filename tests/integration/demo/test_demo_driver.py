@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -56,3 +59,37 @@ def test_driver_runs_due_windows_on_the_simulated_clock(sqlite_url: str,
         assert stamped == [(six, 1), (noon, 2), (noon, 1)]
     finally:
         engine.dispose()
+
+
+STAMP_JOB = '''
+def stamp(engine, settings, model, window_start, window_end, *, now, registry=None):
+    return {"now": now.isoformat(), "registry": repr(registry)}
+'''
+
+
+def test_runner_hands_its_clock_and_registry_to_a_job_that_asks(
+        sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job function that declares ``now`` and ``registry`` gets the run's simulated clock
+    and the driver's registry (the shadow job needs both on the demo's clock)."""
+    (tmp_path / "demo_stamp_job.py").write_text(STAMP_JOB)
+    monkeypatch.chdir(tmp_path)  # configured functions import from the working directory
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".")])
+    importlib.invalidate_caches()
+    config = tmp_path / "lifecycle.toml"
+    config.write_text('[scheduler.jobs]\nstamp = "demo_stamp_job:stamp"\n\n'
+                      '[models.m.schedule.stamp]\nevery = "6h"\n')
+    settings = load_settings(config, env={"LIFECYCLE_DATABASE_URL": sqlite_url}, cwd=tmp_path)
+    engine = make_engine(sqlite_url)
+    try:
+        clock = SimClock(datetime(2026, 3, 2, 6, tzinfo=UTC))
+        driver = JobDriver(engine, settings, "m", clock, registry="the-demo-registry")
+        assert driver.covered == ("stamp",), driver.missing
+        ran = driver.tick()
+        assert [(k, s) for k, _, _, s in ran.ran] == [("stamp", "done")]
+        with Session(engine) as session:
+            result = session.scalars(select(JobRun.result)).one()
+        assert result == {"now": "2026-03-02T06:00:00+00:00",
+                          "registry": "'the-demo-registry'"}
+    finally:
+        engine.dispose()
+        sys.modules.pop("demo_stamp_job", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,7 +10,13 @@ import pytest
 
 from lifecycle.config import load_settings
 from lifecycle.demo.data import CATEGORICAL_FEATURES, FEATURES
-from lifecycle.demo.folder import MARKER, demo_environment, prepare_folder, write_config
+from lifecycle.demo.folder import (
+    MARKER,
+    demo_environment,
+    prepare_folder,
+    write_config,
+    write_trainer,
+)
 from lifecycle.demo.story import DemoOptions, timeline_start
 from lifecycle.errors import ConfigError
 
@@ -65,9 +72,38 @@ def test_written_settings_load_with_the_model_schedules_and_reference(tmp_path: 
     assert (perf.window, perf.delay) == (timedelta(days=1), timedelta(days=2))
     assert model.alerts.per_feature
     assert model.performance.n_boot == 100
+    # the lifecycle half: the team's trainer, retrain on performance alerts, the shadow gate
+    assert model.schedule.jobs["shadow"].every == timedelta(days=1)
+    assert model.schedule.jobs["shadow_score"].window == timedelta(hours=6)
+    assert model.alerts.retrain_on == ("performance",)
+    assert model.alerts.retrain_cooldown == timedelta(days=7)
+    assert model.retrain.trainer == "credit_trainer:train" and model.retrain.target == "default"
+    assert model.retrain.since_drift and model.retrain.fallback_window == timedelta(days=14)
+    policy = model.shadow.to_policy()
+    assert (policy.metric, policy.min_effect, policy.max_pairs) == ("roc_auc", 0.01, 6000)
+    assert policy.max_duration == timedelta(days=7)
+    assert model.promotion.auto and model.promotion.reject
     # the file alone (no environment) points at the same folder, for `cd demo; lifecycle ...`
     alone = load_settings(paths.config, env={}, cwd=tmp_path)
     assert (alone.database_url, alone.home) == (settings.database_url, settings.home)
+
+
+def test_the_trainer_is_written_next_to_the_settings_and_imports_from_there(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lifecycle.config import RetrainSettings
+    from lifecycle.training.trainer import load_trainer
+
+    paths = prepare_folder(tmp_path / "demo")
+    written = write_trainer(paths)
+    repo = Path(__file__).resolve().parents[3]
+    assert written.read_bytes() == (repo / "examples" / "credit_trainer.py").read_bytes()
+    monkeypatch.chdir(paths.folder)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".")])
+    try:
+        trainer = load_trainer("credit_default", RetrainSettings(trainer="credit_trainer:train"))
+        assert Path(trainer.function.__code__.co_filename) == written
+    finally:
+        sys.modules.pop("credit_trainer", None)
 
 
 def test_options_scale_change_days_and_validate() -> None:

@@ -1,0 +1,1 @@
+../lifecycle/demo/credit_trainer.py
