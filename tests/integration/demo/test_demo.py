@@ -44,7 +44,9 @@ from lifecycle.storage.tables import (
     ShadowEvaluation,
 )
 
-pytestmark = pytest.mark.slow
+#: the module's first test pays for the demo run (~2 min here; slower CI hosts need more than
+#: the suite's 300 s per-test timeout, which counts fixture setup)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 DAYS, SHIFT_DAY, CONCEPT_DAY = 42, 15, 29
 MODEL = "credit_default"
