@@ -65,12 +65,10 @@ def retrain_runs(url: str, start: datetime, model_id: int | None = None,
 
 
 def _record(details: Any) -> Mapping[str, Any]:
-    """The gate's record in an evaluation's ``details`` (under ``decision``; a row written
-    with the record at the top level is read as well)."""
-    if not isinstance(details, Mapping):
-        return {}
-    inner = details.get("decision")
-    return inner if isinstance(inner, Mapping) else details
+    """The gate's record in an evaluation's ``details`` (``details["decision"]``, as
+    :attr:`lifecycle.storage.shadow_repo.EvaluationRow.record` reads it)."""
+    inner = details.get("decision") if isinstance(details, Mapping) else None
+    return inner if isinstance(inner, Mapping) else {}
 
 
 def _counts(details: Any) -> Mapping[str, Any]:
@@ -80,7 +78,7 @@ def _counts(details: Any) -> Mapping[str, Any]:
 
 #: Columns of :func:`evaluations` read out of ``details`` (gate record, then counts).
 RECORD_FIELDS = ("metric", "reason", "pairs_needed", "nominal_alpha", "champion_value",
-                 "challenger_value", "p_better", "p_worse", "final", "look")
+                 "challenger_value", "p_better", "p_worse", "final", "look", "confidence")
 COUNT_FIELDS = ("agreement_rate", "drop_rate", "champion_latency_p95",
                 "challenger_latency_p95", "champion_requests", "challenger_rows")
 

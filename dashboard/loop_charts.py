@@ -37,8 +37,9 @@ ROLE_SCALE = alt.Scale(domain=[CHAMPION, CHALLENGER], range=[BLUE, ORANGE])
 
 
 def delta_chart(evals: pd.DataFrame, metric: str) -> alt.LayerChart:
-    """The challenger-minus-champion delta of ``metric`` per evaluation with its 95 %
-    interval as a band (it narrows as labels arrive), zero as a rule, and each look coloured
+    """The challenger-minus-champion delta of ``metric`` per evaluation with the gate's
+    interval (two-sided at 1 - 2 alpha: 90 % by default) as a band (it narrows as labels
+    arrive), zero as a rule, and each look coloured
     by its decision."""
     frame = evals[["created_at", "delta", "ci_low", "ci_high", "n_paired", "decision",
                    "p_value"]].dropna(subset=["delta"])
@@ -52,8 +53,8 @@ def delta_chart(evals: pd.DataFrame, metric: str) -> alt.LayerChart:
         tooltip=[alt.Tooltip("created_at:T", format=TIME_FORMAT, title="at"),
                  alt.Tooltip("n_paired:Q", title="labelled pairs", format=","),
                  alt.Tooltip("delta:Q", format="+.4f"),
-                 alt.Tooltip("ci_low:Q", format="+.4f", title="95% CI low"),
-                 alt.Tooltip("ci_high:Q", format="+.4f", title="95% CI high"),
+                 alt.Tooltip("ci_low:Q", format="+.4f", title="CI low"),
+                 alt.Tooltip("ci_high:Q", format="+.4f", title="CI high"),
                  alt.Tooltip("p_value:Q", format=".3g"), "decision:N"])
     zero = _chart(pd.DataFrame({"zero": [0.0]})).mark_rule(strokeDash=[4, 4], color=GREY) \
         .encode(y="zero:Q")

@@ -25,6 +25,14 @@ def _text(value: object) -> str:
     return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
+def level(confidence: object) -> str:
+    """``90%``: the level of the gate's interval (it is two-sided at 1 - 2 alpha, so its
+    lower end is the one-sided bound); ``CI`` alone when a row does not say."""
+    if confidence is None or pd.isna(confidence):  # type: ignore[call-overload]
+        return ""
+    return f"{float(confidence):.0%} "  # type: ignore[arg-type]
+
+
 def interval(delta: object, low: object, high: object) -> str:
     """``+0.0123 [-0.0040, +0.0286]``; ``-`` without a delta."""
     if delta is None or pd.isna(delta):
@@ -144,13 +152,15 @@ def holdout_table(metrics: Mapping[str, Any] | None) -> pd.DataFrame:
 def evaluations_table(evals: pd.DataFrame) -> pd.DataFrame:
     """Shadow evaluations, newest first, with the numbers behind each decision."""
     df = evals.iloc[::-1]
+    known = df["confidence"].dropna()
     return display_frame(pd.DataFrame({
         "id": df["id"], "at": df["created_at"],
         "pair": [f"{_v(c)} vs {_v(h)}" for c, h in
                  zip(df["challenger_version"], df["champion_version"], strict=True)],
         "pairs": df["n_paired"].astype(int),
         "decision": [status_label(d) for d in df["decision"]],
-        "delta [95% CI]": [interval(d, lo, hi) for d, lo, hi in
+        f"delta [{level(known.iloc[0]) if len(known) else ''}CI]":
+                           [interval(d, lo, hi) for d, lo, hi in
                            zip(df["delta"], df["ci_low"], df["ci_high"], strict=True)],
         "test": df["test"].replace("", "-"), "p-value": [sig(p) for p in df["p_value"]],
         "alpha (this look)": [sig(a) for a in df["nominal_alpha"]],

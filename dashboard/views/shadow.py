@@ -59,9 +59,11 @@ def _decision(latest: pd.Series) -> None:
                    "(CONTINUE only; none when the effect points away from promotion)")
     m4.metric(f"Delta ({latest['metric'] or 'metric'})",
               "-" if pd.isna(latest["delta"]) else f"{float(latest['delta']):+.4f}",
-              help="challenger minus champion, with its 95% interval")
+              help="challenger minus champion, with the gate's interval (two-sided at "
+                   "1 - 2 alpha, so its lower end is the one-sided bound)")
     st.markdown(
-        f"95% CI **{loop_tables.interval(latest['delta'], latest['ci_low'], latest['ci_high'])}**"
+        f"{loop_tables.level(latest['confidence'])}CI "
+        f"**{loop_tables.interval(latest['delta'], latest['ci_low'], latest['ci_high'])}**"
         f" · test `{latest['test'] or 'none yet'}` · p-value {tables.sig(latest['p_value'])}"
         f" against alpha {tables.sig(latest['nominal_alpha'])} at this look · "
         f"champion {tables.sig(latest['champion_value'])}, challenger "
@@ -174,8 +176,9 @@ def render() -> None:
         _decision(latest)
         st.altair_chart(loop_charts.delta_chart(pair, str(latest["metric"] or "metric")),
                         width="stretch")
-        st.caption("Each point is one look of the shadow evaluation; the band is the 95% "
-                   "interval of the delta, narrowing as labelled pairs accumulate.")
+        st.caption(f"Each point is one look of the shadow evaluation; the band is the "
+                   f"{loop_tables.level(latest['confidence'])}interval of the delta, "
+                   "narrowing as labelled pairs accumulate.")
         _shared_traffic(ctx, model_id, start, pair)
         st.markdown("**Guardrails (latest look)**")
         st.dataframe(charts.style_status(loop_tables.guardrails_table(latest["guardrails"])),

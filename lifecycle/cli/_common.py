@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import traceback
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ from sqlalchemy import Engine
 
 from lifecycle.config import Settings, load_settings
 from lifecycle.errors import LifecycleError
+from lifecycle.storage.audit import os_actor
 
 #: Exit code of every failed command (bad input, bad state, or a bug); 1 is reserved for a
 #: verdict that needs a person (drift, degraded performance), so a pipeline never mistakes an
@@ -45,10 +45,7 @@ def fail(ctx: click.Context, exc: BaseException) -> None:
 
 def default_actor() -> str:
     """Who runs an audited command when ``--actor`` is not given: ``cli:<OS user>``."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "cli"
+    return os_actor("cli")
 
 
 def get_settings(ctx: click.Context) -> Settings:
@@ -59,6 +56,14 @@ def get_settings(ctx: click.Context) -> Settings:
         root.obj["settings"] = load_settings(root.obj.get("config_path"))
     settings: Settings = root.obj["settings"]
     return settings
+
+
+def open_registry(settings: Settings) -> Any:
+    """The configured model registry (imported here, not at start-up: only the commands
+    that use MLflow pay for it)."""
+    from lifecycle.registry.mlflow_store import registry_for
+
+    return registry_for(settings)
 
 
 def open_engine(settings: Settings, *, check_schema: bool = True) -> Engine:

@@ -9,13 +9,7 @@ from typing import Any
 
 import click
 
-from lifecycle.cli._common import default_actor, get_settings, open_engine
-
-
-def _registry(settings: Any) -> Any:
-    from lifecycle.registry.mlflow_store import registry_for
-
-    return registry_for(settings)
+from lifecycle.cli._common import default_actor, get_settings, open_engine, open_registry
 
 
 @click.command("promote")
@@ -34,7 +28,7 @@ def promote_cmd(ctx: click.Context, model: str, version: str | None, reason: str
     from lifecycle.jobs.promote import manual_promote
 
     settings = get_settings(ctx)
-    registry = _registry(settings)
+    registry = open_registry(settings)
     who = actor or default_actor()
     engine = open_engine(settings)
     try:
@@ -60,7 +54,7 @@ def rollback_cmd(ctx: click.Context, model: str, reason: str | None,
     from lifecycle.jobs.promote import rollback
 
     settings = get_settings(ctx)
-    registry = _registry(settings)
+    registry = open_registry(settings)
     who = actor or default_actor()
     engine = open_engine(settings)
     try:
@@ -125,7 +119,7 @@ def lineage_cmd(ctx: click.Context, model: str, version: str | None, as_json: bo
     from lifecycle.jobs.lineage import version_lineage
 
     settings = get_settings(ctx)
-    registry = _registry(settings)
+    registry = open_registry(settings)
     engine = open_engine(settings)
     try:
         lin = version_lineage(engine, registry, model, version)

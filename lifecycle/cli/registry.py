@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from lifecycle.cli._common import default_actor, get_settings
+from lifecycle.cli._common import default_actor, get_settings, open_registry
 from lifecycle.registry.base import PREVIOUS, TAG_PREFIX
 from lifecycle.states import CHALLENGER, CHAMPION
 
@@ -46,7 +46,6 @@ def register_cmd(ctx: click.Context, model: str, run_id: str | None, file: Path 
     [models.MODEL] in lifecycle.toml.
     """
     from lifecycle.registry.adopt import check_fits, describe
-    from lifecycle.registry.mlflow_store import registry_for
 
     given = [flag for flag, value in (("--from-run", run_id), ("--from-file", file),
                                       ("--from-uri", uri)) if value]
@@ -57,7 +56,7 @@ def register_cmd(ctx: click.Context, model: str, run_id: str | None, file: Path 
         click.echo(f"note: {model!r} has no [models.{model}] section in lifecycle.toml; its "
                    "task and features are not checked", err=True)
     who = actor or default_actor()
-    registry = registry_for(settings)
+    registry = open_registry(settings)
     if file is not None:
         obj = _load_file(file, trust=trust)
         source = f"file:{file.resolve()}"

@@ -4,10 +4,15 @@ retrain history."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from lifecycle.cli._common import default_actor, echo_table, get_settings, open_engine
+
+if TYPE_CHECKING:
+    from lifecycle.config import Settings
+    from lifecycle.storage.retrain_repo import RetrainRow
 
 
 @click.command("retrain")
@@ -64,10 +69,7 @@ def retrain_cmd(ctx: click.Context, models: tuple[str, ...], check: bool, reason
         ctx.exit(2)
 
 
-def _print_run(run: object) -> None:
-    from lifecycle.storage.retrain_repo import RetrainRow
-
-    assert isinstance(run, RetrainRow)
+def _print_run(run: RetrainRow) -> None:
     click.echo(f"retrain {run.id} of {run.model}: {run.status}")
     if run.registered_version:
         click.echo(f"  version {run.registered_version} is now the challenger "
@@ -95,11 +97,9 @@ def _num(value: object) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
-def _check(settings: object, models: tuple[str, ...]) -> None:
-    from lifecycle.config import Settings
+def _check(settings: Settings, models: tuple[str, ...]) -> None:
     from lifecycle.training.trainer import check_trainers
 
-    assert isinstance(settings, Settings)
     checks = check_trainers(settings, models or None)
     if not checks:
         raise click.ClickException(

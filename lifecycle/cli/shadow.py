@@ -8,7 +8,13 @@ from typing import Any
 
 import click
 
-from lifecycle.cli._common import default_actor, echo_table, get_settings, open_engine
+from lifecycle.cli._common import (
+    default_actor,
+    echo_table,
+    get_settings,
+    open_engine,
+    open_registry,
+)
 from lifecycle.errors import NoChallengerError
 from lifecycle.states import CONTINUE, PROMOTE, REJECT
 
@@ -94,7 +100,6 @@ def evaluate_cmd(ctx: click.Context, model: str, no_act: bool, actor: str | None
     """
     from lifecycle.jobs.outcome import EmptyWindow
     from lifecycle.jobs.shadow import run_shadow_evaluation
-    from lifecycle.registry.mlflow_store import registry_for
     from lifecycle.storage.types import utcnow
 
     settings = get_settings(ctx)
@@ -102,7 +107,7 @@ def evaluate_cmd(ctx: click.Context, model: str, no_act: bool, actor: str | None
     try:
         now = utcnow()
         run = run_shadow_evaluation(engine, settings, model, None, now,
-                                    registry=registry_for(settings), now=now, act=not no_act,
+                                    registry=open_registry(settings), now=now, act=not no_act,
                                     actor=actor or default_actor())
     finally:
         engine.dispose()

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lifecycle.config.section import Section
 from lifecycle.errors import ConfigError
+from lifecycle.evaluation.policy import ShadowPolicy
 from lifecycle.windows import parse_duration
-
-if TYPE_CHECKING:
-    from lifecycle.evaluation.policy import ShadowPolicy
 
 __all__ = ["PromotionSettings", "ShadowSettings"]
 
@@ -88,11 +86,8 @@ class ShadowSettings:
         return settings
 
     def to_policy(self) -> ShadowPolicy:
-        """The :class:`lifecycle.evaluation.ShadowPolicy` these settings describe."""
-        # Imported here: the evaluation package pulls in numpy and scipy, which commands that
-        # only read settings should not pay for.
-        from lifecycle.evaluation.policy import ShadowPolicy
-
+        """The :class:`lifecycle.evaluation.ShadowPolicy` these settings describe (its module
+        imports no numpy or scipy: every command validates settings at start)."""
         return ShadowPolicy(**self.overrides)
 
 

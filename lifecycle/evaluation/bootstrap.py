@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from scipy.stats import norm
 
 from lifecycle.errors import DataError
+from lifecycle.evaluation.names import CLASSIFICATION_METRICS, REGRESSION_METRICS
 from lifecycle.evaluation.paired import PairedSample
 from lifecycle.performance import metrics as m
 
@@ -41,8 +42,6 @@ __all__ = [
     "paired_bootstrap",
 ]
 
-CLASSIFICATION_METRICS = ("accuracy", "f1", "f1_macro", "roc_auc", "log_loss")
-REGRESSION_METRICS = ("mae", "rmse")
 #: Index matrices are drawn in chunks of at most this many cells (memory bound).
 _CHUNK_CELLS = 2_000_000
 

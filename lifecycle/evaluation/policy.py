@@ -10,8 +10,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from lifecycle.errors import ConfigError, DataError
-from lifecycle.evaluation.bootstrap import CLASSIFICATION_METRICS, REGRESSION_METRICS
-from lifecycle.evaluation.spending import DEFAULT_SPENDING, SPENDING_FUNCTIONS
+from lifecycle.evaluation.names import (
+    CLASSIFICATION_METRICS,
+    DEFAULT_SPENDING,
+    REGRESSION_METRICS,
+    SPENDING_NAMES,
+)
 
 __all__ = ["RELATIVE_METRICS", "ServingStats", "ShadowPolicy"]
 
@@ -88,8 +92,8 @@ class ShadowPolicy:
             _bad("min_pairs", self.min_pairs, "an integer >= 10 (200 by default)")
         if self.max_pairs <= self.min_pairs:
             _bad("max_pairs", self.max_pairs, f"an integer above min_pairs ({self.min_pairs})")
-        if self.spending not in SPENDING_FUNCTIONS:
-            _bad("spending", self.spending, f"one of {sorted(SPENDING_FUNCTIONS)}")
+        if self.spending not in SPENDING_NAMES:
+            _bad("spending", self.spending, f"one of {sorted(SPENDING_NAMES)}")
         if self.max_duration is not None and self.max_duration <= timedelta(0):
             _bad("max_duration", self.max_duration, "a positive duration, or None")
         if not (math.isfinite(self.latency_ratio) and self.latency_ratio >= 1.0):

@@ -40,6 +40,7 @@ from scipy.special import ndtr
 from scipy.stats import norm
 
 from lifecycle.errors import DataError
+from lifecycle.evaluation.names import DEFAULT_SPENDING, SPENDING_NAMES
 
 __all__ = [
     "DEFAULT_SPENDING",
@@ -90,11 +91,8 @@ def pocock_spending(t: float, alpha: float) -> float:
 
 
 #: Spending functions by the name a policy uses.
-SPENDING_FUNCTIONS: dict[str, Callable[[float, float], float]] = {
-    "obrien_fleming": obrien_fleming_spending,
-    "pocock": pocock_spending,
-}
-DEFAULT_SPENDING = "obrien_fleming"
+SPENDING_FUNCTIONS: dict[str, Callable[[float, float], float]] = dict(zip(
+    SPENDING_NAMES, (obrien_fleming_spending, pocock_spending), strict=True))
 
 
 def _check(fractions: Sequence[float], alpha: float) -> None:

@@ -59,6 +59,7 @@ from lifecycle.states import (
 )
 from lifecycle.storage.audit import write_audit
 from lifecycle.storage.models_repo import get_or_create_model
+from lifecycle.storage.shadow_repo import evaluations
 from lifecycle.storage.tables import ModelRow, PromotionEvent
 from lifecycle.storage.types import utcnow
 
@@ -258,8 +259,6 @@ def manual_promote(engine: Engine, registry: Registry, model: str, *, actor: str
     :class:`~lifecycle.errors.PromotionRefusedError` or
     :class:`~lifecycle.errors.RegistryError` naming the fix.
     """
-    from lifecycle.storage.shadow_repo import evaluations
-
     reason = (reason or "").strip() or None
     target = (registry.by_alias(model, CHALLENGER) if version is None
               else registry.version(model, version))
@@ -286,11 +285,12 @@ def manual_promote(engine: Engine, registry: Registry, model: str, *, actor: str
             f"{what} for version {target.version} against the current champion; a manual "
             f"promotion needs a reason (--reason '...', or the dashboard's Reason field; "
             f"audited), or wait for `lifecycle shadow evaluate {model}` to decide PROMOTE")
-    moved = promote(engine, registry, model, actor=actor, version=target.version,
-                    reason=reason, evaluation_id=latest.id if decided and latest else None,
-                    numbers=decision_numbers(latest.record) if decided and latest else None,
-                    expected_champion=None if champion is None else champion.version,
-                    clock=clock)
+    moved = move(engine, registry, model, action=PROMOTE_ACTION, to_version=target.version,
+                 actor=actor, reason=reason,
+                 evaluation_id=latest.id if decided and latest else None,
+                 numbers=decision_numbers(latest.record) if decided and latest else None,
+                 expected_champion=None if champion is None else champion.version,
+                 clock=clock)
     if not decided:
         write_audit(engine, actor=actor, action="model.promote.override", model=model,
                     target=f"version:{moved.to_version}",

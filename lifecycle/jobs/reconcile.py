@@ -24,11 +24,7 @@ def reconcile_pending(ctx: Any) -> list[int]:
     if not has_pending(ctx.engine):
         return []
     try:
-        if getattr(ctx, "registry", None) is None:
-            from lifecycle.registry.mlflow_store import registry_for
-
-            ctx.registry = registry_for(ctx.settings)
-        registry = ctx.registry
+        registry = ctx.get_registry()
     except Exception as exc:  # noqa: BLE001 - retried at the next poll
         logger.error("registry unavailable while reconciling promotions: %s", exc)
         return []

@@ -71,15 +71,6 @@ class RequestFailed(RuntimeError):
         self.result = result
 
 
-def _registry(ctx: Any) -> Any:
-    """The registry of this process (a test or the scheduler may have installed one)."""
-    if getattr(ctx, "registry", None) is None:
-        from lifecycle.registry.mlflow_store import registry_for
-
-        ctx.registry = registry_for(ctx.settings)
-    return ctx.registry
-
-
 def _run_retrain(ctx: Any, request: ClaimedRequest) -> dict[str, Any]:
     """The built-in retrain (:mod:`lifecycle.jobs.retrain`), or ``[scheduler]
     retrain_function`` when set (the override)."""
@@ -91,7 +82,7 @@ def _run_retrain(ctx: Any, request: ClaimedRequest) -> dict[str, Any]:
         run_retrain,
     )
 
-    registry = _registry(ctx)
+    registry = ctx.get_registry()
     # a retrain of this request still "running" was left by a process that died
     reconcile_retrain_runs(ctx.engine, now=ctx.clock(), request_id=request.id,
                            registry=registry)
@@ -179,7 +170,7 @@ def _reconcile(ctx: Any) -> None:
     from lifecycle.jobs.retrain import reconcile_retrain_runs
 
     try:
-        registry = _registry(ctx)
+        registry = ctx.get_registry()
     except Exception as exc:  # noqa: BLE001 - mark them lost even without a registry
         logger.error("registry unavailable while reconciling lost retrains: %s", exc)
         registry = None

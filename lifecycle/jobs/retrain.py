@@ -87,7 +87,7 @@ class RetrainOutcome:
     message: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()}
+        return dict(self.__dict__)
 
 
 def experiment_name(model: str) -> str:
@@ -97,7 +97,8 @@ def experiment_name(model: str) -> str:
 
 def lineage_from_alert(engine: Engine, alert_id: int | None, *, actor: str,
                        reason: str | None = None, request_id: int | None = None) -> Lineage:
-    """The lineage of a retrain asked for by ``alert_id`` (None: a manual retrain)."""
+    """The lineage of a retrain asked for by ``alert_id`` (None: a manual retrain), read
+    from the alert row once: its kind, report and first window."""
     if alert_id is None:
         return Lineage(trigger="manual", actor=actor, reason=reason, request_id=request_id)
     with Session(engine) as session:
@@ -105,15 +106,17 @@ def lineage_from_alert(engine: Engine, alert_id: int | None, *, actor: str,
     if alert is None:
         return Lineage(trigger="alert", actor=actor, reason=reason, request_id=request_id)
     report = alert.source_report_id
-    drift = report if alert.kind.endswith("_drift") else None
-    performance = report if alert.kind == "performance" else None
+    first = (alert.details or {}).get("first_window")
     return Lineage(trigger="alert", actor=actor,
                    reason=reason or f"{alert.kind} alert {alert.id}: {alert.message}"[:1000],
-                   alert_id=alert.id, drift_report_id=drift,
-                   performance_report_id=performance, request_id=request_id)
+                   alert_id=alert.id,
+                   drift_report_id=report if alert.kind.endswith("_drift") else None,
+                   performance_report_id=report if alert.kind == "performance" else None,
+                   request_id=request_id,
+                   drift_began=window_from_key(str(first)).start if first else None)
 
 
-def training_span(engine: Engine, ms: ModelSettings, lineage: Lineage, now: datetime,
+def training_span(ms: ModelSettings, lineage: Lineage, now: datetime,
                   ) -> tuple[datetime, datetime, str]:
     """``[since, until)`` of the training window and how it was chosen.
 
@@ -121,21 +124,10 @@ def training_span(engine: Engine, ms: ModelSettings, lineage: Lineage, now: date
     manual retrain, or an alert without one, falls back to ``fallback_window``); otherwise the
     last ``window`` (:meth:`lifecycle.config.RetrainSettings.start`).
     """
-    rs = ms.retrain
-    began = None
-    if rs.since_drift and lineage.alert_id is not None:
-        with Session(engine) as session:
-            alert = session.get(Alert, lineage.alert_id)
-        first = (alert.details or {}).get("first_window") if alert is not None else None
-        began = window_from_key(str(first)).start if first else None
-    since = rs.start(now, began)
-    if began is not None and since == began:
+    since = ms.retrain.start(now, lineage.drift_began)
+    if lineage.drift_began is not None and since == lineage.drift_began:
         return since, now, f"since the drift began ({since.isoformat()})"
     return since, now, f"last {format_duration(now - since)}"
-
-
-def _champion(registry: Registry, model: str) -> VersionInfo | None:
-    return registry.by_alias(model, CHAMPION)
 
 
 def _champion_metrics(registry: Registry, champion: VersionInfo | None, tw: TrainingWindow,
@@ -259,7 +251,7 @@ def run_retrain(engine: Engine, settings: Settings, model: str, *, lineage: Line
     state: dict[str, Any] = {}
     try:
         trainer = load_trainer(model, ms.retrain)
-        since, until, span = training_span(engine, ms, lineage, started)
+        since, until, span = training_span(ms, lineage, started)
         state["window"] = {"since": since.isoformat(), "until": until.isoformat(),
                            "span": span}
         extra = load_extra_rows(trainer, dict(ms.retrain.params), ms.retrain.target,
@@ -278,7 +270,7 @@ def run_retrain(engine: Engine, settings: Settings, model: str, *, lineage: Line
         record(n_rows=tw.n_train + tw.n_holdout, dataset_hash=tw.content_hash[:64],
                details=dict(state))
         registry.ping()
-        champion = _champion(registry, model)
+        champion = registry.by_alias(model, CHAMPION)
         record(champion_version=None if champion is None else champion.version)
         task = infer_task(tw, ms.task)
         positive = ms.performance.positive_label

@@ -23,7 +23,8 @@ from lifecycle.jobs.requests import process_pending
 from lifecycle.jobs.retrain_trigger import RetrainRequest, request_retrain
 from lifecycle.jobs.runner import RunContext
 from lifecycle.states import DONE, FAILED
-from lifecycle.storage.retrain_repo import RetrainRow
+from lifecycle.storage.audit import os_actor
+from lifecycle.storage.retrain_repo import RetrainRow, list_runs
 from lifecycle.storage.tables import JobRequest, RetrainRun
 from lifecycle.storage.types import utcnow
 
@@ -57,8 +58,6 @@ def _request_state(engine: Engine, request_id: int) -> tuple[str, str | None]:
 
 
 def _run_of(engine: Engine, request_id: int) -> RetrainRow | None:
-    from lifecycle.storage.retrain_repo import list_runs
-
     with Session(engine) as session:
         newest = session.scalar(select(RetrainRun.id).where(RetrainRun.request_id == request_id)
                                 .order_by(RetrainRun.id.desc()).limit(1))
@@ -103,8 +102,8 @@ def retrain(model: str, *, reason: str | None = None, wait: bool = True, force: 
     actor
         Who asks (default ``api:<OS user>``); audited.
     settings, engine, registry
-        Defaults: :func:`lifecycle.load_settings`, the configured database, the configured
-        MLflow store.
+        Defaults: :func:`lifecycle.load_settings`, the configured database (its schema is
+        checked; a given engine is the caller's to check), the configured MLflow store.
     timeout
         Seconds to wait for a retrain another process runs (default: no limit).
 
@@ -123,8 +122,9 @@ def retrain(model: str, *, reason: str | None = None, wait: bool = True, force: 
     own_engine = engine is None
     engine = engine or make_engine(settings.database_url)
     try:
-        ensure_schema_current(engine)
-        who = actor or f"api:{_os_user()}"
+        if own_engine:  # a caller's engine was checked when it was opened
+            ensure_schema_current(engine)
+        who = actor or os_actor("api")
         asked = request_retrain(engine, settings, model, actor=who, reason=reason,
                                 now=now or utcnow(), force=force)
         if not wait or asked.request_id is None:
@@ -136,11 +136,3 @@ def retrain(model: str, *, reason: str | None = None, wait: bool = True, force: 
         if own_engine:
             engine.dispose()
 
-
-def _os_user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "unknown"

@@ -46,6 +46,8 @@ from lifecycle.jobs.kinds import ALERT_EVALUATORS, import_path
 from lifecycle.jobs.leases import Heartbeat, Lease, claim, make_owner, release, renew
 from lifecycle.jobs.outcome import is_empty
 from lifecycle.jobs.plan import PlannedJob, manual_job
+from lifecycle.registry.base import Registry
+from lifecycle.registry.mlflow_store import registry_for
 from lifecycle.states import DONE, EMPTY, FAILED, LOST, RUNNING, SKIPPED
 from lifecycle.storage.tables import JobRun
 from lifecycle.storage.types import utcnow
@@ -69,8 +71,16 @@ class RunContext:
     owner: str = field(default_factory=make_owner)
     dispatcher: Any = None
     stopping: threading.Event = field(default_factory=threading.Event)
-    #: the model registry (built from settings at the first retrain when None)
+    #: the model registry (built from settings at first use when None: :meth:`get_registry`)
     registry: Any = None
+
+    def get_registry(self) -> Registry:
+        """The registry of this context, made from the settings the first time it is needed
+        (a test or the scheduler may have installed one)."""
+        if self.registry is None:
+            self.registry = registry_for(self.settings)
+        registry: Registry = self.registry
+        return registry
 
     @property
     def lease_seconds(self) -> float:
@@ -214,8 +224,7 @@ def execute(ctx: RunContext, job: PlannedJob, window: Window) -> RunResult:
                                                                    now)
     if interrupted is not None:  # let another process retry soon
         next_try = now
-    payload = _jsonable(result.to_dict() if run_status == EMPTY and hasattr(result, "to_dict")
-                        else result)
+    payload = _jsonable(result.to_dict() if hasattr(result, "to_dict") else result)
     if run_status == EMPTY:
         payload = {"outcome": EMPTY, "reason": payload.get("reason")
                    or "no data in the window"}

@@ -40,14 +40,16 @@ from lifecycle.jobs.outcome import EmptyWindow
 from lifecycle.jobs.promote import decision_numbers, promote, reject
 from lifecycle.jobs.shadow_latency import probe_latency
 from lifecycle.registry.base import Registry, VersionInfo
+from lifecycle.registry.mlflow_store import registry_for
 from lifecycle.states import CHALLENGER, CHAMPION, DEGRADED, PROMOTE, REJECT
 from lifecycle.storage.models_repo import get_model
 from lifecycle.storage.paired import PairedWindow, load_paired
-from lifecycle.storage.shadow_repo import EvaluationRow, evaluations, save_evaluation
+from lifecycle.storage.shadow_repo import EvaluationRow, evaluation, evaluations, save_evaluation
 from lifecycle.storage.tables import PerformanceReport
 from lifecycle.storage.types import utcnow
 
-__all__ = ["SHADOW_ACTOR", "ShadowRun", "decision_numbers", "run_shadow_evaluation"]
+__all__ = ["SHADOW_ACTOR", "ShadowRun", "decision_numbers", "policy_dict",
+           "run_shadow_evaluation"]
 
 logger = logging.getLogger("lifecycle.shadow")
 
@@ -187,8 +189,9 @@ def _evaluate(engine: Engine, settings: Settings, registry: Registry, model: str
         engine, model, champion_version=champion.version,
         challenger_version=challenger.version, window_start=since, window_end=window_end,
         now=now, record=record, guardrails=guardrails,
-        details={"counts": counts, "policy": _policy_dict(policy)})
-    stored = evaluations(engine, model, ids=[evaluation_id])[0]
+        details={"counts": counts, "policy": policy_dict(policy)})
+    stored = evaluation(engine, evaluation_id)
+    assert stored is not None  # just written in its own committed transaction
     return stored, paired
 
 
@@ -206,7 +209,8 @@ def _earlier_probe(earlier: list[EvaluationRow]) -> tuple[float, float, str] | N
     return None
 
 
-def _policy_dict(policy: ShadowPolicy) -> dict[str, Any]:
+def policy_dict(policy: ShadowPolicy) -> dict[str, Any]:
+    """A policy as stored with an evaluation (durations in seconds)."""
     out: dict[str, Any] = {}
     for key, value in vars(policy).items():
         out[key] = value.total_seconds() if isinstance(value, timedelta) else value
@@ -225,8 +229,6 @@ def run_shadow_evaluation(engine: Engine, settings: Settings, model: str,
     cannot be evaluated (the message names the fix), and the registry's errors.
     """
     if registry is None:
-        from lifecycle.registry.mlflow_store import registry_for
-
         registry = registry_for(settings)
     now = now or utcnow()
     challenger = registry.by_alias(model, CHALLENGER)

@@ -54,6 +54,7 @@ from lifecycle.capture.shadow_batch import challenger_spec, shadow_rows
 from lifecycle.config import Settings
 from lifecycle.errors import ShadowInputsMissingError, UnknownModelError
 from lifecycle.registry.base import Registry, VersionInfo
+from lifecycle.registry.mlflow_store import registry_for
 from lifecycle.states import CHALLENGER, CHAMPION, EMPTY, UNMANAGED
 from lifecycle.storage.capture_repo import model_id_for, write_batches
 from lifecycle.storage.window import LoadedWindow, load_window
@@ -120,12 +121,6 @@ class ShadowScoreResult:
         return out
 
 
-def _registry(settings: Settings) -> Registry:
-    from lifecycle.registry.mlflow_store import registry_for  # imports mlflow lazily
-
-    return registry_for(settings)
-
-
 def run_shadow_scoring(engine: Engine, settings: Settings, model: str,
                        window_start: datetime, window_end: datetime, *,
                        registry: Registry | None = None,
@@ -141,7 +136,7 @@ def run_shadow_scoring(engine: Engine, settings: Settings, model: str,
         The registry cannot be read, or the challenger cannot be loaded.
     """
     t0 = time.perf_counter()
-    registry = registry or _registry(settings)
+    registry = registry or registry_for(settings)
     challenger_info = registry.by_alias(model, CHALLENGER)
     champion_info = registry.by_alias(model, CHAMPION)
     champion_version = None if champion_info is None else champion_info.version
@@ -286,6 +281,7 @@ def _score(engine: Engine, model: str, info: VersionInfo, challenger: Any,
     proba = _methods(outputs, challenger)
     notes: list[str] = []
     scored = failed = batches = 0
+    model_id: int | None = None
     first_error: str | None = None
     for use_proba in (False, True):
         rows = np.flatnonzero(todo & (proba == use_proba))
@@ -322,7 +318,9 @@ def _score(engine: Engine, model: str, info: VersionInfo, challenger: Any,
                 latency_ms=elapsed_ms * call_rows[chunk] / len(chunk),
                 note=lambda kind, message: notes.append(f"{kind}: {message}"))
             with engine.begin() as conn:
-                write_batches(conn, [(model_id_for(conn, model), batch)])
+                if model_id is None:  # once per run, in the first chunk's transaction
+                    model_id = model_id_for(conn, model)
+                write_batches(conn, [(model_id, batch)])
             scored += len(chunk)
             batches += 1
     for note in dict.fromkeys(notes):

@@ -186,8 +186,8 @@ class MlflowRegistry:
                 if is_not_found(exc):
                     return None
                 raise
-            aliases = self._aliases(name) or {}
-            return _version_info(found, aliases.get(str(found.version), ()))
+            # MLflow's get_model_version fills in the version's aliases itself
+            return _version_info(found, tuple(getattr(found, "aliases", None) or ()))
 
     def by_alias(self, name: str, alias: str) -> VersionInfo | None:
         with self._errors(f"reading {name}@{alias}"):

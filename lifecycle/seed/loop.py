@@ -27,13 +27,19 @@ from __future__ import annotations
 import hashlib
 import math
 from datetime import datetime, timedelta
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
-from lifecycle.jobs.promote import ROLLBACK_ACTION
+from lifecycle.config import RetrainSettings
+from lifecycle.evaluation.policy import ShadowPolicy
+from lifecycle.evaluation.sample_size import additional_pairs, pairs_from_standard_error
+from lifecycle.evaluation.spending import obrien_fleming_spending
+from lifecycle.jobs.promote import ROLLBACK_ACTION, decision_numbers
+from lifecycle.jobs.shadow import policy_dict
 from lifecycle.registry.base import PREVIOUS, TAG_PREFIX, Registry
 from lifecycle.seed.loop_plan import LoopPlan, PlannedEvaluation, PlannedRetrain
 from lifecycle.seed.models import SeedModel
@@ -58,8 +64,12 @@ from lifecycle.storage.tables import (
 
 __all__ = ["write_loop"]
 
-#: The gate's defaults (lifecycle.evaluation.policy.ShadowPolicy) the seeded numbers follow.
-ALPHA, MIN_PAIRS, MAX_PAIRS = 0.05, 200, 20_000
+#: The gate's defaults the seeded numbers follow.
+POLICY = ShadowPolicy()
+ALPHA, MIN_PAIRS, MAX_PAIRS = POLICY.alpha, POLICY.min_pairs, POLICY.max_pairs
+#: The gate's interval is two-sided at 1 - 2 alpha (its lower end is the one-sided bound).
+CONFIDENCE = 1.0 - 2.0 * ALPHA
+Z = NormalDist().inv_cdf(1.0 - ALPHA)
 #: Labelled pairs a challenger reaches by its last look.
 FINAL_PAIRS = 2_500
 #: Standard deviation of one pair's metric difference: correctness (classification) and
@@ -87,15 +97,12 @@ FAILED_TRACEBACK = (
     "http://mlflow.internal:5000 cannot be reached\n"
 )
 SKIPPED_ERROR = (
-    "InsufficientDataError: {n} labelled rows in the training window, at least 1000 needed "
-    "(min_rows); wait for more labels or lower [models.{model}.retrain] min_rows"
+    "InsufficientDataError: {n} labelled rows in the training window, at least "
+    f"{RetrainSettings().min_rows} needed (min_rows); wait for more labels or lower "
+    "[models.{model}.retrain] min_rows"
 )
 #: Who decided each kind of move in the seeded story.
 ROLLBACK_ACTOR, REPROMOTE_ACTOR, PENDING_ACTOR = "alice", "bob", "carol"
-
-
-def _phi(z: float) -> float:
-    return 0.5 * math.erfc(-z / math.sqrt(2))
 
 
 def _metric(task: str) -> tuple[str, bool, float]:
@@ -231,10 +238,9 @@ def _evaluation_row(m: SeedModel, model_id: int, hours: list[datetime],
     fraction = min(1.0, n / MAX_PAIRS)
     final = e.decision in (PROMOTE, REJECT)
     tested = n >= MIN_PAIRS
-    nominal = (ALPHA if final else
-               2 * (1 - _phi(1.959964 / math.sqrt(fraction)))) if tested else None
+    nominal = (ALPHA if final else obrien_fleming_spending(fraction, ALPHA)) if tested else None
     z = gain / se
-    p_better, p_worse = 1 - _phi(z), _phi(z)
+    p_better, p_worse = 1 - NormalDist().cdf(z), NormalDist().cdf(z)
     if e.decision == PROMOTE:
         reason = f"challenger better on {metric}: p {p_better:.2g} < alpha {nominal:.3g}"
     elif e.decision == REJECT:
@@ -245,7 +251,7 @@ def _evaluation_row(m: SeedModel, model_id: int, hours: list[datetime],
         reason = "no significant difference yet"
     needed = None
     if e.decision == CONTINUE and gain > 0:
-        needed = max(0, int(((1.959964 + 0.841621) * sd / gain) ** 2) - n)
+        needed = additional_pairs(pairs_from_standard_error(n, gain, se, ALPHA), n)
     elif e.decision == CONTINUE and not tested:
         needed = MIN_PAIRS - n
     lat = m.latency_ms * 1.9
@@ -253,9 +259,12 @@ def _evaluation_row(m: SeedModel, model_id: int, hours: list[datetime],
         {"name": "min_pairs", "passed": tested, "observed": float(n), "limit": float(MIN_PAIRS),
          "detail": f"{n} labelled pairs" + ("" if tested else f", at least {MIN_PAIRS} needed")},
         {"name": "latency_p95", "passed": True, "observed": round(lat * 1.3, 2),
-         "limit": round(lat * 2.0, 2), "detail": "challenger p95 within 2x the champion's"},
-        {"name": "error_rate", "passed": True, "observed": 0.001, "limit": 0.01,
-         "detail": "0.1% of shadow requests failed (limit 1%)"},
+         "limit": round(lat * POLICY.latency_ratio, 2),
+         "detail": f"challenger p95 within {POLICY.latency_ratio:g}x the champion's"},
+        {"name": "error_rate", "passed": True, "observed": 0.001,
+         "limit": POLICY.error_rate_tolerance,
+         "detail": f"0.1% of shadow requests failed (limit {POLICY.error_rate_tolerance:.0%} "
+                   "above the champion's)"},
     ]
     test = ("mcnemar" if m.task == "classification" else "wilcoxon") if tested else None
     record = {
@@ -265,8 +274,8 @@ def _evaluation_row(m: SeedModel, model_id: int, hours: list[datetime],
         "p_better": p_better if tested else None, "p_worse": p_worse if tested else None,
         "p_noninferior": None, "champion_value": champion_value,
         "challenger_value": champion_value + delta, "delta": delta,
-        "ci_low": delta - 1.959964 * se, "ci_high": delta + 1.959964 * se,
-        "confidence": 0.95, "nominal_alpha": nominal,
+        "ci_low": delta - Z * se, "ci_high": delta + Z * se,
+        "confidence": CONFIDENCE, "nominal_alpha": nominal,
         "look": None, "information_fraction": fraction if tested else None, "final": final,
         "noninferiority": False, "guardrails": guardrails, "pairs_needed": needed,
     }
@@ -290,15 +299,8 @@ def _evaluation_row(m: SeedModel, model_id: int, hours: list[datetime],
         "guardrails": {g["name"]: {k: v for k, v in g.items() if k != "name"}
                        for g in guardrails},
         "details": {"decision": record, "counts": counts,
-                    "policy": {"alpha": ALPHA, "min_pairs": MIN_PAIRS,
-                               "max_pairs": MAX_PAIRS, "spending": "obrien_fleming"}},
+                    "policy": policy_dict(POLICY)},
     }
-
-
-def numbers_of(record: dict[str, Any]) -> dict[str, Any]:
-    """The numbers a promotion keeps from its evaluation (also written as version tags)."""
-    return {k: record.get(k) for k in ("metric", "n_pairs", "delta", "ci_low", "ci_high",
-                                       "p_value", "nominal_alpha")}
 
 
 # ---------------------------------------------------------------------- promotions
@@ -320,7 +322,7 @@ def _moves(m: SeedModel, model_id: int, hours: list[datetime], plan: LoopPlan,
             actor, reason = REPROMOTE_ACTOR, "fixed the feature pipeline; promoting again"
         else:
             actor, reason = "scheduler", None
-        numbers = numbers_of(found[1]["details"]["decision"]) if found else {}
+        numbers = decision_numbers(found[1]["details"]["decision"]) if found else {}
         moves.append({
             "model_id": model_id, "action": mv.action, "from_version": mv.from_version,
             "to_version": mv.to_version, "status": PENDING if mv.pending else DONE,

@@ -28,6 +28,7 @@ from lifecycle.capture.records import R_SPEC
 from lifecycle.config import Settings
 from lifecycle.errors import ConfigError, NoChampionError
 from lifecycle.registry.base import Registry
+from lifecycle.registry.mlflow_store import registry_for
 from lifecycle.serving.inputs import model_input
 from lifecycle.serving.load_alert import raise_load_alert, resolve_load_alert
 from lifecycle.serving.shadow import ShadowQueue
@@ -39,12 +40,6 @@ from lifecycle.states import CHAMPION, SHADOW_BATCH, SHADOW_LIVE, SHADOW_MODES
 log = logging.getLogger("lifecycle.serving")
 
 _live: weakref.WeakSet[ManagedModel] = weakref.WeakSet()
-
-
-def _registry_for(settings: Settings) -> Registry:
-    from lifecycle.registry.mlflow_store import registry_for  # imports mlflow lazily
-
-    return registry_for(settings)
 
 
 class ManagedModel:
@@ -288,7 +283,7 @@ class ManagedModel:
 
     def _get_registry(self) -> Registry:
         if self._registry is None:
-            self._registry = _registry_for(self._get_settings())
+            self._registry = registry_for(self._get_settings())
         return self._registry
 
     def _start(self) -> State:

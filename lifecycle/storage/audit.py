@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,15 @@ def record_audit(session: Session, *, actor: str, action: str, target: str | Non
     return event
 
 
+def os_actor(prefix: str) -> str:
+    """``prefix:<OS user>`` (``prefix`` alone when the OS does not say): who acts when no
+    actor is given (``cli:``, ``api:``)."""
+    try:
+        return f"{prefix}:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return prefix
+
+
 def write_audit(engine: Engine, *, actor: str, action: str, target: str | None, now: datetime,
                 model: str | None = None, details: dict[str, Any] | None = None) -> None:
     """:func:`record_audit` in a transaction of its own."""
@@ -33,4 +43,4 @@ def write_audit(engine: Engine, *, actor: str, action: str, target: str | None, 
                      details=details)
 
 
-__all__ = ["record_audit", "write_audit"]
+__all__ = ["os_actor", "record_audit", "write_audit"]

@@ -34,7 +34,7 @@ from lifecycle.errors import DataError
 from lifecycle.evaluation.paired import PairedSample, paired_sample
 from lifecycle.evaluation.policy import ServingStats
 from lifecycle.states import CHALLENGER, CHAMPION
-from lifecycle.storage.labelled import outcomes_for_keys
+from lifecycle.storage.labelled import decode_label, outcomes_for_keys
 from lifecycle.storage.models_repo import get_model
 from lifecycle.storage.window import load_window
 
@@ -149,17 +149,6 @@ def _values(rows: pd.DataFrame, role: str, kind: str) -> list[Any]:
     return values
 
 
-def _decode(text: Any) -> Any:
-    import json
-
-    if not isinstance(text, str):
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
 def _side(meta: pd.DataFrame, outputs: pd.DataFrame, mask: np.ndarray, role: str,
           classes: list[str]) -> pd.DataFrame:
     rows = meta.loc[mask]
@@ -227,7 +216,7 @@ def load_paired(engine: Engine, model: str, champion_version: str, challenger_ve
     pairs = pairs.merge(outcomes[["join_key", "label_text", "label_value"]], on="join_key",
                         how="left", sort=False)
     pairs["has_label"] = pairs["label_text"].notna()
-    pairs["label"] = [_decode(t) for t in pairs["label_text"]]
+    pairs["label"] = [decode_label(t) for t in pairs["label_text"]]
     pairs = pairs.drop(columns=["label_text"])
     keep_classes = tuple(c for c in classes
                          if not pairs.empty and pairs[f"{CHAMPION}_{_PROBA}{c}"].notna().any()

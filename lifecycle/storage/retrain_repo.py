@@ -36,6 +36,8 @@ class Lineage:
     drift_report_id: int | None = None
     performance_report_id: int | None = None
     request_id: int | None = None
+    #: start of the first window of the triggering alert (``window = "since_drift"``)
+    drift_began: datetime | None = None
 
 
 @dataclass(frozen=True)

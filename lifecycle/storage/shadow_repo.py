@@ -88,16 +88,14 @@ def save_evaluation(engine: Engine, model: str, *, champion_version: str,
 
 
 def evaluations(engine: Engine, model: str, *, champion_version: str | None = None,
-                challenger_version: str | None = None, limit: int | None = None,
-                ids: list[int] | None = None) -> list[EvaluationRow]:
+                challenger_version: str | None = None,
+                limit: int | None = None) -> list[EvaluationRow]:
     """Evaluations of ``model`` (optionally of one champion/challenger pair), oldest first."""
     cond: list[Any] = [ModelRow.name == model]
     if champion_version is not None:
         cond.append(ShadowEvaluation.champion_version == str(champion_version))
     if challenger_version is not None:
         cond.append(ShadowEvaluation.challenger_version == str(challenger_version))
-    if ids is not None:
-        cond.append(ShadowEvaluation.id.in_(ids))
     stmt = (select(ShadowEvaluation, ModelRow.name)
             .join(ModelRow, ModelRow.id == ShadowEvaluation.model_id).where(*cond)
             .order_by(ShadowEvaluation.created_at.desc(), ShadowEvaluation.id.desc()))

@@ -164,7 +164,7 @@ def test_shadow_page_shows_the_decision_interval_and_history(seeded_sqlite: str)
     assert metric(at, "Labelled pairs") == f"{latest.n_paired:,}"
     assert metric(at, "Pairs still needed") == f"~{record['pairs_needed']:,}"
     assert metric(at, "Delta (accuracy)") == f"{latest.metric_delta:+.4f}"
-    assert (f"95% CI **{latest.metric_delta:+.4f} [{latest.ci_low:+.4f}, "
+    assert (f"90% CI **{latest.metric_delta:+.4f} [{latest.ci_low:+.4f}, "
             f"{latest.ci_high:+.4f}]**") in texts(at)
     assert metric(at, "Shadow drop rate") == f"{latest.details['counts']['drop_rate']:.1%}"
     assert len(at.get("vega_lite_chart")) == 3  # delta band, rates, latency of both

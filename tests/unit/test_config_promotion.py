@@ -74,3 +74,21 @@ def test_max_duration_false_means_no_limit(tmp_path: Path) -> None:
 def test_bad_values_name_the_key(tmp_path: Path, body: str, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         _load(tmp_path, body)
+
+
+def test_a_shadow_section_is_validated_without_numpy_or_scipy(tmp_path: Path) -> None:
+    """Every command loads settings: checking [models.NAME.shadow] must not import the
+    statistics (scipy alone cost ~0.6 s per command)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "lifecycle.toml"
+    path.write_text('[models.m.shadow]\nmin_pairs = 100\nspending = "pocock"\n')
+    code = ("import sys; from lifecycle.config import load_settings; "
+            f"s = load_settings({str(path)!r}, env={{}}); "
+            "assert s.model('m').shadow.to_policy().spending == 'pocock'; "
+            "heavy = sorted(m for m in ('scipy', 'lifecycle.evaluation.spending', "
+            "'lifecycle.evaluation.bootstrap') if m in sys.modules); print(heavy)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
