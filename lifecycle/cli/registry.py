@@ -134,11 +134,10 @@ def _audit(settings: Settings, actor: str, version: VersionInfo, source: str,
            alias: str | None, previous: str | None) -> str | None:
     """Write the audit row when the lifecycle database is reachable; else return a note."""
     from sqlalchemy.exc import SQLAlchemyError
-    from sqlalchemy.orm import Session
 
     from lifecycle.cli._common import open_engine
     from lifecycle.errors import LifecycleError
-    from lifecycle.storage.audit import record_audit
+    from lifecycle.storage.audit import write_audit
     from lifecycle.storage.types import utcnow
 
     try:
@@ -146,11 +145,10 @@ def _audit(settings: Settings, actor: str, version: VersionInfo, source: str,
     except (LifecycleError, SQLAlchemyError) as exc:
         return f"note: no audit row written (the lifecycle database is not ready: {exc})"
     try:
-        with Session(engine) as session, session.begin():
-            record_audit(session, actor=actor, action="model.register", target=version.uri,
-                         now=utcnow(), model=version.name,
-                         details={"source": source, "run_id": version.run_id,
-                                  "alias": alias, "previous": previous})
+        write_audit(engine, actor=actor, action="model.register", target=version.uri,
+                    now=utcnow(), model=version.name,
+                    details={"source": source, "run_id": version.run_id, "alias": alias,
+                             "previous": previous})
     except SQLAlchemyError as exc:
         return f"note: no audit row written ({type(exc).__name__}: {exc})"
     finally:

@@ -33,9 +33,6 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from lifecycle.jobs.leases import Heartbeat
 from lifecycle.jobs.queue import (
     DONE,
@@ -46,7 +43,7 @@ from lifecycle.jobs.queue import (
     finish,
     renew,
 )
-from lifecycle.storage.tables import AuditEvent, ModelRow
+from lifecycle.storage.audit import write_audit
 
 logger = logging.getLogger("lifecycle.jobs")
 
@@ -113,11 +110,8 @@ def _run_retrain_function(ctx: Any, request: ClaimedRequest, function: str) -> d
         outcome.update(status="failed", error=f"{type(exc).__name__}: {exc}")
         raise
     finally:
-        with Session(ctx.engine) as session, session.begin():
-            model_id = session.scalar(select(ModelRow.id).where(ModelRow.name == request.model))
-            session.add(AuditEvent(ts=ctx.clock(), actor="scheduler", action="retrain.run",
-                                   model_id=model_id, target=f"request:{request.id}",
-                                   details=outcome))
+        write_audit(ctx.engine, actor="scheduler", action="retrain.run", model=request.model,
+                    target=f"request:{request.id}", details=outcome, now=ctx.clock())
     return outcome
 
 

@@ -63,8 +63,6 @@ logger = logging.getLogger("lifecycle.retrain")
 
 #: Alert kind opened when a retrain fails (resolved by the next successful one).
 RETRAIN_FAILED = "retrain_failed"
-#: Rows of the holdout logged as the model's input example.
-INPUT_EXAMPLE_ROWS = 5
 
 Clock = Callable[[], datetime]
 
@@ -201,9 +199,10 @@ def discard_version(registry: Registry, model: str, version: str, why: str) -> s
 
 def _register(registry: Registry, model: str, model_uri: str, run_id: str,
               tags: dict[str, str], record: Callable[..., None],
-              ) -> tuple[VersionInfo, VersionInfo | None]:
+              ) -> tuple[VersionInfo, str | None]:
     """Register a version and point ``challenger`` at it; an earlier challenger is tagged
-    superseded. A failure after registering discards the new version."""
+    superseded (its version is returned). A failure after registering discards the new
+    version."""
     info = registry.register(model, model_uri, run_id=run_id,
                              tags={**tags, f"{TAG_PREFIX}status": CHALLENGER})
     record(registered_version=info.version)
@@ -213,15 +212,15 @@ def _register(registry: Registry, model: str, model_uri: str, run_id: str,
     except Exception as exc:
         discard_version(registry, model, info.version, f"alias not set: {exc}")
         raise
-    if earlier is not None and earlier.version != info.version:
-        try:
-            registry.set_version_tags(model, earlier.version, {
-                f"{TAG_PREFIX}status": "superseded",
-                f"{TAG_PREFIX}superseded_by": info.version})
-        except Exception as exc:  # noqa: BLE001 - the new challenger stands either way
-            logger.warning("could not tag version %s of %s as superseded: %s",
-                           earlier.version, model, exc)
-    return info, earlier
+    if earlier is None or earlier.version == info.version:
+        return info, None
+    try:
+        registry.set_version_tags(model, earlier.version, {
+            f"{TAG_PREFIX}status": "superseded", f"{TAG_PREFIX}superseded_by": info.version})
+    except Exception as exc:  # noqa: BLE001 - the new challenger stands either way
+        logger.warning("could not tag version %s of %s as superseded: %s", earlier.version,
+                       model, exc)
+    return info, earlier.version
 
 
 def _alert(engine: Engine, model: str, *, fire: bool, now: datetime, message: str,
@@ -297,13 +296,12 @@ def run_retrain(engine: Engine, settings: Settings, model: str, *, lineage: Line
                              **{f"champion_holdout_{k}": v for k, v in old.items()},
                              "fit_seconds": fit_s})
             run.set_tags({f"{TAG_PREFIX}champion_metrics_from": old_source})
-            example = tw.holdout[list(tw.features)].head(INPUT_EXAMPLE_ROWS)
-            model_uri = run.log_model(fitted, input_example=example)
-            info, earlier = _register(registry, model, model_uri, run.run_id, tags, record)
+            # the registry keeps the example's first rows
+            model_uri = run.log_model(fitted, input_example=tw.holdout[list(tw.features)])
+            info, superseded = _register(registry, model, model_uri, run.run_id, tags,
+                                         record)
         seconds["mlflow"] = time.perf_counter() - mark - seconds["fit"] - seconds["score"]
         state["seconds"] = seconds
-        superseded = None if earlier is None or earlier.version == info.version \
-            else earlier.version
         state["superseded_version"] = superseded
         finished = clock()
         if not finish_run(engine, retrain_id, status=DONE, now=finished,

@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from lifecycle.alerts.policy import AlertChange
 from lifecycle.config import Settings
@@ -34,7 +33,6 @@ from lifecycle.errors import ConfigError
 from lifecycle.jobs.leases import acquire_cooldown
 from lifecycle.jobs.queue import RETRAIN, enqueue
 from lifecycle.storage.audit import write_audit
-from lifecycle.storage.tables import AuditEvent, ModelRow
 from lifecycle.training.trainer import load_trainer
 from lifecycle.windows import format_duration
 
@@ -72,11 +70,8 @@ def maybe_trigger_retrain(
                                "already_queued": not queued.created}
     logger.warning("retrain of %s queued as request %d by alert %s (%s)", model,
                    queued.request_id, change.alert_id, change.kind)
-    with Session(engine) as session, session.begin():
-        model_id = session.scalar(select(ModelRow.id).where(ModelRow.name == model))
-        session.add(AuditEvent(ts=now, actor="scheduler", action="retrain.trigger",
-                               model_id=model_id, target=f"alert:{change.alert_id}",
-                               details=outcome))
+    write_audit(engine, actor="scheduler", action="retrain.trigger", model=model,
+                target=f"alert:{change.alert_id}", details=outcome, now=now)
     return outcome
 
 

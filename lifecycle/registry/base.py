@@ -75,11 +75,12 @@ class TrainingRun(Protocol):
 
     def log_model(self, model: Any, *, input_example: Any,
                   pip_requirements: Sequence[str] | None = None) -> str:
-        """Log ``model`` with a signature inferred from ``input_example`` (a DataFrame) and its
-        predictions, explicit ``pip_requirements`` (default: the installed versions of what
-        the flavour needs), in a format that loads tree models (cloudpickle for sklearn).
-        Returns the model URI to register. Raises :class:`lifecycle.errors.TrainerError` for
-        an object that cannot be logged (no ``predict``)."""
+        """Log ``model`` with a signature inferred from ``input_example`` (a DataFrame; its
+        first rows are kept as the logged example) and its predictions, explicit
+        ``pip_requirements`` (default: the installed versions of what the flavour needs), in
+        a format that loads tree models (cloudpickle for sklearn). Returns the model URI to
+        register. Raises :class:`lifecycle.errors.TrainerError` for an object that cannot be
+        logged (no ``predict``)."""
         ...
 
 

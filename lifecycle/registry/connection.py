@@ -1,9 +1,9 @@
 """Reaching MLflow: the lazy import, bounded retries, a fast reachability check, and the one
 place MLflow's exceptions become ours.
 
-mlflow costs about a second to import, so nothing here imports it at module level: callers
-use :func:`mlflow_module` inside methods. Before the first import the process gets
-``MLFLOW_DISABLE_TELEMETRY=true`` and bounded HTTP retries (values the user set win): MLflow's
+mlflow costs ~1.5 s to import (measured cold here), so nothing here imports it at module
+level: callers use :func:`mlflow_module` inside methods. Before the first import the process
+gets ``MLFLOW_DISABLE_TELEMETRY=true`` and bounded HTTP retries (values the user set win): MLflow's
 own defaults retry a dead tracking server for minutes.
 """
 
@@ -121,8 +121,8 @@ def sqlite_path(uri: str) -> Path | None:
 
 
 def check_reachable(uri: str) -> None:
-    """Fail fast, before MLflow's own retries (100 s for an unopenable SQLite file, minutes
-    for a dead server), when the store behind ``uri`` cannot be reached."""
+    """Fail fast, before MLflow's own retries (101 s for an unopenable SQLite file in one
+    measurement, minutes for a dead server), when the store behind ``uri`` cannot be reached."""
     path = sqlite_path(uri)
     if path is not None:
         _check_sqlite(uri, path)

@@ -52,7 +52,7 @@ class ServingStats:
 
 
 class Counters:
-    """Named integer counters behind one lock (an increment costs ~0.1 us)."""
+    """Named integer counters behind one lock."""
 
     __slots__ = ("_lock", "served", "shadowed", "shadow_dropped", "shadow_errors", "reloads",
                  "reload_failures", "poll_errors", "shadow_deferred")

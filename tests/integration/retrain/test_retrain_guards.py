@@ -15,6 +15,7 @@ from lifecycle.jobs.queue import RETRAIN, claim_next, enqueue, finish
 from lifecycle.jobs.requests import process_pending
 from lifecycle.jobs.retrain_trigger import validate_retraining
 from lifecycle.jobs.runner import RunContext
+from lifecycle.jobs.scheduler import run_scheduler
 from lifecycle.registry.base import VersionInfo
 from lifecycle.states import CHALLENGER, FAILED, LOST, RUNNING
 from lifecycle.storage.retrain_repo import Lineage, list_runs, open_run, update_run
@@ -102,7 +103,8 @@ def test_asking_for_a_model_without_trainer_names_the_key(served: Served) -> Non
 
 def test_the_scheduler_refuses_a_bad_trainer_at_start(served: Served) -> None:
     with pytest.raises(TrainerError, match="wrong_signature"):
-        validate_retraining(served.settings(trainer="wrong_signature"))
+        run_scheduler(served.engine, served.settings(trainer="wrong_signature"), once=True)
     with pytest.raises(TrainerError, match="no_such_trainer"):
-        validate_retraining(served.settings(trainer="no_such_trainer"))
+        run_scheduler(served.engine, served.settings(trainer="no_such_trainer"), once=True)
+    assert list_runs(served.engine) == []  # refused before any work
     validate_retraining(served.settings())  # the good one passes

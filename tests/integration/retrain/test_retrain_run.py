@@ -160,7 +160,7 @@ def test_unreachable_tracking_store_fails_cleanly(served: Served) -> None:
 
 
 def test_too_few_labelled_rows_skips_with_the_reason(served: Served) -> None:
-    settings = served.settings(extra="")
+    served.settings()
     text = (served.home / "lifecycle.toml").read_text().replace("min_rows = 200",
                                                                   "min_rows = 5000")
     (served.home / "lifecycle.toml").write_text(text)
