@@ -89,7 +89,12 @@ def print_lineage(lin: Any) -> None:
     else:
         click.echo("  retrain    none (registered by hand)")
     if lin.run is not None:
-        metrics = ", ".join(f"{k} {val:.4g}" for k, val in sorted(lin.run.metrics.items())[:6])
+        # the new model's holdout numbers next to the champion's on the same rows
+        shown = [k for k in ("holdout_accuracy", "champion_holdout_accuracy", "holdout_roc_auc",
+                             "champion_holdout_roc_auc", "holdout_mae",
+                             "champion_holdout_mae") if k in lin.run.metrics]
+        metrics = ", ".join(f"{k} {lin.run.metrics[k]:.4g}" for k in shown
+                            or sorted(lin.run.metrics)[:6])
         click.echo(f"  mlflow run {lin.run.run_id} ({lin.run.status}) {metrics}")
     for e in lin.evaluations:
         click.echo(f"  shadow     #{e.id} {_when(e.created_at)} vs champion "
