@@ -9,16 +9,16 @@ or undo every intent left pending by a process that died between two alias moves
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from lifecycle.jobs.promote import has_pending, reconcile_promotions
+from lifecycle.jobs.runner import RunContext
 
 __all__ = ["reconcile_pending"]
 
 logger = logging.getLogger("lifecycle.jobs")
 
 
-def reconcile_pending(ctx: Any) -> list[int]:
+def reconcile_pending(ctx: RunContext) -> list[int]:
     """Finish or undo stale promotion intents; the ids closed (never raises for the
     registry: an intent that cannot be repaired now stays pending for the next poll)."""
     if not has_pending(ctx.engine):

@@ -5,7 +5,6 @@ or the full old one (target gone), never a model without a champion. Real MLflow
 from __future__ import annotations
 
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from lifecycle.errors import RegistryError
 from lifecycle.jobs.promote import has_pending, promote, reconcile_promotions, rollback
 from lifecycle.jobs.reconcile import reconcile_pending
+from lifecycle.jobs.runner import RunContext
 from lifecycle.states import CHALLENGER, CHAMPION, DONE, FAILED, PENDING
 from lifecycle.storage.tables import AuditEvent, PromotionEvent
 from lifecycle.storage.types import utcnow
@@ -121,8 +121,8 @@ def test_scheduler_poll_reconciles(lab: Lab) -> None:
     old, new = _two_versions(lab)
     with pytest.raises(Crash):
         promote(lab.engine, DiesAfter(lab.registry, 1), MODEL, actor="test")
-    ctx = SimpleNamespace(engine=lab.engine, settings=lab.settings(), registry=lab.registry,
-                          clock=lambda: utcnow() + timedelta(minutes=3))
+    ctx = RunContext(engine=lab.engine, settings=lab.settings(), registry=lab.registry,
+                     clock=lambda: utcnow() + timedelta(minutes=3))
     assert len(reconcile_pending(ctx)) == 1
     assert lab.aliases()[CHAMPION] == new
     assert reconcile_pending(ctx) == []  # nothing pending: one query, no registry call
