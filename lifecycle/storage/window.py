@@ -1,7 +1,8 @@
 """Load a window of logged predictions (inputs, outputs, meta) into DataFrames.
 
 Reads only ``prediction_batches`` blobs that overlap the window, decodes them (Arrow, zero
-copy where possible) and filters rows by timestamp. The per-row ``predictions`` table is not
+copy where possible) and filters rows by timestamp, through the one batch reader
+(``batch_source.read_parts``). The per-row ``predictions`` table is not
 scanned, so a 1,000,000-row window costs a few hundred blob reads, not a million rows.
 
 Batches are merged with Arrow's permissive promotion (int and float become float, a column
@@ -22,13 +23,13 @@ from datetime import datetime
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine, literal, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from lifecycle.storage.codec import META_COLUMNS, decode_table
+from lifecycle.storage.batch_source import read_parts
+from lifecycle.storage.codec import META_COLUMNS
 from lifecycle.storage.headline import headline
 from lifecycle.storage.models_repo import get_model
-from lifecycle.storage.tables import PredictionBatch
 
 _HEADLINE_COLUMNS = ("_output_value", "_output_label")
 _META_RENAME = {c: c[1:] for c in META_COLUMNS + _HEADLINE_COLUMNS}
@@ -140,49 +141,19 @@ def load_window(
     Raises :class:`~lifecycle.errors.UnknownModelError` for an unknown model.
     """
     with Session(engine) as session:
-        model_row = get_model(session, model)
-        inputs_col = PredictionBatch.inputs if with_inputs else literal(None)
-        stmt = select(inputs_col, PredictionBatch.outputs).where(
-            PredictionBatch.model_id == model_row.id
-        )
-        if since is not None:
-            stmt = stmt.where(PredictionBatch.ts_max >= since)
-        if until is not None:
-            stmt = stmt.where(PredictionBatch.ts_min < until)
-        stmt = stmt.order_by(PredictionBatch.ts_min, PredictionBatch.id)
-        blobs = session.execute(stmt).all()
-    if not blobs:
-        return _empty(model, since, until)
-
+        model_id = get_model(session, model).id
     input_tables: list[pa.Table] = []
     output_tables: list[pa.Table] = []
-    for inputs_blob, outputs_blob in blobs:
-        outputs = decode_table(outputs_blob) if outputs_blob is not None else None
-        if outputs is None or "_ts" not in outputs.column_names:
-            continue
-        mask = None
-        ts = outputs.column("_ts")
-        if since is not None:
-            mask = pc.greater_equal(ts, pa.scalar(since, type=ts.type))
-        if until is not None:
-            upper = pc.less(ts, pa.scalar(until, type=ts.type))
-            mask = upper if mask is None else pc.and_(mask, upper)
-        if role is not None:
-            is_role = pc.equal(outputs.column("_role"), role)
-            mask = is_role if mask is None else pc.and_(mask, is_role)
-        if mask is not None:
-            outputs = outputs.filter(mask)
-        if not outputs.num_rows:
-            continue  # no row of this batch is in the window: its inputs stay encoded
+    for part in read_parts(engine, model_id, since, until, role=role, with_inputs=with_inputs):
+        outputs = part.outputs
         if with_headline:
             value, label = headline(outputs.drop_columns(
                 [c for c in META_COLUMNS if c in outputs.column_names]))
             outputs = outputs.append_column("_output_value", value)
             outputs = outputs.append_column("_output_label", label)
         output_tables.append(outputs)
-        if inputs_blob is not None:
-            inputs = decode_table(inputs_blob)
-            input_tables.append(inputs.filter(mask) if mask is not None else inputs)
+        if part.inputs is not None:
+            input_tables.append(part.inputs)
     if not output_tables:
         return _empty(model, since, until)
 
