@@ -1,4 +1,4 @@
-"""``[retention]``: how long the prediction log stays hot, and where it goes after (docs/retention.md).
+"""``[retention]``: how long the log stays hot, and where it goes after (docs/retention.md).
 
 TOML, every key optional::
 

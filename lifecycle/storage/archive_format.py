@@ -96,8 +96,8 @@ def _restore(table: pa.Table, prefix: str, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def split(batch_id: str, group: pa.Table, file_meta: dict[bytes, bytes] | None
-          ) -> ArchivedBatch:
+def split(batch_id: str, group: pa.Table, file_meta: dict[bytes, bytes] | None, *,
+          with_inputs: bool = True) -> ArchivedBatch:
     """Inverse of :func:`combine`: the batch's outputs and inputs tables as stored hot."""
     meta = file_meta or {}
     if meta.get(_META_FORMAT) != FORMAT:
@@ -106,7 +106,7 @@ def split(batch_id: str, group: pa.Table, file_meta: dict[bytes, bytes] | None
     assert out_schema is not None
     in_schema = _read_schema(meta, _META_INPUTS)
     outputs = _restore(group, OUT, out_schema)
-    inputs = None if in_schema is None else _restore(group, IN, in_schema)
+    inputs = None if in_schema is None or not with_inputs else _restore(group, IN, in_schema)
     return ArchivedBatch(batch_id, outputs, inputs)
 
 
