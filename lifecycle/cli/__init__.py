@@ -35,6 +35,7 @@ COMMAND_MODULES: list[str] = [
     "retrain",
     "shadow",
     "promotion",
+    "retention",
     "demo",
 ]
 
