@@ -89,10 +89,12 @@ def _restore(table: pa.Table, prefix: str, schema: pa.Schema) -> pa.Table:
     columns = []
     for f in schema:
         col = table.column(prefix + f.name)
-        columns.append(col if col.type == f.type else col.cast(f.type))
-    if not columns:  # a table without columns keeps its row count
-        return pa.table({"_rows": pa.nulls(table.num_rows)}).drop_columns(["_rows"]) \
-            .replace_schema_metadata(schema.metadata)
+        # list field names ("element" in Parquet, "item" in Arrow) compare equal: use the text
+        columns.append(col if str(col.type) == str(f.type) else col.cast(f.type))
+    if not columns:  # a table without columns keeps its row count (select, not rebuild)
+        return table.select([]) if not schema.metadata else \
+            pa.table({"_rows": pa.nulls(table.num_rows)}, metadata=schema.metadata) \
+            .drop_columns(["_rows"])
     return pa.Table.from_arrays(columns, schema=schema)
 
 

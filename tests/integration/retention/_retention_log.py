@@ -6,7 +6,6 @@ point keys, a key logged in two batches)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import pandas as pd
 import pandas.testing as pdt
 import pytest
 from _retention_log import (
@@ -29,7 +28,6 @@ from lifecycle.storage.archive_repo import DELETED, parts
 from lifecycle.storage.labelled import load_labelled_window
 from lifecycle.storage.window import load_window
 from lifecycle.training.window import build_training_window
-
 
 WINDOWS = [(None, None), (DAY0 + timedelta(days=1, hours=10), DAY0 + timedelta(days=4)),
            (DAY0 + timedelta(days=2, hours=23), DAY0 + timedelta(days=3, hours=1)),
@@ -116,4 +114,3 @@ def test_disabled_or_unknown_model_is_an_empty_window(engine: Engine, tmp_path: 
     assert run_retention(engine, off, MODEL, NOW, NOW, now=NOW).empty
     on = settings_for(tmp_path, str(tmp_path / "a"))
     assert run_retention(engine, on, "never-logged", NOW, NOW, now=NOW).empty
-    assert isinstance(pd.DataFrame(), pd.DataFrame)
