@@ -130,15 +130,16 @@ def _finish(engine: Engine, model_id: int, part: PartRow, checkpoint: Checkpoint
     """Take a ``written`` or ``verified`` part to ``deleted``; returns the rows archived."""
     ids = part.batch_ids
     if part.state == WRITTEN:
-        if verify_part(part.url, ids) != (part.n_rows, part.content_sha256):
+        expected = (part.n_rows, part.content_sha256)
+        if verify_part(part.url, ids) != expected:  # missing or not what was written
             written = PartWriter.write(part.url, _decoded(engine, ids))
-            if (written.n_rows, written.content_sha256) != (part.n_rows, part.content_sha256):
+            if (written.n_rows, written.content_sha256) != expected:
                 raise DataError(f"archive part {part.url}: the hot batches no longer match "
                                 "the manifest (rows or content hash); investigate before "
                                 "rerunning")
-        if verify_part(part.url, ids) != (part.n_rows, part.content_sha256):
-            raise DataError(f"archive part {part.url} does not read back as written (rows or "
-                            "content hash differ); check the archive storage and rerun")
+            if verify_part(part.url, ids) != expected:
+                raise DataError(f"archive part {part.url} does not read back as written (rows "
+                                "or content hash differ); check the archive storage and rerun")
         with engine.begin() as conn:
             set_state(conn, part.id, WRITTEN, VERIFIED)
         checkpoint("verified")
