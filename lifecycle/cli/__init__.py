@@ -36,6 +36,7 @@ COMMAND_MODULES: list[str] = [
     "retrain",
     "shadow",
     "promotion",
+    "retention",
     "demo",
 ]
 

@@ -26,6 +26,7 @@ from typing import Any
 from lifecycle.config.database_url import parse_database_url, redact_url
 from lifecycle.config.policies import DriftSettings, PerformanceSettings
 from lifecycle.config.promotion import PromotionSettings, ShadowSettings
+from lifecycle.config.retention import ModelRetention, RetentionSettings
 from lifecycle.config.retrain import RetrainSettings
 from lifecycle.config.schedules import AlertSettings, SchedulerSettings, ScheduleSettings
 from lifecycle.config.section import Section, hide_uri_password, masked_repr
@@ -43,7 +44,7 @@ TASKS = ("classification", "regression")
 
 _TOP_KEYS = {
     "home", "database_url", "mlflow_tracking_uri", "admin_token", "hash_key",
-    "capture", "dashboard", "scheduler", "models",
+    "capture", "dashboard", "scheduler", "models", "retention",
 }
 
 
@@ -127,6 +128,7 @@ _MODEL_KEYS = {
     "task", "id_column", "identifier_columns", "timestamp_columns", "features", "categorical",
     "description", "feature_importances",
     "drift", "performance", "schedule", "alerts", "retrain", "shadow", "promotion",
+    "retention",
 }
 
 
@@ -184,6 +186,7 @@ class ModelSettings:
     retrain: RetrainSettings = field(default_factory=RetrainSettings)
     shadow: ShadowSettings = field(default_factory=ShadowSettings)
     promotion: PromotionSettings = field(default_factory=PromotionSettings)
+    retention: ModelRetention = field(default_factory=ModelRetention)
 
     @property
     def not_features(self) -> frozenset[str]:
@@ -240,6 +243,7 @@ class ModelSettings:
             retrain=_retrain(s.get("retrain"), prefix, features),
             shadow=ShadowSettings.parse(s.get("shadow"), f"{prefix}.shadow"),
             promotion=PromotionSettings.parse(s.get("promotion"), f"{prefix}.promotion"),
+            retention=ModelRetention.parse(s.get("retention"), f"{prefix}.retention"),
         )
 
 
@@ -260,6 +264,7 @@ class Settings:
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     models: Mapping[str, ModelSettings] = field(default_factory=dict)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     def model(self, name: str) -> ModelSettings:
         """Settings for ``name``; a model without a section gets the defaults."""
@@ -361,4 +366,5 @@ def load_settings(
         dashboard=DashboardSettings.parse(top.get("dashboard"), env),
         scheduler=SchedulerSettings.parse(top.get("scheduler"), env),
         models=models,
+        retention=RetentionSettings.parse(top.get("retention"), home, env),
     )

@@ -21,6 +21,7 @@ JOBS: dict[str, str] = {
     "shadow": "lifecycle.jobs.shadow:run_shadow_evaluation",
     "shadow_score": "lifecycle.jobs.shadow_score:run_shadow_scoring",
     "rollup": "lifecycle.jobs.rollup:run_rollup",
+    "retention": "lifecycle.jobs.retention:run_retention",
 }
 
 #: job kind -> alert evaluator (a key of ALERT_EVALUATORS) run after each successful window.

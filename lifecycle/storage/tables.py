@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -178,6 +179,36 @@ class WindowProfile(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     summary: Mapped[dict[str, Any]]
     sketches: Mapped[bytes | None] = mapped_column(Blob)
+#: Parts of the Parquet archive (``jobs/retention.py``, docs/retention.md): whole batches of
+#: one model and UTC day written to ``url``, one row group per batch in ``batch_ids`` order
+#: (``[[id, ts_min, ts_max, n_rows], ...]``). ``state``: ``written`` (file committed),
+#: ``verified`` (file read back: row count and content hash equal the hot batches'),
+#: ``deleted`` (the hot batches and their key rows were deleted in the transaction that set
+#: it). Readers read a batch hot while its row exists, and from a ``deleted`` part otherwise.
+class ArchivePart(Base):
+    """One Parquet file of archived batches and how far its archiving got."""
+
+    __tablename__ = "archive_parts"
+    __table_args__ = (
+        UniqueConstraint("url"),
+        Index(None, "model_id", "state", "ts_min", "ts_max"),
+        CheckConstraint("state IN ('written', 'verified', 'deleted')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(_model_fk())
+    day: Mapped[str] = mapped_column(String(10))
+    url: Mapped[str] = mapped_column(String(1000))
+    n_rows: Mapped[int] = mapped_column(BigInteger)
+    n_batches: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    batch_ids: Mapped[list[Any]] = mapped_column(JSONType)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ts_min: Mapped[datetime]
+    ts_max: Mapped[datetime]
 
 
 # --------------------------------------------------------------------------- drift
