@@ -50,6 +50,8 @@ __all__ = [
 
 def _step(summary: NumericSummary, x: NDArray[np.float64], side: str) -> NDArray[np.float64]:
     """``F_hat(x)`` (``side="right"``) or its left limit ``F_hat(x^-)`` (``side="left"``)."""
+    if summary.points.size == 0:  # no finite value: F_hat is 0 everywhere
+        return np.zeros(np.shape(x), dtype=np.float64)
     i = np.searchsorted(summary.points, x, side=side) - 1  # type: ignore[call-overload]
     cdf = summary.cdf
     return np.where(i < 0, 0.0, cdf[np.maximum(i, 0)])
