@@ -15,7 +15,7 @@ from lifecycle.drift.decision import (
     benjamini_hochberg,
     decide,
 )
-from lifecycle.drift.engine import check_profile, feature_statistics
+from lifecycle.drift.engine import check_profile, check_summaries, feature_statistics
 from lifecycle.drift.profile import (
     CategoricalProfile,
     NumericProfile,
@@ -26,11 +26,13 @@ from lifecycle.drift.profile import (
 from lifecycle.drift.report import DriftReport, FeatureResult, StatResult
 from lifecycle.drift.sample import CategoricalSample, NumericSample
 from lifecycle.drift.statistics import STATISTICS, Statistic, get_statistic
+from lifecycle.drift.summary import CategoricalSummary, NumericSummary
 
 __all__ = [
     "STATISTICS",
     "CategoricalProfile",
     "CategoricalSample",
+    "CategoricalSummary",
     "DriftPolicy",
     "DriftReport",
     "FeatureOverride",
@@ -38,6 +40,7 @@ __all__ = [
     "FeatureStatistics",
     "NumericProfile",
     "NumericSample",
+    "NumericSummary",
     "ReferenceProfile",
     "StatOptions",
     "StatResult",
@@ -47,6 +50,7 @@ __all__ = [
     "build_categorical_profile",
     "build_numeric_profile",
     "check_profile",
+    "check_summaries",
     "decide",
     "feature_statistics",
     "get_statistic",

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from lifecycle.drift.profile import CategoricalProfile, NumericProfile
 from lifecycle.drift.sample import CategoricalSample, NumericSample
+from lifecycle.drift.summary import NumericSummary, Summary
 from lifecycle.errors import DataError
 
 __all__ = [
@@ -48,10 +49,15 @@ class StatOptions:
         ``auto`` (scipy's rule: exact when both samples have at most 10,000 values, else the
         asymptotic distribution), ``exact`` or ``asymp``; same meaning as in
         ``scipy.stats.ks_2samp``.
+    reference_digest
+        Digest of the reference profile (:meth:`ReferenceProfile.digest`), set by
+        :func:`lifecycle.drift.engine.check_summaries`: a summarised window's exact bin and
+        range counts are used only when they were taken against this reference.
     """
 
     psi_epsilon: float = 1e-4
     ks_method: str = "auto"
+    reference_digest: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.psi_epsilon < 1:
@@ -133,11 +139,11 @@ def buckets(
 
 def check_pair(
     profile: NumericProfile | CategoricalProfile,
-    sample: NumericSample | CategoricalSample,
+    sample: NumericSample | CategoricalSample | Summary,
     statistic: str,
 ) -> None:
     """Raise :class:`DataError` when the reference and current kinds differ."""
-    if isinstance(profile, NumericProfile) != isinstance(sample, NumericSample):
+    if isinstance(profile, NumericProfile) != isinstance(sample, NumericSample | NumericSummary):
         raise DataError(
             f"{statistic}: the reference is {profile.kind} but the current sample is not; "
             "build the current sample with the reference's kind"

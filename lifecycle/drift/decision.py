@@ -20,6 +20,12 @@ A feature drifts when a change is **significant** and **large enough to matter**
    comparable across features and statistics. The report ranks features by it; a model's
    importance per feature, when given, is shown beside it.
 
+5. **Error bounds.** A statistic computed from a sketch states ``error_bound`` (on its
+   statistic; ``extra["effect_error_bound"]`` when the effect is a different number, as for
+   chi-square's Cramér's V). Its level is taken at the conservative end: ``effect - bound``
+   against the thresholds, and the p-value entering Benjamini-Hochberg is the largest of
+   ``extra["p_value_range"]``. With ``error_bound == 0`` nothing changes.
+
 In a huge window every p-value is tiny, so the effect-size gate is what prevents false
 alarms; in a tiny window effect sizes are noisy, so the significance gate and
 ``min_samples`` are what prevent them.
@@ -65,7 +71,9 @@ __all__ = [
     "FeatureStatistics",
     "Thresholds",
     "benjamini_hochberg",
+    "conservative_p",
     "decide",
+    "effect_bound",
 ]
 
 #: Statistics that vote by default: change in owner units (docs/drift.md, "Sensitivity").
@@ -263,6 +271,20 @@ def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
     return out
 
 
+def effect_bound(stat: StatResult) -> float:
+    """Bound on ``|effect - exact effect|`` (0.0 on every exact path)."""
+    return float(stat.extra.get("effect_error_bound", stat.error_bound))
+
+
+def conservative_p(stat: StatResult) -> float | None:
+    """The p-value the decision uses: the largest of ``extra["p_value_range"]`` when the
+    statistic has an error bound, else ``p_value`` itself."""
+    rng = stat.extra.get("p_value_range")
+    if stat.p_value is None or not rng or (stat.error_bound == 0 and effect_bound(stat) == 0):
+        return stat.p_value
+    return max(float(stat.p_value), *(float(p) for p in rng))
+
+
 def _sufficient(stat: StatResult, min_n: int) -> bool:
     return stat.computed and stat.n_reference >= min_n and stat.n_current >= min_n
 
@@ -323,9 +345,10 @@ def decide(
     for i, f in enumerate(features):
         min_n = policy.min_samples_for(f.feature)
         for s in f.statistics:
-            if s.p_value is not None and _sufficient(s, min_n):
+            p = conservative_p(s)
+            if p is not None and _sufficient(s, min_n):
                 family.append((i, s.name))
-                p_list.append(s.p_value)
+                p_list.append(p)
     adjusted = dict(zip(family, benjamini_hochberg(p_list).tolist(), strict=True))
 
     results: list[FeatureResult] = []
@@ -348,11 +371,14 @@ def decide(
                 level = NO_DRIFT
                 why = ""
             else:
-                level = _level(s.effect, thr)
+                bound = effect_bound(s)
+                level = _level(s.effect - bound if bound > 0 else s.effect, thr)
                 thr_value = thr.drift if level == DRIFT else thr.warning
                 eff = STATISTICS[s.name].effect
                 label = s.name if eff == s.name else f"{s.name} ({eff})"
-                why = (f"{label} = {s.effect:.4g} >= {level} "
+                shown = f"{s.effect:.4g}" if bound <= 0 else (
+                    f"{s.effect:.4g} - bound {bound:.3g} = {s.effect - bound:.4g}")
+                why = (f"{label} = {shown} >= {level} "
                        f"threshold {thr_value:g} and {sig_name} adjusted p {sig_p:.3g} < "
                        f"alpha {policy.alpha:g}")
             if s.name in deciding and level in (DRIFT, WARNING, INSUFFICIENT):

@@ -14,6 +14,15 @@ Each is tested with the pooled two-proportion z-test, two-sided:
 The statistic is ``p2 - p1`` and the effect compared with thresholds is ``|p2 - p1|``
 (percentage points, easy to explain; does not shrink with sample size).
 
+A summarised current window: missing and infinite counts are exact. The out-of-range count is
+exact when the rollup counted it against this reference (``n_below``/``n_above``), or when the
+window's exact minimum / maximum lie inside the reference range (then it is 0); otherwise it is
+estimated from the sketched CDF at the reference minimum and maximum, each side within
+``n e`` (``e`` the rank error). ``error_bound`` is then the bound on the share,
+``extra["p_value_range"]`` the p-values at both ends of the count's range (the decision uses
+the larger). Categorical summaries with estimated counts: the ``__unseen__`` bucket's interval
+(:mod:`lifecycle.drift.summary_buckets`).
+
 Part of the pure core: standard library, numpy and scipy only.
 """
 
@@ -24,10 +33,13 @@ import math
 import numpy as np
 from scipy import stats
 
-from lifecycle.drift.base import StatOptions, buckets, check_pair
+from lifecycle.drift.base import StatOptions, check_pair
 from lifecycle.drift.profile import FeatureProfile, NumericProfile
 from lifecycle.drift.report import StatResult
 from lifecycle.drift.sample import CategoricalSample, NumericSample
+from lifecycle.drift.summary import NumericSummary, Summary
+from lifecycle.drift.summary_buckets import current_buckets
+from lifecycle.drift.summary_cdf import count_above, count_below
 from lifecycle.errors import DataError
 
 __all__ = ["compute_infinite", "compute_missing", "compute_out_of_range", "two_proportion_z"]
@@ -46,7 +58,8 @@ def two_proportion_z(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float]:
 
 
 def _result(
-    name: str, kind: str, x1: int, n1: int, x2: int, n2: int, extra: dict[str, object]
+    name: str, kind: str, x1: int, n1: int, x2: int, n2: int, extra: dict[str, object],
+    bound: float = 0.0,
 ) -> StatResult:
     if n1 == 0 or n2 == 0:
         return StatResult(
@@ -56,6 +69,13 @@ def _result(
         )
     z, p = two_proportion_z(x1, n1, x2, n2)
     diff = x2 / n2 - x1 / n1
+    if bound > 0:  # x2 is an estimate within +/- bound (counts): p at both ends of its range
+        ends = [max(0.0, x2 - bound), min(float(n2), x2 + bound)]
+        if ends[0] <= x1 / n1 * n2 <= ends[1]:
+            ends.append(x1 / n1 * n2)  # the range holds "no difference": p can reach 1
+        ps = [two_proportion_z(x1, n1, int(np.rint(e)), n2)[1] if e != x1 / n1 * n2 else 1.0
+              for e in ends]
+        extra = {**extra, "p_value_range": (min(ps), max(ps))}
     return StatResult(
         name=name,
         kind=kind,
@@ -67,12 +87,14 @@ def _result(
         variant=VARIANT,
         reference_counts=(x1, n1 - x1),
         current_counts=(x2, n2 - x2),
+        error_bound=bound / n2,
         extra={"reference_share": x1 / n1, "current_share": x2 / n2, "z": z, **extra},
     )
 
 
 def compute_missing(
-    profile: FeatureProfile, sample: NumericSample | CategoricalSample, options: StatOptions
+    profile: FeatureProfile, sample: NumericSample | CategoricalSample | Summary,
+    options: StatOptions,
 ) -> StatResult:
     """Missing-value share, reference vs current (denominators: all rows)."""
     check_pair(profile, sample, "missing_share")
@@ -83,11 +105,14 @@ def compute_missing(
 
 
 def compute_infinite(
-    profile: FeatureProfile, sample: NumericSample | CategoricalSample, options: StatOptions
+    profile: FeatureProfile, sample: NumericSample | CategoricalSample | Summary,
+    options: StatOptions,
 ) -> StatResult:
     """Share of rows holding +/-inf, reference vs current (denominators: all rows)."""
     check_pair(profile, sample, "infinite_share")
-    if not isinstance(profile, NumericProfile) or not isinstance(sample, NumericSample):
+    if not isinstance(profile, NumericProfile) or not isinstance(
+        sample, NumericSample | NumericSummary
+    ):
         raise DataError("infinite_share applies to numeric features only")
     return _result(
         "infinite_share", "numeric", profile.n_infinite, profile.n_total,
@@ -96,9 +121,12 @@ def compute_infinite(
 
 
 def compute_out_of_range(
-    profile: FeatureProfile, sample: NumericSample | CategoricalSample, options: StatOptions
+    profile: FeatureProfile, sample: NumericSample | CategoricalSample | Summary,
+    options: StatOptions,
 ) -> StatResult:
     """Share of non-missing current values outside the reference support."""
+    if isinstance(profile, NumericProfile) and isinstance(sample, NumericSummary):
+        return _out_of_range_summary(profile, sample, options)
     if isinstance(profile, NumericProfile) and isinstance(sample, NumericSample):
         c = sample.sorted_values
         below = int(np.searchsorted(c, profile.minimum, side="left"))
@@ -109,8 +137,34 @@ def compute_out_of_range(
         }
         return _result("out_of_range_share", "numeric", 0, profile.n, below + above, c.size,
                        extra)
-    b = buckets(profile, sample)
+    check_pair(profile, sample, "out_of_range_share")
+    b, sb = current_buckets(profile, sample, options)
     unseen = sum(cnt for _, cnt in b.unseen)
     extra = {"unseen_categories": [list(t) for t in b.unseen[:50]],
              "n_unseen_categories": len(b.unseen)}
-    return _result("out_of_range_share", "categorical", 0, profile.n, unseen, sample.n, extra)
+    k = len(b.labels) - 2  # the __unseen__ bucket
+    bound = 0.0 if sb is None else float(max(sb.high[k] - sb.estimate[k],
+                                             sb.estimate[k] - sb.low[k]))
+    return _result("out_of_range_share", "categorical", 0, profile.n, unseen, sample.n, extra,
+                   bound)
+
+
+def _out_of_range_summary(
+    profile: NumericProfile, summary: NumericSummary, options: StatOptions
+) -> StatResult:
+    if summary.exact_for(options.reference_digest) and summary.n_below is not None \
+            and summary.n_above is not None:
+        below, above, bound, how = summary.n_below, summary.n_above, 0.0, "exact (rollup)"
+    else:
+        est_b, err_b = count_below(summary, np.array([profile.minimum]))
+        est_a, err_a = count_above(summary, profile.maximum)
+        below, above = int(np.rint(est_b[0])), int(np.rint(est_a))
+        bound = min(float(err_b[0]) + err_a, float(summary.n))
+        how = "exact (current range inside the reference range)" if bound == 0 else (
+            "estimated from the sketched CDF at the reference minimum and maximum")
+    extra: dict[str, object] = {
+        "below_min": below, "above_max": above,
+        "reference_min": profile.minimum, "reference_max": profile.maximum, "counts": how,
+    }
+    return _result("out_of_range_share", "numeric", 0, profile.n, below + above, summary.n,
+                   extra, bound)

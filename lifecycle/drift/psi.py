@@ -7,18 +7,27 @@ with ``r_i``/``c_i`` the reference/current proportions, natural log. A bucket em
 gets proportion ``psi_epsilon`` (default 1e-4) on that side, without renormalising; buckets
 empty on both sides contribute 0. Each term is >= 0, so PSI >= 0 and PSI(x, x) = 0.
 
+A summarised current window (:mod:`lifecycle.drift.summary_buckets`) gives exact counts (same
+value as in memory) or counts within intervals; then ``error_bound`` is the larger distance
+to the ends of PSI's range over those intervals (proportions floored at ``psi_epsilon``), and
+``extra["interval"]`` is that range.
+
 Part of the pure core: standard library and numpy only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
-from lifecycle.drift.base import StatOptions, buckets, smooth
+from lifecycle.drift.base import StatOptions, smooth
 from lifecycle.drift.profile import FeatureProfile
 from lifecycle.drift.report import StatResult
 from lifecycle.drift.sample import CategoricalSample, NumericSample
+from lifecycle.drift.summary import Summary
+from lifecycle.drift.summary_buckets import current_buckets, interval_stat, with_interval
 
 __all__ = ["compute", "psi_from_counts"]
 
@@ -37,13 +46,27 @@ def psi_from_counts(
     return float(max(0.0, np.sum((c - r) * np.log(c / r))))
 
 
+def psi_term(epsilon: float) -> Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[
+    np.float64
+]]:
+    """One bucket's PSI term ``(c - r) ln(c / r)``, proportions floored at ``epsilon``."""
+
+    def term(r: NDArray[np.float64], c: NDArray[np.float64]) -> NDArray[np.float64]:
+        rs, cs = np.maximum(r, epsilon), np.maximum(c, epsilon)
+        return (cs - rs) * np.log(cs / rs)
+
+    return term
+
+
 def compute(
-    profile: FeatureProfile, sample: NumericSample | CategoricalSample, options: StatOptions
+    profile: FeatureProfile, sample: NumericSample | CategoricalSample | Summary,
+    options: StatOptions,
 ) -> StatResult:
     """PSI of one feature; the result carries buckets, both count vectors and the smoothing."""
-    b = buckets(profile, sample)
+    b, sb = current_buckets(profile, sample, options)
     value = psi_from_counts(b.reference, b.current, options.psi_epsilon)
-    return StatResult(
+    lo, hi = interval_stat(sb, psi_term(options.psi_epsilon)) if sb else (value, value)
+    return with_interval(StatResult(
         name=NAME,
         kind=profile.kind,
         statistic=value,
@@ -61,4 +84,4 @@ def compute(
         smoothing=f"bucket empty on one side -> proportion {options.psi_epsilon:g} "
         "(no renormalisation); empty on both sides -> skipped",
         log_base=float(np.e),
-    )
+    ), sb, lo, hi)

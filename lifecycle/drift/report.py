@@ -200,6 +200,11 @@ class DriftReport:
     ``verdict`` is ``drift`` when any feature drifts; otherwise ``insufficient_data`` when any
     feature could not be assessed; otherwise ``warning`` when any feature warns; otherwise
     ``no_drift``. ``drift_share`` is drifted features over assessed features.
+
+    ``path`` says where the current side came from: ``exact`` (the window's rows, in memory)
+    or ``rollup`` (merged sketches, :func:`lifecycle.drift.engine.check_summaries`; each
+    statistic then states its ``error_bound``); ``rank_error`` is the largest rank error of the
+    window's numeric summaries (0.0 on the exact path).
     """
 
     features: tuple[FeatureResult, ...]
@@ -212,6 +217,8 @@ class DriftReport:
     alpha: float
     policy: Mapping[str, Any] = field(default_factory=dict)
     kind: str = "data"
+    path: str = "exact"
+    rank_error: float = 0.0
 
     def feature(self, name: str) -> FeatureResult:
         """The result of feature ``name`` (KeyError listing the features)."""

@@ -43,6 +43,7 @@ from lifecycle.drift.base import StatOptions
 from lifecycle.drift.profile import FeatureProfile
 from lifecycle.drift.report import StatResult
 from lifecycle.drift.sample import CategoricalSample, NumericSample
+from lifecycle.drift.summary import Summary
 from lifecycle.errors import ConfigError
 
 __all__ = [
@@ -57,7 +58,12 @@ __all__ = [
     "validate_names",
 ]
 
-Compute = Callable[[FeatureProfile, NumericSample | CategoricalSample, StatOptions], StatResult]
+#: Every statistic takes an in-memory sample or a summarised window (``summary.py``) as the
+#: current side and dispatches on its type inside its own module (docs/drift.md, "Drift from
+#: rollups").
+Compute = Callable[
+    [FeatureProfile, NumericSample | CategoricalSample | Summary, StatOptions], StatResult
+]
 
 NUMERIC = frozenset({"numeric"})
 CATEGORICAL = frozenset({"categorical"})

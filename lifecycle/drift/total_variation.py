@@ -19,6 +19,12 @@ categories at n = m = 10,000), and the noise grows with the number of categories
 (``sqrt(d^2 - v) ~ d``); pure noise shrinks about threefold. It has no test of its own: it is
 gated by the feature's chi-square test.
 
+A summarised current window with estimated counts (:mod:`lifecycle.drift.summary_buckets`):
+both ``1/2 |c_j - r_j|`` and the debiased term are evaluated over each bucket's count interval
+(zero inside it when it holds ``r_j``, the larger end otherwise), giving the range of the
+statistic (``error_bound``, ``extra["interval"]``) and of the effect
+(``extra["effect_error_bound"]``, ``extra["effect_interval"]``).
+
 Part of the pure core: standard library and numpy only.
 """
 
@@ -27,10 +33,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from lifecycle.drift.base import StatOptions, buckets
+from lifecycle.drift.base import StatOptions
 from lifecycle.drift.profile import CategoricalProfile, FeatureProfile
 from lifecycle.drift.report import StatResult
 from lifecycle.drift.sample import CategoricalSample, NumericSample
+from lifecycle.drift.summary import CategoricalSummary, Summary
+from lifecycle.drift.summary_buckets import current_buckets, interval_stat, with_interval
 from lifecycle.errors import DataError
 
 __all__ = ["compute", "tvd_debiased", "tvd_from_counts"]
@@ -56,13 +64,29 @@ def tvd_debiased(reference: NDArray[np.int64], current: NDArray[np.int64]) -> fl
     return float(min(1.0, 0.5 * np.sqrt(np.maximum(0.0, d * d - v)).sum()))
 
 
+def _tv_term(r: NDArray[np.float64], c: NDArray[np.float64]) -> NDArray[np.float64]:
+    return 0.5 * np.abs(c - r)
+
+
+def _debiased_term(n: float, m: float):  # type: ignore[no-untyped-def]
+    def term(r: NDArray[np.float64], c: NDArray[np.float64]) -> NDArray[np.float64]:
+        pooled = (r * n + c * m) / (n + m)
+        v = pooled * (1.0 - pooled) * (1.0 / n + 1.0 / m)
+        return 0.5 * np.sqrt(np.maximum(0.0, (c - r) ** 2 - v))
+
+    return term
+
+
 def compute(
-    profile: FeatureProfile, sample: NumericSample | CategoricalSample, options: StatOptions
+    profile: FeatureProfile, sample: NumericSample | CategoricalSample | Summary,
+    options: StatOptions,
 ) -> StatResult:
     """Share of mass moved between the categories of one categorical feature."""
-    if not isinstance(profile, CategoricalProfile) or not isinstance(sample, CategoricalSample):
+    if not isinstance(profile, CategoricalProfile) or not isinstance(
+        sample, CategoricalSample | CategoricalSummary
+    ):
         raise DataError("total_variation applies to categorical features only")
-    b = buckets(profile, sample)
+    b, sb = current_buckets(profile, sample, options)
     if b.current.sum() == 0:
         return StatResult(
             name=NAME, kind="categorical", statistic=float("nan"), effect=float("nan"),
@@ -74,7 +98,15 @@ def compute(
     r = b.reference / b.reference.sum()
     c = b.current / b.current.sum()
     top = int(np.argmax(np.abs(c - r)))
-    return StatResult(
+    extra: dict[str, object] = {}
+    lo = hi = value
+    if sb is not None:
+        lo, hi = interval_stat(sb, _tv_term, lambda t: min(1.0, t))
+        e_lo, e_hi = interval_stat(
+            sb, _debiased_term(float(b.reference.sum()), sb.total), lambda t: min(1.0, t))
+        extra = {"effect_interval": (e_lo, e_hi),
+                 "effect_error_bound": max(e_hi - effect, effect - e_lo, 0.0)}
+    return with_interval(StatResult(
         name=NAME,
         kind="categorical",
         statistic=value,
@@ -89,5 +121,5 @@ def compute(
         current_counts=tuple(int(x) for x in b.current),
         smoothing="none",
         extra={"largest_move": {"category": b.labels[top], "reference_share": float(r[top]),
-                                "current_share": float(c[top])}},
-    )
+                                "current_share": float(c[top])}, **extra},
+    ), sb, lo, hi)

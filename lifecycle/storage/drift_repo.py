@@ -103,6 +103,8 @@ def _summary(report: DriftReport, extra: dict[str, Any] | None) -> dict[str, Any
             f.feature: [list(t) for t in f.unseen_categories[:20]]
             for f in report.features if f.unseen_categories
         },
+        "path": report.path,
+        "rank_error": report.rank_error,
         **(extra or {}),
     }
 
