@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from lifecycle.drift.decision import DriftPolicy
 
 
+#: How a window's drift is computed: chosen by size, or forced (docs/scale.md).
+DRIFT_PATHS = ("auto", "exact", "rollup")
+
+
 @dataclass(frozen=True)
 class DriftSettings:
     """Per-model drift policy (owned by the drift engine; see docs/drift.md).
@@ -33,6 +37,8 @@ class DriftSettings:
         ks_method = "auto"           # auto | exact | asymp (as scipy.stats.ks_2samp)
         prediction_drift = true      # also check the model outputs
         label_drift = true           # also check outcome labels when there are any
+        path = "auto"                # auto | exact | rollup (docs/scale.md)
+        rollup_min_rows = 1000000    # auto: windows with more served rows use the rollups
         [models.churn.drift.thresholds]
         psi = { warning = 0.1, drift = 0.25 }
         [models.churn.drift.features.age]
@@ -51,6 +57,10 @@ class DriftSettings:
     ks_method: str = "auto"
     prediction_drift: bool = True
     label_drift: bool = True
+    #: ``auto``: windows with more than ``rollup_min_rows`` served rows are checked from the
+    #: hourly rollups, smaller ones exactly; ``exact`` / ``rollup`` force one path.
+    path: str = "auto"
+    rollup_min_rows: int = 1_000_000
     thresholds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     features: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -79,7 +89,7 @@ class DriftSettings:
         s = Section(data, prefix, {
             "alpha", "min_samples", "numeric_tests", "categorical_tests", "bins",
             "max_points", "psi_epsilon", "ks_method", "prediction_drift", "label_drift",
-            "thresholds", "features",
+            "thresholds", "features", "path", "rollup_min_rows",
         })
         feats_raw = Section(s.get("features"), s.key("features"))
         features: dict[str, Mapping[str, Any]] = {}
@@ -107,6 +117,8 @@ class DriftSettings:
             or cls.ks_method,
             prediction_drift=s.boolean("prediction_drift", cls.prediction_drift),
             label_drift=s.boolean("label_drift", cls.label_drift),
+            path=s.choice("path", cls.path, DRIFT_PATHS) or cls.path,
+            rollup_min_rows=s.integer("rollup_min_rows", cls.rollup_min_rows, minimum=1),
             thresholds=cls._thresholds(s.get("thresholds"), s.key("thresholds")),
             features=features,
         )
