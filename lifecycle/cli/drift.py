@@ -50,6 +50,15 @@ def print_report(report: Any) -> None:
                        + f" - {f.unseen_share:.1%} of values")
 
 
+def _path_line(path: dict[str, object]) -> str:
+    """How the window was computed: exactly from its rows, or from its hourly rollups."""
+    if path.get("path") == "rollup":
+        return (f"computed from {path.get('hours')} hourly rollups (rank error "
+                f"{float(path.get('rank_error') or 0.0):.4f}; {path.get('path_reason')}); "
+                "each statistic's bound is in --json")
+    return f"computed exactly from the logged rows ({path.get('path_reason', 'open window')})"
+
+
 @click.group("drift")
 def drift() -> None:
     """Data and prediction drift checks (label drift: ``lifecycle performance``)."""
@@ -80,9 +89,11 @@ def check(ctx: click.Context, model: str, since: str, until: str, as_json: bool)
     if as_json:
         doc = {k: r.to_dict() for k, r in result.reports.items()}
         doc["data"]["non_numeric"] = result.non_numeric
+        doc["data"]["computed"] = result.path
         click.echo(json.dumps(doc, indent=1))
     else:
         click.echo(f"model {model}  window {start:%Y-%m-%d %H:%M}Z .. {end:%Y-%m-%d %H:%M}Z")
+        click.echo(_path_line(result.path))
         for kind, report in result.reports.items():
             click.echo("")
             print_report(report)

@@ -48,6 +48,7 @@ from lifecycle.drift.profile import ReferenceProfile
 from lifecycle.drift.report import DriftReport
 from lifecycle.drift_check import check_drift, non_numeric_counts
 from lifecycle.errors import DataError
+from lifecycle.jobs.drift_path import EXACT, ROLLUP, choose_path, rollup_reports
 from lifecycle.jobs.outcome import EmptyWindow
 from lifecycle.storage.drift_repo import load_active_profiles, save_report
 from lifecycle.storage.models_repo import get_model
@@ -70,6 +71,8 @@ class DriftCheckResult:
     skipped: dict[str, str]
     non_numeric: dict[str, int] = field(default_factory=dict)
     empty_reason: str | None = None
+    #: which path computed the reports and why (``path``: exact | rollup; docs/scale.md)
+    path: dict[str, object] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -108,6 +111,19 @@ def check_window(
             f"model {model!r} has no reference profile; set one with "
             f"`lifecycle reference set {model} --from FILE` or `--since ... --until ...`"
         )
+    if window_start is not None and window_end is not None:
+        choice = choose_path(engine, settings, model, window_start, window_end)
+        if choice.path == ROLLUP:
+            reports, skipped, path = rollup_reports(engine, settings, model, window_start,
+                                                    window_end, profiles, importances, choice)
+            if not reports:
+                return DriftCheckResult({}, {}, {}, empty_reason=(
+                    f"the window [{window_start}, {window_end}) of model {model!r} has no "
+                    "served predictions"))
+            return DriftCheckResult(reports, {}, skipped, path=path)
+        exact_path: dict[str, object] = {"path": EXACT, "path_reason": choice.reason}
+    else:
+        exact_path = {"path": EXACT, "path_reason": "open window"}
     window = load_window(engine, model, window_start, window_end)
     frames = window_frames(window, ms)
     data_df, _ = frames["data"]
@@ -129,7 +145,8 @@ def check_window(
                                                     kind="prediction")
             except DataError as exc:
                 skipped["prediction"] = str(exc)
-    return DriftCheckResult(reports, {}, skipped, non_numeric_counts(data_df, reference))
+    return DriftCheckResult(reports, {}, skipped, non_numeric_counts(data_df, reference),
+                            path=exact_path)
 
 
 def label_drift(
@@ -213,6 +230,7 @@ def run_drift_check_all(
                     extra["skipped"] = result.skipped
                 if result.non_numeric:
                     extra["non_numeric"] = result.non_numeric
+            extra.update(result.path)
             ids[kind] = save_report(
                 session, model_id, report, window_start=window_start, window_end=window_end,
                 reference_id=profiles[kind][0], extra_summary=extra,
