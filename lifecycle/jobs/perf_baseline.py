@@ -85,7 +85,7 @@ def _pack(keys: np.ndarray, sample: LabelledSample, labels: pd.DataFrame | None,
           boot: ReferenceBootstrap) -> tuple[bytes, dict[str, Any]]:
     names = list(boot.values)
     arrays: dict[str, np.ndarray] = {
-        "keys": keys.astype(str),
+        "keys": np.array(keys.tolist(), dtype=str),
         "y_true": sample.y_true.astype(str if sample.task == "classification" else float),
         "y_pred": sample.y_pred.astype(str if sample.task == "classification" else float),
         "values": np.array([boot.values[k] for k in names], dtype=float),
@@ -97,8 +97,8 @@ def _pack(keys: np.ndarray, sample: LabelledSample, labels: pd.DataFrame | None,
     if labels is not None:
         column = labels["label"]
         label_kind = "object" if column.dtype == object else "float"
-        arrays["labels"] = (column.astype(str) if label_kind == "object"
-                            else column.astype(float)).to_numpy()
+        arrays["labels"] = (np.array(column.astype(str).tolist(), dtype=str)
+                            if label_kind == "object" else column.to_numpy(dtype=float))
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
     meta = {"task": sample.task, "classes": list(sample.classes), "names": names,

@@ -5,7 +5,8 @@ small share). ``[models.NAME.performance] rerun_after`` (default ``["1d", "3d", 
 when it is computed again, measured from the window's end. Each tick of the performance job,
 after its due windows (:func:`lifecycle.jobs.tick.run_due`), runs the due re-runs:
 
-* a window is re-run only once its first run is ``done`` (a lease in ``job_leases``);
+* a window is re-run only once its first run is ``done`` (a lease in ``job_leases``), and not
+  when that run found it empty (no prediction: ``job_runs`` status ``empty``);
 * for each such window, the re-run due now is the **latest** offset with
   ``window_end + offset <= now``: after downtime the earlier offsets are not run one by one,
   only the latest, once;
@@ -32,8 +33,8 @@ from lifecycle.config import Settings
 from lifecycle.jobs.leases import LeaseState, lease_states
 from lifecycle.jobs.plan import PlannedJob
 from lifecycle.jobs.runner import SKIPPED, RunContext, RunResult, execute, lease_key
-from lifecycle.states import DONE
-from lifecycle.storage.tables import JobLease
+from lifecycle.states import DONE, EMPTY
+from lifecycle.storage.tables import JobLease, JobRun
 from lifecycle.windows import Window, format_duration, window_from_key
 
 __all__ = ["due_reruns", "rerun_label", "rerun_offsets", "run_due_reruns"]
@@ -67,6 +68,15 @@ def _rerun_states(ctx: RunContext, job: PlannedJob, from_key: str, size_s: int
         return {row[0]: LeaseState(*row) for row in conn.execute(stmt)}
 
 
+def _empty_windows(ctx: RunContext, job: PlannedJob, since: datetime) -> set[datetime]:
+    """Starts of the windows whose first run found no prediction (nothing to re-run)."""
+    stmt = select(JobRun.window_start).where(
+        JobRun.job_name == job.kind.name, JobRun.model_name == job.model,
+        JobRun.status == EMPTY, JobRun.window_start >= since)
+    with ctx.engine.connect() as conn:
+        return {row[0] for row in conn.execute(stmt)}
+
+
 def due_reruns(ctx: RunContext, job: PlannedJob) -> list[tuple[Window, str]]:
     """``(window, "+3d")`` pairs to re-run now, oldest window first."""
     offsets = rerun_offsets(ctx.settings, job)
@@ -85,9 +95,12 @@ def due_reruns(ctx: RunContext, job: PlannedJob) -> list[tuple[Window, str]]:
     if not first_runs:
         return []
     reruns = _rerun_states(ctx, job, from_key, size_s)
+    empty = _empty_windows(ctx, job, oldest_end - size)
     out: list[tuple[Window, str]] = []
     for state in first_runs:
         window = window_from_key(state.window_key)
+        if window.start in empty:
+            continue
         passed = [o for o in offsets if window.end + o <= now]
         if not passed or window.end + passed[-1] <= now - horizon:
             continue
