@@ -74,7 +74,7 @@ def _empty_windows(ctx: RunContext, job: PlannedJob, since: datetime) -> set[dat
         JobRun.job_name == job.kind.name, JobRun.model_name == job.model,
         JobRun.status == EMPTY, JobRun.window_start >= since)
     with ctx.engine.connect() as conn:
-        return {row[0] for row in conn.execute(stmt)}
+        return {row[0] for row in conn.execute(stmt) if row[0] is not None}
 
 
 def due_reruns(ctx: RunContext, job: PlannedJob) -> list[tuple[Window, str]]:
