@@ -210,6 +210,8 @@ class PerformanceSettings:
 
     The reference period is ``[reference_since, reference_until)`` when both are set;
     otherwise the window of the model's active reference profile (see docs/concept-drift.md).
+    ``rerun_after``: when the scheduler computes a window again after its end, as labels
+    arrive (``["1d", "3d", "7d"]`` by default, ``[]`` never; lifecycle.jobs.reruns).
     """
 
     reference_since: Any = None  # datetime | None (aware UTC)
