@@ -427,6 +427,30 @@ def coverage(url: str, model_id: int, start: datetime) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
+def coverage_runs(url: str, model_id: int, start: datetime, windows: int = 10) -> pd.DataFrame:
+    """The coverage each run of the latest re-run windows saw (``summary.runs`` of a report:
+    the initial run, then re-runs as labels arrived); only the history is read, not the
+    whole summary."""
+    r = PerformanceReport
+    stmt = (select(r.window_start, r.summary["runs"]).where(
+        r.model_id == model_id, r.window_end >= start).order_by(r.window_end.desc())
+        .limit(200))
+    rows: list[tuple[Any, ...]] = []
+    with Session(engine(url)) as session:
+        for window_start, runs in session.execute(stmt):
+            if not isinstance(runs, list) or len(runs) < 2:
+                continue
+            rows.extend((window_start, e.get("run"), str(e.get("computed_at") or "")[:16]
+                         .replace("T", " "), e.get("n_labelled"),
+                         e.get("n_predictions"), e.get("coverage"), e.get("verdict"))
+                        for e in runs if isinstance(e, dict))
+            if len({row[0] for row in rows}) >= windows:
+                break
+    return _frame(rows, ["window_start", "run", "computed_at", "n_labelled", "n_predictions",
+                         "coverage", "verdict"])
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
 def has_labels(url: str, model_id: int) -> bool:
     """Whether any label (outcome) was logged for the model: one indexed row looked up, the
     labels themselves are not read."""

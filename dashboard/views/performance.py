@@ -106,6 +106,11 @@ def render() -> None:
                   ui.fmt_duration(float(delay.median())) if len(delay) else "-")
         st.altair_chart(charts.coverage_chart(cov), width="stretch")
         st.caption("Recent windows have lower coverage while their labels are still arriving.")
+        runs = data.coverage_runs(ctx.url, model_id, start)
+        if not runs.empty:
+            st.markdown("**Coverage by run** (windows recomputed as labels arrived: "
+                        "`rerun_after`)")
+            st.dataframe(tables.display_frame(runs), hide_index=True, width="stretch")
 
     st.subheader("Change points in the error stream")
     if points.empty:

@@ -3,7 +3,9 @@
 Exit codes: 0 fine, 1 degraded, 2 error or no verdict (no data, no labels, too few labels).
 A window without labels still prints the label-free estimate (classifiers logging
 probabilities). Label drift is computed here (labels arrive late) and stored as the window's
-``label`` drift report; prediction drift is ``lifecycle drift check``'s.
+``label`` drift report; prediction drift is ``lifecycle drift check``'s. The output names the
+run that computed the stored report (``manual`` here; ``initial`` or a re-run such as ``+3d``
+for the scheduler's) and the label coverage each run of the window saw.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def performance(
     ctx: click.Context, model: str, since: str, until: str, no_save: bool, as_json: bool
 ) -> None:
     """Model performance (with label coverage) of a window against the reference period."""
-    from lifecycle.jobs.performance import run_performance_check
+    from lifecycle.jobs.performance import PerformanceCheckResult, run_performance_check
 
     settings = get_settings(ctx)
     start, end = parse_window(since, until)
@@ -37,6 +39,7 @@ def performance(
         result = run_performance_check(engine, settings, model, start, end, persist=not no_save)
     finally:
         engine.dispose()
+    assert isinstance(result, PerformanceCheckResult)  # only a scheduled re-run is "unchanged"
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=1))
         ctx.exit(result.exit_code)
@@ -51,6 +54,10 @@ def performance(
                f"(coverage {coverage}), delay median {format_elapsed(cov['delay_median_s'])}, "
                f"p90 {format_elapsed(cov['delay_p90_s'])}; revised {cov['n_revised']}, "
                f"labels for unknown keys {cov['n_orphan_outcomes']}")
+    click.echo(f"run {result.run}" + (f" (reference performance {ref['baseline']})"
+                                      if ref.get("baseline") else ""))
+    if result.history:
+        click.echo("coverage by run: " + "; ".join(_run_text(h) for h in result.history))
     if result.comparison is not None:
         comp = result.comparison
         click.echo("")
@@ -90,6 +97,15 @@ def performance(
     click.echo(f"verdict: {result.verdict.upper()}"
                + (f" (report #{result.report_id})" if result.report_id else ""))
     ctx.exit(result.exit_code)
+
+
+def _run_text(entry: dict[str, object]) -> str:
+    """``+1d 2026-03-03 00:00Z: 412/2000 (20.6%) fine``: one run of a window's history."""
+    coverage = entry.get("coverage")
+    share = f"{coverage:.1%}" if isinstance(coverage, float | int) else "-"
+    when = str(entry.get("computed_at") or "")[:16].replace("T", " ")
+    return (f"{entry.get('run')} {when}Z: {entry.get('n_labelled')}/"
+            f"{entry.get('n_predictions')} ({share}) {entry.get('verdict')}")
 
 
 def register(main: click.Group) -> None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.config.section import Section
 from lifecycle.errors import ConfigError
+from lifecycle.windows import parse_duration
 
 if TYPE_CHECKING:
     from lifecycle.drift.decision import DriftPolicy
@@ -159,9 +160,41 @@ class DriftSettings:
 _PERFORMANCE_KEYS = {
     "reference_since", "reference_until", "alpha", "min_drop", "min_relative_increase",
     "min_labels", "min_coverage", "n_boot", "confidence", "calibration", "positive_label",
-    "detectors",
+    "detectors", "rerun_after",
 }
 _DETECTOR_NAMES = ("page_hinkley", "ddm", "adwin")
+
+
+#: Default re-runs of a performance window, after the window's end (labels arrive late).
+DEFAULT_RERUN_AFTER = (timedelta(days=1), timedelta(days=3), timedelta(days=7))
+
+
+def _rerun_after(s: Section) -> tuple[timedelta, ...]:
+    """``rerun_after``: a list of duration strings, each positive and larger than the last."""
+    key = s.key("rerun_after")
+    value = s.get("rerun_after")
+    if value is None:
+        return DEFAULT_RERUN_AFTER
+    if not isinstance(value, list | tuple):
+        raise ConfigError(f"{key} must be a list of durations such as [\"1d\", \"3d\", "
+                          f"\"7d\"] ([] switches re-runs off), got {value!r}")
+    out: list[timedelta] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise ConfigError(f"{key}[{i}] must be a duration string like \"1d\", "
+                              f"got {item!r}")
+        try:
+            delta = parse_duration(item, key=f"{key}[{i}]")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if delta <= timedelta(0):
+            raise ConfigError(f"{key}[{i}] = {item!r} must be positive (a time after the "
+                              "window's end)")
+        if out and delta <= out[-1]:
+            raise ConfigError(f"{key} must be increasing: {item!r} does not come after "
+                              f"{value[i - 1]!r}")
+        out.append(delta)
+    return tuple(out)
 
 
 def _utc_time(s: Section, name: str) -> Any:
@@ -189,6 +222,8 @@ class PerformanceSettings:
 
     The reference period is ``[reference_since, reference_until)`` when both are set;
     otherwise the window of the model's active reference profile (see docs/concept-drift.md).
+    ``rerun_after``: when the scheduler computes a window again after its end, as labels
+    arrive (``["1d", "3d", "7d"]`` by default, ``[]`` never; lifecycle.jobs.reruns).
     """
 
     reference_since: Any = None  # datetime | None (aware UTC)
@@ -203,6 +238,8 @@ class PerformanceSettings:
     calibration: str = "isotonic"
     positive_label: str | None = None
     detectors: tuple[str, ...] = _DETECTOR_NAMES
+    #: when a window is computed again after its end, as labels keep arriving ([] = never)
+    rerun_after: tuple[timedelta, ...] = DEFAULT_RERUN_AFTER
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -240,5 +277,6 @@ class PerformanceSettings:
             or cls.calibration,
             positive_label=None if positive is None else str(positive),
             detectors=detectors,
+            rerun_after=_rerun_after(s),
             raw=s.data,
         )

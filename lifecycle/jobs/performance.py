@@ -7,6 +7,12 @@ window's predictions with their labels, compares every metric with the reference
 through the drift engine (stored as the window's ``label`` drift report; prediction drift is
 the drift job's), and stores one report per model and window (running it again replaces it).
 
+Labels arrive late: the scheduler runs a window again ``rerun_after`` its end (default +1d, +3d,
++7d; :mod:`lifecycle.jobs.reruns`). A re-run replaces the report, which records the coverage
+every run saw (``summary["runs"]``); a re-run whose labels did not change since the stored
+report returns :class:`UnchangedRerun` without computing anything. The reference period's
+performance comes from :mod:`lifecycle.jobs.perf_baseline` (computed once per reference).
+
 Verdicts: ``fine``, ``degraded`` (stored); ``no labels``, ``insufficient labels`` (nothing
 stored: a number that cannot be trusted is not written as if it were); ``no data``: the window
 has no prediction, a normal outcome the runner records as ``empty`` (never retried).
@@ -25,6 +31,7 @@ from sqlalchemy.orm import Session
 from lifecycle.config import Settings
 from lifecycle.detectors import DETECTORS, DriftDetector, PageHinkley
 from lifecycle.errors import DataError
+from lifecycle.jobs.perf_baseline import ReferenceBaseline, reference_baseline
 from lifecycle.performance import (
     EstimatedPerformance,
     LabelledSample,
@@ -35,20 +42,30 @@ from lifecycle.performance import (
 )
 from lifecycle.states import DEGRADED, FINE, NO_DATA, NO_LABELS
 from lifecycle.states import INSUFFICIENT_LABELS as INSUFFICIENT
+from lifecycle.storage.baseline_repo import iso_utc
 from lifecycle.storage.labelled import LabelledWindow, load_labelled_window
 from lifecycle.storage.models_repo import get_model
-from lifecycle.storage.performance_repo import save_performance_report
+from lifecycle.storage.performance_repo import (
+    json_safe,
+    load_report_summary,
+    save_performance_report,
+)
 from lifecycle.storage.tables import ReferenceProfileRow
 from lifecycle.storage.types import utcnow
 
-__all__ = ["PerformanceCheckResult", "evaluate_alerts", "resolve_reference_period",
-           "run_performance_check"]
+__all__ = ["INITIAL", "MANUAL", "PerformanceCheckResult", "UnchangedRerun", "evaluate_alerts",
+           "labels_seen", "resolve_reference_period", "run_performance_check"]
 
 EXIT_CODES = {FINE: 0, DEGRADED: 1}
 #: Reference errors fed to each detector before the window, so it starts from the baseline.
 WARMUP = 2000
 #: Standard deviation of the stream Page–Hinkley's defaults are tuned for (10 % error rate).
 PH_REFERENCE_SD = 0.3
+#: Which run computed a report: the scheduled run at the window's time, a manual check (CLI,
+#: API); a re-run is named by its offset after the window's end (``+1d``).
+INITIAL, MANUAL = "initial", "manual"
+#: Runs kept in a report's coverage history.
+MAX_HISTORY = 20
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,10 @@ class PerformanceCheckResult:
     drift: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     report_id: int | None = None
+    #: which run this was: ``initial``, ``manual`` or a re-run (``+1d``)
+    run: str = MANUAL
+    #: coverage each run of the window saw (the stored report's ``summary["runs"]``)
+    history: tuple[dict[str, Any], ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -102,6 +123,38 @@ class PerformanceCheckResult:
         out["change_points"] = [asdict(c) for c in self.change_points]
         out["exit_code"] = self.exit_code
         return dict(json_safe(out))
+
+
+@dataclass(frozen=True)
+class UnchangedRerun:
+    """A re-run whose window has the same labels as its stored report: nothing recomputed
+    (the runner records the run ``done`` with ``outcome = unchanged``)."""
+
+    model: str
+    window_start: datetime
+    window_end: datetime
+    run: str
+    report_id: int
+    labels: dict[str, Any]
+    verdict: str = "unchanged"
+
+    @property
+    def exit_code(self) -> int:
+        return 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"outcome": "unchanged", "run": self.run, "report_id": self.report_id,
+                "labels": self.labels,
+                "reason": "no label arrived or changed for this window since its report"}
+
+
+def labels_seen(window: LabelledWindow) -> dict[str, Any]:
+    """What a run saw of a window's labels: predictions, labelled, latest ``received_at``
+    and revisions (a re-run with the same values has nothing new to compute)."""
+    frame = window.frame[window.frame["has_label"]]
+    return {"n_predictions": window.n_predictions, "n_labelled": window.n_labelled,
+            "max_received_at": iso_utc(frame["received_at"].max()) if len(frame) else None,
+            "revisions": int(frame["revisions"].fillna(0).sum()) if len(frame) else 0}
 
 
 def resolve_reference_period(
@@ -213,7 +266,7 @@ def _estimate(
     return est, ("likely degraded" if likely else "no sign of degradation"), None
 
 
-def _label_drift(engine: Engine, settings: Settings, model: str, ref: LabelledWindow,
+def _label_drift(engine: Engine, settings: Settings, model: str, ref: ReferenceBaseline,
                  cur: LabelledWindow, task: str, *, window_start: datetime,
                  window_end: datetime, persist: bool) -> dict[str, Any]:
     """Label drift of the labelled window, through the drift engine
@@ -235,7 +288,9 @@ def _label_drift(engine: Engine, settings: Settings, model: str, ref: LabelledWi
         stored = load_active_profiles(session, mid).get("label")
     try:
         current = labels_as_frame(cur.labelled, task)
-        reference: Any = stored[1] if stored else labels_as_frame(ref.labelled, task)
+        if not stored and ref.labels is None:
+            raise DataError(ref.labels_error or "no labels in the reference period")
+        reference: Any = stored[1] if stored else ref.labels
         report = label_drift(reference, current, settings, model)
     except DataError as exc:
         return {"verdict": "not checked", "reason": str(exc)}
@@ -286,6 +341,11 @@ def _metric_rows(comp: PerformanceComparison, est: EstimatedPerformance | None,
     return rows
 
 
+def _history(previous: dict[str, Any] | None, entry: dict[str, Any]) -> list[dict[str, Any]]:
+    runs = list((previous or {}).get("runs") or [])
+    return [*runs, entry][-MAX_HISTORY:]
+
+
 def run_performance_check(
     engine: Engine,
     settings: Settings,
@@ -295,8 +355,15 @@ def run_performance_check(
     *,
     as_of: datetime | None = None,
     persist: bool = True,
-) -> PerformanceCheckResult:
+    now: datetime | None = None,
+    rerun: str | None = None,
+) -> PerformanceCheckResult | UnchangedRerun:
     """Check ``model``'s performance on ``[window_start, window_end)``; idempotent per window.
+
+    ``now`` is the scheduler's clock (the runner passes it: the run is then the ``initial``
+    one, or the re-run ``rerun`` such as ``"+1d"``); labels received after ``as_of`` (default
+    ``now``, else the current time) are ignored. A re-run whose window has the same labels as
+    its stored report returns :class:`UnchangedRerun` and writes nothing.
 
     Raises
     ------
@@ -309,28 +376,35 @@ def run_performance_check(
     if window_start >= window_end:
         raise DataError(f"window start {window_start} is not before its end {window_end}")
     perf = settings.model(model).performance
-    as_of = as_of or utcnow()
+    run = rerun or (INITIAL if now is not None else MANUAL)
+    as_of = as_of or now or utcnow()
     ref_since, ref_until, ref_source = resolve_reference_period(engine, settings, model)
     current = load_labelled_window(engine, model, window_start, window_end, as_of=as_of)
+    seen = labels_seen(current)
+    previous: dict[str, Any] | None = None
+    report_id: int | None = None
+    with Session(engine) as session:
+        mid = get_model(session, model).id
+        stored = load_report_summary(session, mid, window_start, window_end)
+    if stored is not None:
+        report_id, previous = stored
+        if rerun is not None and previous.get("labels_seen") == json_safe(seen):
+            return UnchangedRerun(model, window_start, window_end, run, report_id, seen)
     coverage = current.coverage_summary()
     base: dict[str, Any] = {"model": model, "window_start": window_start,
-                            "window_end": window_end,
-                            "coverage": coverage}
+                            "window_end": window_end, "coverage": coverage, "run": run,
+                            "history": tuple((previous or {}).get("runs") or ())}
     reference_info: dict[str, Any] = {"since": ref_since, "until": ref_until,
                                       "source": ref_source}
     if current.n_predictions == 0:
         return PerformanceCheckResult(**base, verdict=NO_DATA, task=None,
                                       reference=reference_info)
     task = _task(settings, model, current)
-    ref_window = load_labelled_window(engine, model, ref_since, ref_until, as_of=as_of)
-    reference_info["n_labelled"] = ref_window.n_labelled
-    if ref_window.n_labelled < perf.min_labels:
-        raise DataError(
-            f"the reference period {ref_since:%Y-%m-%d %H:%M} to {ref_until:%Y-%m-%d %H:%M} "
-            f"({ref_source}) has {ref_window.n_labelled} labelled predictions, fewer than "
-            f"{perf.min_labels}; log outcomes for it or configure another reference period"
-        )
-    reference = ref_window.sample(task, perf.positive_label)
+    baseline = reference_baseline(engine, settings, model, task, ref_since, ref_until,
+                                  ref_source, as_of=as_of, persist=persist)
+    reference_info["n_labelled"] = baseline.n_labelled
+    reference_info["baseline"] = baseline.status
+    reference = baseline.sample
     notes: list[str] = []
     # validates the labels before anything else
     sample = current.sample(task, perf.positive_label) if current.n_labelled else None
@@ -353,7 +427,7 @@ def run_performance_check(
     comparison = compare_performance(
         reference, sample, alpha=perf.alpha, min_drop=perf.min_drop,
         min_relative_increase=perf.min_relative_increase, confidence=perf.confidence,
-        n_boot=perf.n_boot, min_labels=perf.min_labels,
+        n_boot=perf.n_boot, min_labels=perf.min_labels, reference_boot=baseline.boot,
     )
     change_points, detector_info = _detect(perf.detectors, reference, sample, current)
     cov = current.coverage or 0.0
@@ -361,11 +435,16 @@ def run_performance_check(
         notes.append(f"low label coverage: {cov:.1%} of predictions are labelled "
                      f"(min_coverage = {perf.min_coverage:.0%}); metrics describe that share only")
     drift: dict[str, Any] = {}
-    label = _label_drift(engine, settings, model, ref_window, current, task,
+    label = _label_drift(engine, settings, model, baseline, current, task,
                          window_start=window_start, window_end=window_end, persist=persist)
     if label:
         drift["label"] = label
     verdict = DEGRADED if comparison.degraded else FINE
+    computed_at = now or utcnow()
+    history = _history(previous, {"run": run, "computed_at": computed_at,
+                                  "n_predictions": current.n_predictions,
+                                  "n_labelled": current.n_labelled,
+                                  "coverage": current.coverage, "verdict": verdict})
     report_id = None
     if persist:
         summary = {
@@ -379,9 +458,9 @@ def run_performance_check(
             "estimate": None if est is None else {
                 "verdict": est_verdict, "assumption": est.assumption, "n": est.n},
             "label_drift": drift.get("label"),
+            "run": run, "computed_at": computed_at, "labels_seen": seen, "runs": history,
         }
         with Session(engine) as session, session.begin():
-            mid = get_model(session, model).id
             report_id = save_performance_report(
                 session, model_id=mid, window_start=window_start, window_end=window_end,
                 task=task, n_predictions=current.n_predictions, n_labelled=current.n_labelled,
@@ -393,6 +472,7 @@ def run_performance_check(
                                 "details": {"prediction_id": c.prediction_id}}
                                for c in change_points],
             )
+    base["history"] = tuple(json_safe(history))
     return PerformanceCheckResult(
         **base, verdict=verdict, task=task, reference=reference_info, comparison=comparison,
         estimate=est, estimate_verdict=est_verdict, change_points=tuple(change_points),

@@ -101,6 +101,10 @@ class RunResult:
     error: str | None = None
     alerts: tuple[AlertChange, ...] = ()
     retrain: dict[str, Any] | None = None
+    #: a re-run of the window (``+1d``), None for its first run
+    rerun: str | None = None
+    #: what the job function recorded (``job_runs.result``)
+    result: dict[str, Any] = field(default_factory=dict)
 
 
 def retry_at(schedule: JobSchedule, attempt: int, now: datetime) -> datetime | None:
@@ -126,10 +130,12 @@ def _jsonable(value: Any) -> dict[str, Any]:
     return {"repr": repr(value)[:2000]}
 
 
-def _job_kwargs(fn: Callable[..., Any], ctx: RunContext) -> dict[str, Any]:
+def _job_kwargs(fn: Callable[..., Any], ctx: RunContext, rerun: str | None = None
+                ) -> dict[str, Any]:
     """What the run offers a job function that asks for it by name: ``now`` (the run's
-    clock: simulated in the demo and in tests) and ``registry`` (the process's registry,
-    when one is installed)."""
+    clock: simulated in the demo and in tests), ``registry`` (the process's registry,
+    when one is installed) and ``rerun`` (which re-run of the window this is, e.g. ``+1d``:
+    :mod:`lifecycle.jobs.reruns`)."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
@@ -139,16 +145,24 @@ def _job_kwargs(fn: Callable[..., Any], ctx: RunContext) -> dict[str, Any]:
         kwargs["now"] = ctx.clock()
     if "registry" in params and ctx.registry is not None:
         kwargs["registry"] = ctx.registry
+    if "rerun" in params and rerun is not None:
+        kwargs["rerun"] = rerun
     return kwargs
 
 
-def _claim_and_start(ctx: RunContext, job: PlannedJob, window: Window
-                     ) -> tuple[Lease, int] | None:
+def lease_key(window: Window, rerun: str | None = None) -> str:
+    """The lease key of a window's run: its window key, plus ``+<offset>`` for a re-run (a
+    key the tick's window queries never match: they select keys ending in ``/<size>s``)."""
+    return window.key if rerun is None else f"{window.key}+{rerun.removeprefix('+')}"
+
+
+def _claim_and_start(ctx: RunContext, job: PlannedJob, window: Window,
+                     rerun: str | None = None) -> tuple[Lease, int] | None:
     """Claim the window, mark a dead owner's run ``lost`` and insert ours: one commit."""
     now = ctx.clock()
     with ctx.engine.begin() as conn:
-        lease = claim(conn, job.kind.name, job.model, window.key, owner=ctx.owner, now=now,
-                      lease_seconds=ctx.lease_seconds)
+        lease = claim(conn, job.kind.name, job.model, lease_key(window, rerun),
+                      owner=ctx.owner, now=now, lease_seconds=ctx.lease_seconds)
         if lease is None:
             return None
         conn.execute(
@@ -163,7 +177,8 @@ def _claim_and_start(ctx: RunContext, job: PlannedJob, window: Window
             insert(JobRun).values(
                 job_name=job.kind.name, model_name=job.model, window_start=window.start,
                 window_end=window.end, status=RUNNING, owner=ctx.owner,
-                attempt=lease.attempt, started_at=now, result={},
+                attempt=lease.attempt, started_at=now,
+                result={} if rerun is None else {"run": rerun},
             ).returning(JobRun.id)
         ).scalar_one()
     return lease, int(run_id)
@@ -186,12 +201,14 @@ def _after_success(ctx: RunContext, job: PlannedJob, window: Window
     return changes, retrain
 
 
-def execute(ctx: RunContext, job: PlannedJob, window: Window) -> RunResult:
-    """Claim, run, record and release one window. Returns ``skipped`` when not claimable."""
+def execute(ctx: RunContext, job: PlannedJob, window: Window, *,
+            rerun: str | None = None) -> RunResult:
+    """Claim, run, record and release one window (``rerun``: a re-run of it, such as ``+1d``,
+    under its own lease). Returns ``skipped`` when not claimable."""
     kind, model = job.kind.name, job.model
-    claimed = _claim_and_start(ctx, job, window)
+    claimed = _claim_and_start(ctx, job, window, rerun)
     if claimed is None:
-        return RunResult(kind, model, window, SKIPPED)
+        return RunResult(kind, model, window, SKIPPED, rerun=rerun)
     lease, run_id = claimed
     heartbeat = Heartbeat(
         lambda: renew(ctx.engine, lease, now=ctx.clock(), lease_seconds=ctx.lease_seconds),
@@ -207,7 +224,7 @@ def execute(ctx: RunContext, job: PlannedJob, window: Window) -> RunResult:
     try:
         fn = import_path(job.kind.function)
         result = fn(ctx.engine, ctx.settings, model, window.start, window.end,
-                    **_job_kwargs(fn, ctx))
+                    **_job_kwargs(fn, ctx, rerun))
         changes, retrain = _after_success(ctx, job, window)
     except Exception as exc:  # noqa: BLE001 - isolate every failure
         error, tb = f"{type(exc).__name__}: {exc}", traceback.format_exc()
@@ -228,6 +245,8 @@ def execute(ctx: RunContext, job: PlannedJob, window: Window) -> RunResult:
     if run_status == EMPTY:
         payload = {"outcome": EMPTY, "reason": payload.get("reason")
                    or "no data in the window"}
+    if rerun is not None:
+        payload["run"] = rerun
     if retrain is not None:
         payload["retrain"] = {k: v for k, v in retrain.items() if k != "traceback"}
     if changes:
@@ -254,7 +273,7 @@ def execute(ctx: RunContext, job: PlannedJob, window: Window) -> RunResult:
     if interrupted is not None:
         raise interrupted
     return RunResult(kind, model, window, run_status, run_id, lease.attempt, duration, error,
-                     tuple(changes), retrain)
+                     tuple(changes), retrain, rerun, payload)
 
 
 def run_window(
@@ -286,4 +305,4 @@ def run_window(
     return execute(ctx, job, window)
 
 
-__all__ = ["RunContext", "RunResult", "execute", "retry_at", "run_window"]
+__all__ = ["RunContext", "RunResult", "execute", "lease_key", "retry_at", "run_window"]

@@ -111,7 +111,10 @@ def due(ctx: RunContext, job: PlannedJob) -> list[Window]:
 
 
 def run_due(ctx: RunContext, job: PlannedJob) -> list[RunResult]:
-    """Run every due window of ``job`` in order; stops early when the process is stopping."""
+    """Run every due window of ``job`` in order, then its due re-runs
+    (:mod:`lifecycle.jobs.reruns`); stops early when the process is stopping."""
+    from lifecycle.jobs.reruns import run_due_reruns
+
     results: list[RunResult] = []
     for window in due(ctx, job):
         if ctx.stopping.is_set():
@@ -119,4 +122,4 @@ def run_due(ctx: RunContext, job: PlannedJob) -> list[RunResult]:
         result = execute(ctx, job, window)
         if result.status != SKIPPED:
             results.append(result)
-    return results
+    return [*results, *run_due_reruns(ctx, job)]

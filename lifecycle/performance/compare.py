@@ -23,10 +23,12 @@ from lifecycle.performance.data import LabelledSample
 
 __all__ = [
     "MetricComparison",
+    "ReferenceBootstrap",
     "PerformanceComparison",
     "compare_performance",
     "compute_metrics",
     "holm",
+    "reference_bootstrap",
     "two_proportion_test",
     "wilson_interval",
 ]
@@ -79,6 +81,35 @@ class PerformanceComparison:
             if item.name == name:
                 return item
         raise KeyError(f"no metric {name!r}; available: {[x.name for x in self.metrics]}")
+
+
+@dataclass(frozen=True)
+class ReferenceBootstrap:
+    """The reference's metrics and their bootstrap replicates: computed once per reference
+    (the costly half of :func:`compare_performance`) and reused for every window.
+
+    ``replicates[name]`` holds ``n_boot`` values; ``key`` says how they were drawn (a cached
+    copy made with other settings is not used).
+    """
+
+    values: dict[str, float]
+    replicates: dict[str, np.ndarray]
+    n: int
+    classes: tuple[str, ...]
+    key: tuple[int, int, int]  # (n_boot, seed, max_boot_rows)
+
+
+def reference_bootstrap(reference: LabelledSample, *, n_boot: int = 200, seed: int = 0,
+                        max_boot_rows: int = 20_000) -> ReferenceBootstrap:
+    """Every metric of ``reference`` and its bootstrap replicates, from the reference's own
+    random stream (``[seed, 0]``; the window's is ``[seed, 1]``), so a cached copy gives the
+    same comparison as a fresh one."""
+    values = compute_metrics(reference)
+    names = list(values)
+    boot = _bootstrap(reference, values, names, n_boot, max_boot_rows,
+                      np.random.default_rng([seed, 0]))
+    return ReferenceBootstrap(values, boot, reference.n, reference.classes,
+                              (n_boot, seed, max_boot_rows))
 
 
 def compute_metrics(sample: LabelledSample) -> dict[str, float]:
@@ -145,6 +176,7 @@ def compare_performance(
     seed: int = 0,
     min_labels: int = 30,
     max_boot_rows: int = 20_000,
+    reference_boot: ReferenceBootstrap | None = None,
 ) -> PerformanceComparison:
     """Compare every metric of ``current`` with ``reference``.
 
@@ -170,6 +202,10 @@ def compare_performance(
         Larger samples are bootstrapped m-out-of-n with m = ``max_boot_rows`` and the
         replicates' deviations rescaled by sqrt(m / n) (every metric here is
         sqrt(n)-asymptotically normal), which keeps a 1,000,000-row window fast.
+    reference_boot
+        The reference's metrics and replicates computed before
+        (:func:`reference_bootstrap`); used when they match ``reference`` and these settings,
+        else computed here. The results are the same either way.
     """
     if reference.task != current.task:
         raise DataError(f"reference is {reference.task} but current is {current.task}")
@@ -193,12 +229,17 @@ def compare_performance(
         )
         current = LabelledSample(current.task, current.y_true, current.y_pred, None, classes)
 
-    ref_values = compute_metrics(reference)
+    usable = (reference_boot is not None and reference_boot.n == reference.n
+              and reference_boot.classes == reference.classes
+              and reference_boot.key == (n_boot, seed, max_boot_rows))
+    ref_boot = reference_boot if usable and reference_boot is not None else reference_bootstrap(
+        reference, n_boot=n_boot, seed=seed, max_boot_rows=max_boot_rows)
+    ref_values = ref_boot.values
+    boot_ref = ref_boot.replicates
     cur_values = compute_metrics(current)
     names = [k for k in cur_values if k in ref_values]
-    rng = np.random.default_rng(seed)
-    boot_ref = _bootstrap(reference, ref_values, names, n_boot, max_boot_rows, rng)
-    boot_cur = _bootstrap(current, cur_values, names, n_boot, max_boot_rows, rng)
+    boot_cur = _bootstrap(current, cur_values, names, n_boot, max_boot_rows,
+                          np.random.default_rng([seed, 1]))
 
     lo_q, hi_q = 50 * (1 - confidence), 100 - 50 * (1 - confidence)
     draft: list[MetricComparison] = []

@@ -19,6 +19,7 @@ from lifecycle.storage.types import utcnow
 
 __all__ = [
     "json_safe",
+    "load_report_summary",
     "save_performance_report",
 ]
 
@@ -38,6 +39,20 @@ def json_safe(value: Any) -> Any:
 
 def _num(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
+
+
+def load_report_summary(session: Session, model_id: int, window_start: datetime,
+                        window_end: datetime) -> tuple[int, dict[str, Any]] | None:
+    """The id and summary of the stored report of one model and window, if any (a re-run
+    compares the labels the report saw and appends to its coverage history)."""
+    row = session.execute(
+        select(PerformanceReport.id, PerformanceReport.summary).where(
+            PerformanceReport.model_id == model_id,
+            PerformanceReport.window_start == window_start,
+            PerformanceReport.window_end == window_end,
+        )
+    ).first()
+    return None if row is None else (int(row[0]), dict(row[1] or {}))
 
 
 def save_performance_report(

@@ -312,6 +312,24 @@ class PerformanceReport(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class PerformanceBaseline(Base):
+    """The reference period's labelled sample, metrics and bootstrap replicates, computed
+    once per reference and shared by every window and scheduler process (``key``: digest of
+    the reference and the settings behind it; ``fingerprint``: the reference's labels and
+    batches when it was computed - a change makes it stale)."""
+
+    __tablename__ = "performance_baselines"
+    __table_args__ = (UniqueConstraint("model_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(_model_fk())
+    key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fingerprint: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    arrays: Mapped[bytes] = mapped_column(Blob)
+
+
 class PerformanceMetric(Base):
     """One metric (realised or estimated) with its interval and test against the reference."""
 

@@ -93,3 +93,14 @@ def test_json_output(configured: Engine) -> None:
     names = [m["name"] for m in data["comparison"]["metrics"]]
     assert "accuracy" in names and data["coverage"]["coverage"] == 1.0
     assert data["estimate"]["assumption"].startswith("Estimated without labels")
+
+
+def test_output_names_the_run_and_the_coverage_by_run(configured: Engine) -> None:
+    window = ("--since", "2026-03-02T00:00:00Z", "--until", "2026-03-03T00:00:00Z")
+    code, out = _run(*window)
+    assert code == 0, out
+    assert "run manual (reference performance computed)" in out
+    assert "coverage by run: manual " in out and ": 1000/1000 (100.0%) fine" in out
+    code, out = _run(*window)
+    assert "run manual (reference performance cached)" in out
+    assert out.count("manual 20") == 2  # the history now holds both runs

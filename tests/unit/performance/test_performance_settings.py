@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -54,3 +54,25 @@ def test_parse_from_toml(tmp_path: Path) -> None:
 def test_invalid_values_name_the_key(data: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         PerformanceSettings.parse(data, P)
+
+
+def test_rerun_after_default_list_and_off() -> None:
+    day = timedelta(days=1)
+    assert PerformanceSettings().rerun_after == (day, 3 * day, 7 * day)
+    assert PerformanceSettings.parse({"rerun_after": ["6h", "2d"]}, P).rerun_after == (
+        timedelta(hours=6), 2 * day)
+    assert PerformanceSettings.parse({"rerun_after": []}, P).rerun_after == ()
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("1d", "rerun_after must be a list of durations"),
+    ([86400], "rerun_after[0] must be a duration string"),
+    (["1d", "soon"], "rerun_after[1] must be a duration like"),
+    (["0s"], "rerun_after[0] = '0s' must be positive"),
+    (["3d", "1d"], "rerun_after must be increasing: '1d' does not come after '3d'"),
+    (["1d", "1d"], "must be increasing"),
+])
+def test_bad_rerun_after_names_the_key(value: object, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        PerformanceSettings.parse({"rerun_after": value}, P)
+    assert f"{P}." in str(caught.value) and message in str(caught.value)
