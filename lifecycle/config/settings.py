@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lifecycle.config.compute import ComputeSettings
 from lifecycle.config.database_url import parse_database_url, redact_url
 from lifecycle.config.policies import DriftSettings, PerformanceSettings
 from lifecycle.config.promotion import PromotionSettings, ShadowSettings
@@ -43,7 +44,7 @@ TASKS = ("classification", "regression")
 
 _TOP_KEYS = {
     "home", "database_url", "mlflow_tracking_uri", "admin_token", "hash_key",
-    "capture", "dashboard", "scheduler", "models",
+    "capture", "dashboard", "scheduler", "models", "compute",
 }
 
 
@@ -260,6 +261,7 @@ class Settings:
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     models: Mapping[str, ModelSettings] = field(default_factory=dict)
+    compute: ComputeSettings = field(default_factory=ComputeSettings)
 
     def model(self, name: str) -> ModelSettings:
         """Settings for ``name``; a model without a section gets the defaults."""
@@ -361,4 +363,5 @@ def load_settings(
         dashboard=DashboardSettings.parse(top.get("dashboard"), env),
         scheduler=SchedulerSettings.parse(top.get("scheduler"), env),
         models=models,
+        compute=ComputeSettings.parse(top.get("compute"), env),
     )

@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("storage", ["lifecycle.storage", "lifecycle.registry"]),
     ("capture and the pandas edge", ["lifecycle.capture", "lifecycle.drift_check",
                                      "lifecycle.window_frames", "lifecycle.training",
-                                     "lifecycle.reference"]),
+                                     "lifecycle.reference", "lifecycle.compute"]),
     ("alerts", ["lifecycle.alerts"]),
     ("serving", ["lifecycle.serving"]),
     ("jobs", ["lifecycle.jobs"]),
