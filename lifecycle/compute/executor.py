@@ -91,12 +91,12 @@ class LocalExecutor(Executor):
             futures = [pool.submit(fn, item) for item in items]
             index = {f: i for i, f in enumerate(futures)}
             for done in cf.as_completed(futures):
-                exc = done.exception()
-                if exc is not None:
+                error = done.exception()
+                if error is not None:
                     for f in futures:
                         f.cancel()
                     i = index[done]
-                    raise _name_item(exc, i, len(items), items[i]) from None
+                    raise _name_item(error, i, len(items), items[i]) from None
             return [f.result() for f in futures]
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -137,10 +137,10 @@ class DaskExecutor(Executor):
         try:
             for done in self._distributed.as_completed(futures, loop=self.client.loop):
                 if done.status == "error":
-                    exc = done.exception()
+                    error = done.exception()
                     self.client.cancel(futures)
                     i = index[done.key]
-                    raise _name_item(exc, i, len(items), items[i]) from None
+                    raise _name_item(error, i, len(items), items[i]) from None
             return list(self.client.gather(futures))
         finally:
             del futures

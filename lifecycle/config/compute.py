@@ -49,7 +49,7 @@ def check_scheduler_address(value: str, key: str) -> str:
             port = urlsplit(value.strip()).port
         except ValueError:
             port = -1
-        if port == -1 or not urlsplit(value.strip()).hostname:
+        if port is None or port == -1 or not urlsplit(value.strip()).hostname:
             raise ConfigError(
                 f"{key} = {hide_uri_password(value)!r} has no valid host:port; write "
                 "e.g. 'tcp://dask-scheduler:8786'"
