@@ -5,8 +5,9 @@ Model ``m``: 12 batches of 500 rows, batch ``b`` spans ``T0 + 30b`` to ``T0 + 30
 minutes (batches 4 and 5 overlap in time: 5 starts 10 minutes early). Inputs: ``x`` (normal,
 two decimals: many ties with the reference points), ``y`` (lognormal with NaN and +/-inf; batch
 7 does not log it at all), ``z`` (integers; batch 5 logs it as text with some non-numbers),
-``c`` (categories a-d with missing values; ``e`` appears from batch 8), ``customer_id`` (the
-join key). Every tenth row is a challenger's shadow row (not drift data, not trained on).
+``c`` (categories a-d with missing values; ``e`` appears from batch 8), ``k`` (integers, one
+null in batch 3, on an unlabelled row), ``customer_id`` (the join key). Every tenth row is a
+challenger's shadow row (not drift data, not trained on).
 Labels: keys of even rows are labelled, some keys are scored twice (batch 9 re-scores batch
 2's first 50 customers).
 """
@@ -108,7 +109,10 @@ def write_known_window(engine: Engine, seed: int = 11) -> Truth:
         customers = [f"cust{first + i:06d}" if b != 9 or i < 50 else f"cust{b * n + i:06d}"
                      for i in range(n)]
         roles = ["challenger" if i % 10 == 9 else "champion" for i in range(n)]
-        inputs: dict[str, Any] = {"customer_id": customers, "x": x, "z": z, "c": c}
+        k = pd.array(rng.integers(0, 9, n), dtype="Int64")
+        if b == 3:
+            k[1] = pd.NA  # a null in an unlabelled row: the column still loads as float
+        inputs: dict[str, Any] = {"customer_id": customers, "x": x, "z": z, "c": c, "k": k}
         if b != 7:
             inputs["y"] = y
         proba = rng.uniform(0, 1, n)
