@@ -176,22 +176,25 @@ def count_numeric(series: pd.Series | None, n_rows: int, ref: NumericProfile) ->
         values, non_numeric = numeric_values(series)
     nan = np.isnan(values)
     inf = np.isinf(values)
-    x = values[~(nan | inf)]
-    v, edges = ref.values, ref.bin_edges
-    m = v.size
-    # x <= v[j] iff j >= searchsorted(v, x, "left"): a cumulative histogram of those indices
-    le = np.cumsum(np.bincount(np.searchsorted(v, x, side="left"), minlength=m + 1)[:m])
-    lt = np.cumsum(np.bincount(np.searchsorted(v, x, side="right"), minlength=m + 1)[:m])
-    bins = np.bincount(np.searchsorted(edges, x, side="right"), minlength=edges.size + 1)
-    if x.size:
-        lo, hi = float(x.min()), float(x.max())
-        n_lo, n_hi = int(np.count_nonzero(x == lo)), int(np.count_nonzero(x == hi))
+    # sorted once, every count is a binary search of the reference's points into it (the
+    # other way round - each value into the points - is ~3x slower: cache misses)
+    x = np.sort(values[~(nan | inf)])
+    n = x.size
+    edges = ref.bin_edges
+    cuts = np.searchsorted(x, edges, side="left")
+    bins = np.diff(np.concatenate(([0], cuts, [n])))
+    if n:
+        lo, hi = float(x[0]), float(x[-1])
+        n_lo = int(np.searchsorted(x, lo, side="right"))
+        n_hi = n - int(np.searchsorted(x, hi, side="left"))
     else:
         lo, hi, n_lo, n_hi = float("nan"), float("nan"), 0, 0
     return NumericCounts(
-        le.astype(np.int64), lt.astype(np.int64), bins.astype(np.int64), int(x.size),
-        int(np.count_nonzero(nan)), non_numeric, int(np.count_nonzero(inf)),
-        int(np.count_nonzero(x < ref.minimum)), int(np.count_nonzero(x > ref.maximum)),
+        np.searchsorted(x, ref.values, side="right").astype(np.int64),
+        np.searchsorted(x, ref.values, side="left").astype(np.int64),
+        bins.astype(np.int64), int(n), int(np.count_nonzero(nan)), non_numeric,
+        int(np.count_nonzero(inf)), int(np.searchsorted(x, ref.minimum, side="left")),
+        n - int(np.searchsorted(x, ref.maximum, side="right")),
         float(np.sum(x)), float(np.dot(x, x)), lo, hi, n_lo, n_hi)
 
 
