@@ -26,6 +26,7 @@ COMMAND_MODULES: list[str] = [
     "models",
     "reference",
     "drift",
+    "rollup",
     "performance",
     "dashboard",
     "scheduler",

@@ -20,6 +20,7 @@ JOBS: dict[str, str] = {
     "performance": "lifecycle.jobs.performance:run_performance_check",
     "shadow": "lifecycle.jobs.shadow:run_shadow_evaluation",
     "shadow_score": "lifecycle.jobs.shadow_score:run_shadow_scoring",
+    "rollup": "lifecycle.jobs.rollup:run_rollup",
 }
 
 #: job kind -> alert evaluator (a key of ALERT_EVALUATORS) run after each successful window.

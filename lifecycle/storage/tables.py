@@ -158,6 +158,28 @@ class TrafficHourly(Base):
     call_latency_sum_ms: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
 
+class WindowProfile(Base):
+    """One hour of one model's served traffic summarised per feature and kind (``data``,
+    ``prediction``, ``label``) by the rollup job (``lifecycle/rollup/``): exact counts in
+    ``summary`` (readable JSON), every feature's mergeable sketch in ``sketches`` (one Arrow
+    IPC blob: feature name + serialised DataSketches bytes; no pickle). A rerun of the hour
+    replaces its row (unique model, kind, hour)."""
+
+    __tablename__ = "window_profiles"
+    __table_args__ = (UniqueConstraint("model_id", "kind", "hour_start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(_model_fk())
+    hour_start: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16))
+    n_rows: Mapped[int] = mapped_column(Integer)
+    reference_digest: Mapped[str | None] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    summary: Mapped[dict[str, Any]]
+    sketches: Mapped[bytes | None] = mapped_column(Blob)
+
+
 # --------------------------------------------------------------------------- drift
 
 
