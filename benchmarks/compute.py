@@ -21,7 +21,9 @@ Each mode runs ``--repeat`` times (default 3), interleaved; the best run of each
 with every run listed, and the ratios are against ``one process``; the cluster's ratio is also
 given round by round (the two runs of a round saw about the same load from other processes).
 The issue's target for rollups (the same shape of pass) is a 2-worker cluster at least 1.6 x
-the single-process rate.
+the single-process rate. CPU seconds (this process plus, on the cluster, its workers'
+``process_time``) are shown too: on a machine shared with other work they say what the pass
+costs when wall times swing with the load.
 
 Usage::
 
@@ -113,18 +115,30 @@ def write_data(url: str, rows: int, batch_rows: int) -> None:
     engine.dispose()
 
 
-def timed(url: str, executor: Executor, rows_per_partition: int) -> tuple[float, int, int]:
+def _cpu(executor: Executor) -> float:
+    """CPU seconds used so far by this process and, on a cluster, by its worker processes."""
+    own = time.process_time()
+    if isinstance(executor, DaskExecutor):
+        own += sum(executor.client.run(time.process_time).values())
+    return own
+
+
+def timed(url: str, executor: Executor, rows_per_partition: int,
+          ) -> tuple[float, float, int, int]:
+    """Wall seconds, CPU seconds (client + workers), rows counted, partitions."""
     settings = load_settings(env={"LIFECYCLE_DATABASE_URL": url})
     settings = replace(settings, compute=ComputeSettings(rows_per_partition=rows_per_partition))
     engine = make_engine(url)
     try:
+        cpu = _cpu(executor)
         start = time.perf_counter()
         result = exact_window_counts(engine, settings, "bench", None, None, executor=executor)
         seconds = time.perf_counter() - start
+        cpu = _cpu(executor) - cpu
     finally:
         engine.dispose()
         dispose_worker_engines()
-    return seconds, result.n_rows, result.n_partitions
+    return seconds, cpu, result.n_rows, result.n_partitions
 
 
 def main() -> None:
@@ -147,6 +161,7 @@ def main() -> None:
 
     runs: dict[str, list[float]] = {"one process": [], "local threads (2)": [],
                                     "LocalCluster 2x1": []}
+    cpus: dict[str, list[float]] = {name: [] for name in runs}
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, \
             DaskExecutor(cluster.scheduler_address) as dask_ex:
@@ -156,20 +171,24 @@ def main() -> None:
         timed(url, dask_ex, args.rows_per_partition)  # warm the workers (imports, engines)
         for _ in range(args.repeat):
             for name, ex in executors.items():
-                seconds, n_rows, parts = timed(url, ex, args.rows_per_partition)
+                seconds, cpu, n_rows, parts = timed(url, ex, args.rows_per_partition)
                 runs[name].append(seconds)
-                print(f"  {name:18s} {seconds:6.2f} s  ({n_rows:,} rows, {parts} partitions)")
+                cpus[name].append(cpu)
+                print(f"  {name:18s} {seconds:6.2f} s  {cpu:6.2f} CPU s  ({n_rows:,} rows, "
+                      f"{parts} partitions; load {os.getloadavg()[0]:.1f})")
     paired = sorted(a / b for a, b in zip(runs["one process"], runs["LocalCluster 2x1"],
                                           strict=True))
     print("LocalCluster 2x1 vs one process, round by round (same load): "
           + " ".join(f"{r:.2f}x" for r in paired)
           + f"; median {paired[len(paired) // 2]:.2f}x")
     base = min(runs["one process"])
-    print(f"\n{'mode':18s} {'best s':>7s} {'rows/s':>12s} {'vs one process':>15s}   runs")
+    print(f"\n{'mode':18s} {'best s':>7s} {'rows/s':>12s} {'vs one process':>15s} "
+          f"{'rows/CPU s':>12s}   runs")
     for name, times in runs.items():
         best = min(times)
-        print(f"{name:18s} {best:7.2f} {args.rows / best:12,.0f} {base / best:14.2f}x   "
-              + " ".join(f"{s:.2f}" for s in times))
+        per_cpu = args.rows / min(cpus[name])
+        print(f"{name:18s} {best:7.2f} {args.rows / best:12,.0f} {base / best:14.2f}x "
+              f"{per_cpu:12,.0f}   " + " ".join(f"{s:.2f}" for s in times))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ Where settings come from (later wins):
 3. environment variables: ``LIFECYCLE_HOME``, ``LIFECYCLE_DATABASE_URL``,
    ``MLFLOW_TRACKING_URI`` (as MLflow users expect) or ``LIFECYCLE_MLFLOW_TRACKING_URI``
    (wins over it), ``LIFECYCLE_ADMIN_TOKEN``, ``LIFECYCLE_HASH_KEY``,
-   ``LIFECYCLE_DASHBOARD_HOST``, ``LIFECYCLE_DASHBOARD_PORT``.
+   ``LIFECYCLE_DASHBOARD_HOST``, ``LIFECYCLE_DASHBOARD_PORT``, ``LIFECYCLE_DASK_SCHEDULER``.
 
 Every invalid value raises :class:`~lifecycle.errors.ConfigError` naming the key, the bad
 value and what is allowed. Nothing here runs at import time.
