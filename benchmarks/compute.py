@@ -15,7 +15,11 @@ the merged counts:
 * ``local threads (2)``: two threads of the same process (numpy and Arrow release the GIL in
   parts of the work; shown for comparison);
 * ``LocalCluster 2x1``: two worker processes with one thread each, started before timing
-  (workers read their batches from the SQLite file themselves).
+  (workers read their batches from the SQLite file themselves), with Dask's statistical
+  profiler off (``distributed.worker.profile.enabled: false``, what docs/dask.md
+  recommends for lifecycle's workers);
+* ``... profiler on``: the same with Dask's default (a stack sample every 10 ms, which takes
+  the GIL from the pass while it samples).
 
 Each mode runs ``--repeat`` times (default 3), interleaved; the best run of each is reported
 with every run listed, and the ratios are against ``one process``; the cluster's ratio is also
@@ -157,18 +161,27 @@ def main() -> None:
           f"({path.stat().st_size / 1e6:.0f} MB; ready in {time.perf_counter() - t:.1f} s); "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
 
+    import dask
     from distributed import LocalCluster
 
     runs: dict[str, list[float]] = {"one process": [], "local threads (2)": [],
-                                    "LocalCluster 2x1": []}
+                                    "LocalCluster 2x1": [], "... profiler on": []}
     cpus: dict[str, list[float]] = {name: [] for name in runs}
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, \
-            DaskExecutor(cluster.scheduler_address) as dask_ex:
+
+    def cluster(profile: bool) -> LocalCluster:
+        with dask.config.set({"distributed.worker.profile.enabled": profile}):
+            return LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                dashboard_address=":0")
+
+    with cluster(False) as quiet, cluster(True) as sampled, \
+            DaskExecutor(quiet.scheduler_address) as dask_ex, \
+            DaskExecutor(sampled.scheduler_address) as sampled_ex:
         executors: dict[str, Executor] = {"one process": LocalExecutor(1),
                                           "local threads (2)": LocalExecutor(2),
-                                          "LocalCluster 2x1": dask_ex}
-        timed(url, dask_ex, args.rows_per_partition)  # warm the workers (imports, engines)
+                                          "LocalCluster 2x1": dask_ex,
+                                          "... profiler on": sampled_ex}
+        for ex in (dask_ex, sampled_ex):  # warm the workers (imports, engines)
+            timed(url, ex, args.rows_per_partition)
         for _ in range(args.repeat):
             for name, ex in executors.items():
                 seconds, cpu, n_rows, parts = timed(url, ex, args.rows_per_partition)
