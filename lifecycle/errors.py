@@ -78,3 +78,7 @@ class PromotionRefusedError(LifecycleError, ValueError):
 class ShadowInputsMissingError(DataError):
     """A challenger scored later from the log needs input columns the log does not hold as
     served (redacted, or hashed), so only live shadowing can score it."""
+
+
+class ComputeError(LifecycleError, ConnectionError):
+    """The Dask cluster of ``[compute] dask_scheduler`` cannot be reached (docs/dask.md)."""

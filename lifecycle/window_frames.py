@@ -104,16 +104,19 @@ def identifier_columns(window: LoadedWindow, ms: ModelSettings) -> set[str]:
     return found | _join_key_columns(window.inputs, window.meta)
 
 
-def window_frames(window: LoadedWindow, ms: ModelSettings,
+def window_frames(window: LoadedWindow, ms: ModelSettings, *,
+                  identifiers: set[str] | None = None,
                   ) -> dict[str, tuple[pd.DataFrame, list[str]]]:
     """``{"data": (inputs, categorical), "prediction": (outputs, categorical)}`` of served rows.
 
     Data columns are ``[models.NAME] features`` when configured, else every logged input;
-    identifier columns (:func:`identifier_columns`) are dropped either way. The
-    ``prediction`` column is categorical for classifiers.
+    identifier columns (:func:`identifier_columns`, or ``identifiers`` when the caller found
+    them on the window's first rows itself) are dropped either way. The ``prediction``
+    column is categorical for classifiers.
     """
     served = served_rows(window).to_numpy()
-    identifiers = identifier_columns(window, ms)
+    if identifiers is None:
+        identifiers = identifier_columns(window, ms)
     inputs = window.inputs.reset_index(drop=True)[served].reset_index(drop=True)
     outputs = window.outputs.reset_index(drop=True)[served].reset_index(drop=True)
     if ms.features:

@@ -56,7 +56,14 @@ def run_cmd(ctx: click.Context, model: str, since: str, until: str) -> None:
     settings = get_settings(ctx)
     engine = open_engine(settings)
     try:
-        result = rollup_hours(engine, settings, model, hours)
+        if settings.compute.dask_scheduler:  # a backfill on the cluster (docs/dask.md)
+            from lifecycle.compute.executor import executor_for
+
+            with executor_for(settings.compute) as ex:
+                click.echo(f"rolling up {len(hours)} hour(s) on {ex.where}")
+                result = rollup_hours(engine, settings, model, hours, mapper=ex.map)
+        else:
+            result = rollup_hours(engine, settings, model, hours)
     finally:
         engine.dispose()
     rate = result.n_rows / result.seconds if result.seconds > 0 else 0.0

@@ -7,7 +7,7 @@ Where settings come from (later wins):
 3. environment variables: ``LIFECYCLE_HOME``, ``LIFECYCLE_DATABASE_URL``,
    ``MLFLOW_TRACKING_URI`` (as MLflow users expect) or ``LIFECYCLE_MLFLOW_TRACKING_URI``
    (wins over it), ``LIFECYCLE_ADMIN_TOKEN``, ``LIFECYCLE_HASH_KEY``,
-   ``LIFECYCLE_DASHBOARD_HOST``, ``LIFECYCLE_DASHBOARD_PORT``.
+   ``LIFECYCLE_DASHBOARD_HOST``, ``LIFECYCLE_DASHBOARD_PORT``, ``LIFECYCLE_DASK_SCHEDULER``.
 
 Every invalid value raises :class:`~lifecycle.errors.ConfigError` naming the key, the bad
 value and what is allowed. Nothing here runs at import time.
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lifecycle.config.compute import ComputeSettings
 from lifecycle.config.database_url import parse_database_url, redact_url
 from lifecycle.config.policies import DriftSettings, PerformanceSettings
 from lifecycle.config.promotion import PromotionSettings, ShadowSettings
@@ -44,7 +45,7 @@ TASKS = ("classification", "regression")
 
 _TOP_KEYS = {
     "home", "database_url", "mlflow_tracking_uri", "admin_token", "hash_key",
-    "capture", "dashboard", "scheduler", "models", "retention",
+    "capture", "dashboard", "scheduler", "models", "retention", "compute",
 }
 
 
@@ -265,6 +266,7 @@ class Settings:
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     models: Mapping[str, ModelSettings] = field(default_factory=dict)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    compute: ComputeSettings = field(default_factory=ComputeSettings)
 
     def model(self, name: str) -> ModelSettings:
         """Settings for ``name``; a model without a section gets the defaults."""
@@ -367,4 +369,5 @@ def load_settings(
         scheduler=SchedulerSettings.parse(top.get("scheduler"), env),
         models=models,
         retention=RetentionSettings.parse(top.get("retention"), home, env),
+        compute=ComputeSettings.parse(top.get("compute"), env),
     )

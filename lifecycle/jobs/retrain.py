@@ -6,7 +6,7 @@ process that dies mid-way leaves a row that says how far it got):
 1. open the row (``running``) with its lineage: trigger, actor, reason, alert, the drift or
    performance report behind the alert, the queued request;
 2. import the trainer and the data loader (``[models.NAME.retrain]``);
-3. build the training window (:func:`lifecycle.training.window.build_training_window`): too few
+3. build the training window (:func:`lifecycle.compute.training.training_window`): too few
    labelled rows ends the run ``skipped`` with the reason, nothing else happens;
 4. check that the tracking store answers, note the champion it challenges;
 5. inside ONE MLflow run (experiment ``lifecycle/NAME``): params, the window's schema and
@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from lifecycle.alerts.policy import Decision
 from lifecycle.alerts.store import apply_decision
+from lifecycle.compute.training import training_window
 from lifecycle.config import ModelSettings, Settings
 from lifecycle.errors import InsufficientDataError
 from lifecycle.registry.base import TAG_PREFIX, Registry, VersionInfo
@@ -56,7 +57,7 @@ from lifecycle.storage.tables import Alert
 from lifecycle.storage.types import utcnow
 from lifecycle.training.holdout import holdout_metrics, infer_task, served_metrics
 from lifecycle.training.trainer import fit, load_extra_rows, load_trainer
-from lifecycle.training.window import TrainingWindow, build_training_window
+from lifecycle.training.window import TrainingWindow
 from lifecycle.windows import format_duration, window_from_key
 
 logger = logging.getLogger("lifecycle.retrain")
@@ -258,8 +259,8 @@ def run_retrain(engine: Engine, settings: Settings, model: str, *, lineage: Line
         seconds: dict[str, float] = {}
         mark = time.perf_counter()
         try:
-            tw = build_training_window(engine, ms, since=since, until=until, as_of=started,
-                                       extra=extra)
+            tw = training_window(engine, settings, ms, since=since, until=until,
+                                 as_of=started, extra=extra)  # partitioned when large
         except InsufficientDataError as exc:
             return _skipped(engine, model, retrain_id, lineage, str(exc), state, clock, t0)
         seconds["window"] = time.perf_counter() - mark

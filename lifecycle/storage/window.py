@@ -17,6 +17,7 @@ numeric feature as non-numeric, a signal of their own), never by failing the who
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,7 +27,7 @@ import pyarrow.compute as pc
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from lifecycle.storage.batch_source import read_parts
+from lifecycle.storage.batch_source import WindowPart, read_parts
 from lifecycle.storage.codec import META_COLUMNS
 from lifecycle.storage.headline import headline
 from lifecycle.storage.models_repo import get_model
@@ -142,9 +143,19 @@ def load_window(
     """
     with Session(engine) as session:
         model_id = get_model(session, model).id
+    parts = read_parts(engine, model_id, since, until, role=role, with_inputs=with_inputs)
+    return window_from_parts(model, since, until, parts, with_headline=with_headline)
+
+
+def window_from_parts(model: str, since: datetime | None, until: datetime | None,
+                      parts: Iterable[WindowPart], *, with_headline: bool = False,
+                      ) -> LoadedWindow:
+    """Merge the parts of :func:`~lifecycle.storage.batch_source.read_parts` (in its order)
+    into a :class:`LoadedWindow`, as :func:`load_window` does (the partitioned passes of
+    ``lifecycle.compute`` merge parts read by workers with it)."""
     input_tables: list[pa.Table] = []
     output_tables: list[pa.Table] = []
-    for part in read_parts(engine, model_id, since, until, role=role, with_inputs=with_inputs):
+    for part in parts:
         outputs = part.outputs
         if with_headline:
             value, label = headline(outputs.drop_columns(

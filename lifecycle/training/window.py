@@ -43,7 +43,8 @@ from lifecycle.storage.window import load_window
 from lifecycle.training.trainer import extra_rows_frame
 from lifecycle.window_frames import served_rows, window_frames
 
-__all__ = ["SERVED_COLUMNS", "TrainingWindow", "build_training_window", "content_hash"]
+__all__ = ["SERVED_COLUMNS", "TrainingWindow", "assemble_training_window",
+           "build_training_window", "content_hash"]
 
 #: Columns of :attr:`TrainingWindow.served` (then the ``proba_<class>`` columns when logged).
 SERVED_COLUMNS = ("prediction_id", "join_key", "ts", "model_version", "role",
@@ -164,16 +165,8 @@ def build_training_window(
         The model has logged nothing.
     """
     as_of = as_of or utcnow()
-    rs, target = ms.retrain, ms.retrain.target
     loaded = load_window(engine, ms.name, since, until, with_inputs=True, with_headline=True)
     data, _ = window_frames(loaded, ms)["data"]
-    features = tuple(str(c) for c in data.columns)
-    if target in features:
-        raise DataError(
-            f"model {ms.name!r} logs an input column named {target!r}, the name of "
-            f"[models.{ms.name}.retrain] target; set target to another name, or list "
-            f"[models.{ms.name}] features without it"
-        )
     served = served_rows(loaded).to_numpy()
     meta = loaded.meta[served].reset_index(drop=True)
     outputs = loaded.outputs.reset_index(drop=True)[served].reset_index(drop=True)
@@ -184,10 +177,42 @@ def build_training_window(
                                      columns=("join_key", "label_text"))
         model_task = model_row.task
     label_text = meta["join_key"].map(outcomes.set_index("join_key")["label_text"])
+    return assemble_training_window(ms, since=since, until=until, as_of=as_of, extra=extra,
+                                    data=data, meta=meta, outputs=outputs,
+                                    label_text=label_text, n_logged=len(meta),
+                                    model_task=model_task)
+
+
+def assemble_training_window(
+    ms: ModelSettings,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    as_of: datetime,
+    extra: pd.DataFrame | None,
+    data: pd.DataFrame,
+    meta: pd.DataFrame,
+    outputs: pd.DataFrame,
+    label_text: pd.Series,
+    n_logged: int,
+    model_task: str | None,
+) -> TrainingWindow:
+    """The rules of the module docstring from the window's served rows: ``data`` (features),
+    ``meta`` and ``outputs`` row-aligned in prediction time order, ``label_text`` each row's
+    label (JSON text; NaN when unlabelled), ``n_logged`` the served rows of the window (the
+    partitioned join of ``lifecycle.compute`` passes only the labelled ones)."""
+    rs, target = ms.retrain, ms.retrain.target
+    features = tuple(str(c) for c in data.columns)
+    if target in features:
+        raise DataError(
+            f"model {ms.name!r} logs an input column named {target!r}, the name of "
+            f"[models.{ms.name}.retrain] target; set target to another name, or list "
+            f"[models.{ms.name}] features without it"
+        )
     labelled = np.flatnonzero(label_text.notna().to_numpy())
     latest = ~meta["join_key"].iloc[labelled].duplicated(keep="last").to_numpy()
     rows = labelled[latest]  # ascending positions: prediction time order
-    n_logged, n_labelled, n = len(meta), len(labelled), len(rows)
+    n_labelled, n = len(labelled), len(rows)
     n_dup = n_labelled - n
     if n < rs.min_rows:
         raise _shortfall(ms, n, n_labelled, n_logged, n_dup, since, until)
