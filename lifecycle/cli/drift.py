@@ -50,7 +50,7 @@ def print_report(report: Any) -> None:
                        + f" - {f.unseen_share:.1%} of values")
 
 
-def _path_line(path: dict[str, object]) -> str:
+def _path_line(path: dict[str, Any]) -> str:
     """How the window was computed: exactly from its rows, or from its hourly rollups."""
     if path.get("path") == "rollup":
         return (f"computed from {path.get('hours')} hourly rollups (rank error "

@@ -114,13 +114,14 @@ def check_window(
     if window_start is not None and window_end is not None:
         choice = choose_path(engine, settings, model, window_start, window_end)
         if choice.path == ROLLUP:
-            reports, skipped, path = rollup_reports(engine, settings, model, window_start,
-                                                    window_end, profiles, importances, choice)
-            if not reports:
+            rolled, not_checked, path = rollup_reports(
+                engine, settings, model, window_start, window_end, profiles, importances,
+                choice)
+            if not rolled:
                 return DriftCheckResult({}, {}, {}, empty_reason=(
                     f"the window [{window_start}, {window_end}) of model {model!r} has no "
                     "served predictions"))
-            return DriftCheckResult(reports, {}, skipped, path=path)
+            return DriftCheckResult(rolled, {}, not_checked, path=path)
         exact_path: dict[str, object] = {"path": EXACT, "path_reason": choice.reason}
     else:
         exact_path = {"path": EXACT, "path_reason": "open window"}
