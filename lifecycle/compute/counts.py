@@ -191,13 +191,15 @@ def count_numeric(series: pd.Series | None, n_rows: int, ref: NumericProfile) ->
         n_hi = n - int(np.searchsorted(x, hi, side="left"))
     else:
         lo, hi, n_lo, n_hi = float("nan"), float("nan"), 0, 0
+    with np.errstate(over="ignore", invalid="ignore"):  # values past 1e154: the sums are inf
+        total, total_sq = float(np.sum(x)), float(np.sum(np.square(x)))
     return NumericCounts(
         np.searchsorted(x, ref.values, side="right").astype(np.int64),
         np.searchsorted(x, ref.values, side="left").astype(np.int64),
         bins.astype(np.int64), int(n), int(np.count_nonzero(nan)), non_numeric,
         int(np.count_nonzero(inf)), int(np.searchsorted(x, ref.minimum, side="left")),
         n - int(np.searchsorted(x, ref.maximum, side="right")),
-        float(np.sum(x)), float(np.sum(np.square(x))), lo, hi, n_lo, n_hi)
+        total, total_sq, lo, hi, n_lo, n_hi)
 
 
 def count_categorical(series: pd.Series | None, n_rows: int) -> CategoricalCounts:

@@ -154,3 +154,18 @@ def test_partitions_carry_ids_not_passwords(engine_for: Callable[[str], Engine],
     assert "s3cret" not in repr(parts[0]) and "***" in repr(parts[0])
     everything = plan_partitions(engine, "m", None, None, 10**9)
     assert len(everything) == 1 and everything[0].n_rows == 12 * 500
+
+
+def test_huge_values_count_without_a_warning() -> None:
+    """Squares past float64's range make the sum of squares inf, quietly (warnings from
+    lifecycle code are errors in the test suite)."""
+    import pandas as pd
+
+    from lifecycle.compute.counts import count_numeric
+    from lifecycle.drift.profile import build_numeric_profile
+
+    ref = build_numeric_profile(np.array([1.0, 2.0, 3.0, 4.0]))
+    counts = count_numeric(pd.Series([1e200, -1e300, 2.0, np.nan]), 4, ref)
+    assert counts.n == 3 and counts.n_missing == 1 and counts.total_sq == np.inf
+    assert (counts.n_below, counts.n_above) == (1, 1)
+    np.testing.assert_array_equal(counts.le, [1, 2, 2, 2])
