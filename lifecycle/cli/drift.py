@@ -122,10 +122,12 @@ def check(ctx: click.Context, model: str, since: str, until: str, as_json: bool)
 @click.pass_context
 def recompute(ctx: click.Context, model: str, since: str, until: str, kind: str) -> None:
     """Exact per-feature counts of a large window against the reference, partitioned on the
-    Dask cluster of [compute] dask_scheduler or on local threads (docs/dask.md). Stores
-    nothing; prints where it ran, the partitions, rows and seconds."""
+    Dask cluster of [compute] dask_scheduler or on local threads (docs/dask.md), and the drift
+    verdicts they give. Stores nothing; prints where it ran, the partitions, rows and seconds;
+    exits like `drift check` (1 drift, 0 otherwise)."""
     from lifecycle.compute.counts import NumericCounts
     from lifecycle.compute.exact import exact_window_counts
+    from lifecycle.drift.engine import check_summaries
 
     settings = get_settings(ctx)
     start, end = parse_window(since, until)
@@ -151,7 +153,16 @@ def recompute(ctx: click.Context, model: str, since: str, until: str, kind: str)
             rows.append((name, "categorical", c.n, c.n_missing, None, None, None, None, None))
     echo_table(["feature", "kind", "values", "missing", "non-numeric", "out of range", "ks",
                 "ks bound", "mean"], rows)
-    ctx.exit(EXIT_OK)
+    if result.n_rows == 0:
+        click.echo("no served row in the window: no verdict", err=True)
+        ctx.exit(EXIT_ERROR)
+    report = check_summaries(result.reference, result.summaries(),
+                             settings.model(model).drift.to_policy(), kind=kind)
+    click.echo("")
+    print_report(report)
+    click.echo("(recomputed exactly from counts; nothing stored: `lifecycle drift check` "
+               "stores a report)")
+    ctx.exit(EXIT_DRIFT if report.verdict == "drift" else EXIT_OK)
 
 
 def register(main: click.Group) -> None:
