@@ -16,7 +16,7 @@ the merged counts:
   parts of the work; shown for comparison);
 * ``LocalCluster 2x1``: two worker processes with one thread each, started before timing
   (workers read their batches from the SQLite file themselves), with Dask's statistical
-  profiler off (``distributed.worker.profile.enabled: false``, what docs/dask.md
+  profiler off (``distributed.worker.profile.enabled: false``, what docs/scale.md
   recommends for lifecycle's workers);
 * ``... profiler on``: the same with Dask's default (a stack sample every 10 ms, which takes
   the GIL from the pass while it samples).

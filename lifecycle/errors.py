@@ -81,4 +81,4 @@ class ShadowInputsMissingError(DataError):
 
 
 class ComputeError(LifecycleError, ConnectionError):
-    """The Dask cluster of ``[compute] dask_scheduler`` cannot be reached (docs/dask.md)."""
+    """The Dask cluster of ``[compute] dask_scheduler`` cannot be reached (docs/scale.md)."""

@@ -122,7 +122,7 @@ def check(ctx: click.Context, model: str, since: str, until: str, as_json: bool)
 @click.pass_context
 def recompute(ctx: click.Context, model: str, since: str, until: str, kind: str) -> None:
     """Exact per-feature counts of a large window against the reference, partitioned on the
-    Dask cluster of [compute] dask_scheduler or on local threads (docs/dask.md), and the drift
+    Dask cluster of [compute] dask_scheduler or on local threads (docs/scale.md), and the drift
     verdicts they give. Stores nothing; prints where it ran, the partitions, rows and seconds;
     exits like `drift check` (1 drift, 0 otherwise)."""
     from lifecycle.compute.counts import NumericCounts

@@ -56,7 +56,7 @@ def run_cmd(ctx: click.Context, model: str, since: str, until: str) -> None:
     settings = get_settings(ctx)
     engine = open_engine(settings)
     try:
-        if settings.compute.dask_scheduler:  # a backfill on the cluster (docs/dask.md)
+        if settings.compute.dask_scheduler:  # a backfill on the cluster (docs/scale.md)
             from lifecycle.compute.executor import executor_for
 
             with executor_for(settings.compute) as ex:

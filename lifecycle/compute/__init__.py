@@ -1,4 +1,4 @@
-"""Heavy passes over many stored batches, on a Dask cluster or on local threads (docs/dask.md).
+"""Heavy passes over many stored batches, on a Dask cluster or on local threads (docs/scale.md).
 
 * :mod:`~lifecycle.compute.executor`: :func:`executor_for` (``[compute]`` settings) gives an
   :class:`Executor` whose ``map(fn, items)`` runs on the cluster or on threads;

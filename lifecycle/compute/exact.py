@@ -175,7 +175,7 @@ def exact_window_counts(
 ) -> ExactWindowCounts:
     """Exact counts of ``model``'s window ``[since, until)`` against its active ``kind``
     reference profile, computed partition by partition on ``executor`` (default: the one
-    ``settings.compute`` names; docs/dask.md).
+    ``settings.compute`` names; docs/scale.md).
 
     Raises
     ------

@@ -67,7 +67,7 @@ def plan_partitions(engine: Engine, model: str, since: datetime | None,
 
     ``database_url`` is the URL workers connect with (default: ``engine``'s own URL, password
     included; pass a URL without the password when the workers get it from their own
-    environment, e.g. ``PGPASSWORD``; docs/dask.md, Security).
+    environment, e.g. ``PGPASSWORD``; docs/scale.md, Security).
 
     Raises :class:`~lifecycle.errors.UnknownModelError` for an unknown model.
     """

@@ -1,7 +1,7 @@
 """``[compute]``: where the heavy passes run (a Dask cluster, or threads of this process).
 
 The heavy passes (the rollup backfill of many hours, the exact recomputation of a large
-window, the retraining window's join of a large window; ``docs/dask.md``) run on the Dask
+window, the retraining window's join of a large window; ``docs/scale.md``) run on the Dask
 cluster named by ``dask_scheduler`` (or ``$LIFECYCLE_DASK_SCHEDULER``, which wins), one
 partition per group of stored batches; without it the same code runs on ``local_workers``
 threads of the calling process.
@@ -59,7 +59,7 @@ def check_scheduler_address(value: str, key: str) -> str:
 
 @dataclass(frozen=True)
 class ComputeSettings:
-    """Where the heavy passes run (``docs/dask.md``).
+    """Where the heavy passes run (``docs/scale.md``).
 
     Attributes
     ----------

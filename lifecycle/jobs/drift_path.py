@@ -91,7 +91,7 @@ def _fresh_summary(engine: Engine, settings: Settings, model: str, since: dateti
     todo = sorted(set(summary.missing_hours) | set(summary.other_reference_hours))
     if not todo:
         return summary, 0
-    if settings.compute.dask_scheduler:  # many hours: on the cluster (docs/dask.md)
+    if settings.compute.dask_scheduler:  # many hours: on the cluster (docs/scale.md)
         from lifecycle.compute.executor import executor_for
 
         with executor_for(settings.compute) as executor:
