@@ -25,11 +25,13 @@ Usage::
 
     .venv/bin/python benchmarks/rollup.py                      # 10 h x 100k rows x 20 features
     .venv/bin/python benchmarks/rollup.py --hours 4 --repeat 5 --db postgresql
+    .venv/bin/python benchmarks/rollup.py --cluster --repeat 5   # + a 2-worker LocalCluster
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -153,6 +155,19 @@ def breakdown(engine: Any, mid: int, hour: datetime) -> dict[str, float]:
     return out
 
 
+@contextlib.contextmanager
+def _cluster_executor() -> Any:
+    """A 2-worker LocalCluster (processes, one thread each) and lifecycle's executor on it."""
+    from distributed import LocalCluster
+
+    from lifecycle.compute.executor import DaskExecutor
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, \
+            DaskExecutor(cluster.scheduler_address) as executor:
+        yield executor
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--hours", type=int, default=10)
@@ -160,6 +175,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    ap.add_argument("--cluster", action="store_true",
+                    help="also roll up on a 2-worker distributed.LocalCluster (one thread "
+                    "each), interleaved with the in-process runs")
     args = ap.parse_args()
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
@@ -189,14 +207,33 @@ def main() -> None:
             hours = [T0 + i * HOUR for i in range(args.hours)]
             total = args.hours * args.rows
             runs: dict[str, list[tuple[float, float]]] = {"decode": [], "rollup": []}
-            for _ in range(args.repeat):
-                for name in ("decode", "rollup"):
-                    w, c = time.perf_counter(), time.process_time()
-                    if name == "decode":
-                        assert decode_only(engine, mid, hours) == total
-                    else:
-                        assert rollup_hours(engine, settings, "bench", hours).n_rows == total
-                    runs[name].append((time.perf_counter() - w, time.process_time() - c))
+            with contextlib.ExitStack() as stack:
+                mapper = None
+                if args.cluster:
+                    mapper = stack.enter_context(_cluster_executor()).map
+                    runs["cluster"] = []
+                    rollup_hours(engine, settings, "bench", hours[:2], mapper=mapper)  # warm
+                for _ in range(args.repeat):
+                    for name in runs:
+                        w, c = time.perf_counter(), time.process_time()
+                        if name == "decode":
+                            assert decode_only(engine, mid, hours) == total
+                        else:
+                            done = rollup_hours(engine, settings, "bench", hours,
+                                                mapper=mapper if name == "cluster" else None)
+                            assert done.n_rows == total
+                        runs[name].append((time.perf_counter() - w,
+                                           time.process_time() - c))
+            if args.cluster:
+                paired = sorted(a[0] / b[0] for a, b in zip(runs["rollup"], runs["cluster"],
+                                                            strict=True))
+                best = (min(w for w, _ in runs["rollup"])
+                        / min(w for w, _ in runs["cluster"]))
+                print("LocalCluster 2x1 vs in process, wall, round by round: "
+                      + " ".join(f"{r:.2f}x" for r in paired)
+                      + f"; median {paired[len(paired) // 2]:.2f}x; best vs best {best:.2f}x"
+                      " (cluster CPU is in the workers: its rows/s/core column is not "
+                      "comparable)")
             print(f"\n{'scenario':<8} {'wall s':>8} {'cpu s':>8} {'rows/s wall':>13} "
                   f"{'rows/s/core':>13} {'x decode':>9}")
             base = statistics.median(w for w, _ in runs["decode"])

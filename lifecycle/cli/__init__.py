@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 from typing import Any
 
@@ -41,6 +42,10 @@ COMMAND_MODULES: list[str] = [
 ]
 
 
+#: Exit status when stdout's reader closed the pipe: 128 + SIGPIPE, as a shell reports it.
+EXIT_BROKEN_PIPE = 141
+
+
 class _Refused(click.ClickException):
     """A command refused to run: exit 2, like every other error."""
 
@@ -61,6 +66,13 @@ class _Group(click.Group):
             raise
         except (click.exceptions.Exit, click.Abort):
             raise  # ctx.exit(code), Ctrl-C
+        except BrokenPipeError:
+            # the reader went away (`lifecycle drift reports m | head`): not an error of
+            # ours; stop quietly with the shell's SIGPIPE status, and point stdout at
+            # /dev/null so the interpreter's final flush does not raise again
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:  # noqa: BLE001 - one line and exit 2, never a traceback
             fail(ctx, exc)
 
