@@ -277,6 +277,17 @@ def drift_reports(url: str, model_id: int, kind: str, start: datetime) -> pd.Dat
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
+def drift_path(url: str, report_id: int) -> dict[str, Any]:
+    """How one report was computed: ``path`` (exact | rollup), why, and for rollups the hours
+    merged and the rank error (keys of the report's summary; empty for older reports)."""
+    with Session(engine(url)) as session:
+        summary = session.scalar(select(DriftReportRow.summary)
+                                 .where(DriftReportRow.id == report_id))
+    keys = ("path", "path_reason", "hours", "rank_error", "exact_bins")
+    return {k: summary[k] for k in keys if isinstance(summary, dict) and k in summary}
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
 def drift_kinds(url: str, model_id: int) -> list[str]:
     """The report kinds (data, prediction, label...) stored for a model."""
     with Session(engine(url)) as session:

@@ -88,6 +88,9 @@ def verdict_numbers(rows: pd.DataFrame) -> pd.DataFrame:
             "warning threshold": d.get("warning_threshold"),
             "drift threshold": d.get("drift_threshold"),
             "verdict": r["verdict"],
+            # how far the value may be from the exact one (a sketched reference or a window
+            # checked from its hourly rollups; 0 when exact): the decision uses value - bound
+            "error bound": sig(d.get("error_bound")),
             "n reference": d.get("n_reference"),
             "n current": d.get("n_current"),
             "variant": d.get("variant"),

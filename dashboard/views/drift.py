@@ -20,6 +20,18 @@ NO_REPORT = (
 )
 
 
+def path_caption(path: Mapping[str, Any]) -> str:
+    """One line on how the window was computed (docs/scale.md)."""
+    if path.get("path") == "rollup":
+        return (f"Computed from {path.get('hours')} hourly rollups (quantile sketches, rank "
+                f"error {float(path.get('rank_error') or 0.0):.2%}): each number's error bound "
+                "is in the table; a feature is flagged only when its value minus the bound "
+                "clears the threshold.")
+    if path.get("path") == "exact":
+        return f"Computed exactly from the logged rows ({path.get('path_reason', '')})."
+    return "Computed exactly from the logged rows."
+
+
 def _detail(url: str, reports: pd.DataFrame, features: list[str], key: str) -> None:
     """Reference vs current distribution and the exact numbers for a feature and window."""
     c1, c2 = st.columns(2)
@@ -50,6 +62,7 @@ def _detail(url: str, reports: pd.DataFrame, features: list[str], key: str) -> N
               help="share of current values in categories the reference never had")
     m5.metric("Rows (current)", f"{int(report['n_current']):,}",
               help=f"reference: {int(report['n_reference']):,}")
+    st.caption(path_caption(data.drift_path(url, int(report["report_id"]))))
     dist = None
     bins_details: Mapping[str, Any] = {}
     for d in charts.details_by_preference(rows):
