@@ -12,8 +12,10 @@ Shared by PSI, Jensen-Shannon, chi-square and total variation when the current s
 * **categorical, estimated** (``count_error = k > 0``): a listed reference category is within
   ``k`` of its estimate, an unlisted one is in ``[0, k]`` (a frequent-items sketch reports every
   item heavier than its error); ``__unseen__`` holds the listed unseen categories plus the
-  ``n_unlisted`` rows whose category was not kept, within ``k`` per listed unseen category plus
-  ``n_unlisted`` (those rows may belong to reference categories).
+  ``n_unlisted`` rows whose category was not kept: at least its estimate minus ``k`` per listed
+  unseen category minus ``n_unlisted`` (those rows may belong to reference categories), at most
+  its estimate plus ``k`` per listed reference category (it holds every row outside the
+  reference categories, and the listed estimates may be too high).
   The missing bucket is exact in every case.
 
 Each statistic over the buckets is a sum of per-bucket terms ``t(r_j, c_j)`` convex in the
@@ -112,6 +114,7 @@ def _categorical(profile: CategoricalProfile, summary: CategoricalSummary) -> Su
     err = float(summary.count_error)
     width = np.full(k + 2, err)
     unseen: list[tuple[str, int]] = []
+    n_listed_ref = 0
     for cat, cnt in zip(summary.categories, np.asarray(summary.counts), strict=True):
         i = index.get(cat)
         if i is None:
@@ -120,6 +123,7 @@ def _categorical(profile: CategoricalProfile, summary: CategoricalSummary) -> Su
                 est[k] += float(cnt)
         else:
             est[i] += float(cnt)
+            n_listed_ref += 1
     unlisted = float(summary.n_unlisted)
     est[k] += unlisted
     width[k] = err * len(unseen) + (unlisted if err > 0 else 0.0)
@@ -127,6 +131,11 @@ def _categorical(profile: CategoricalProfile, summary: CategoricalSummary) -> Su
     width[k + 1] = 0.0
     low = np.maximum(est - width, 0.0)
     high = est + width
+    # __unseen__ holds every non-missing row outside the listed reference categories, so it is
+    # at most n - sum(listed reference counts) <= est + count_error per listed reference
+    # category (the rows of unlisted categories may exceed n_unlisted: the listed estimates
+    # can be too high, and n_unlisted is floored at 0)
+    high[k] = est[k] + err * n_listed_ref if err > 0 else est[k]
     unseen.sort(key=lambda t: (-t[1], t[0]))
     if unlisted:
         unseen.append(("__unlisted__", int(unlisted)))

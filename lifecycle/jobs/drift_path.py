@@ -31,6 +31,7 @@ from lifecycle.drift.engine import check_summaries
 from lifecycle.drift.profile import ReferenceProfile
 from lifecycle.drift.report import DriftReport
 from lifecycle.errors import DataError
+from lifecycle.rollup.plan import without_features
 from lifecycle.rollup.run import hours_in, rollup_hours
 from lifecycle.rollup.window import WindowSummary, load_window_summary
 from lifecycle.storage.models_repo import get_model
@@ -116,11 +117,19 @@ def rollup_reports(
     with why; what the report's summary records about the path."""
     ms = settings.model(model)
     policy = ms.drift.to_policy()
-    data, rolled = _fresh_summary(engine, settings, model, since, until, profiles["data"][1],
-                                  "data")
+    # identifier columns are never compared (as on the exact path), and the rollup plan
+    # profiles the reference without them, tagged with this profile's digest
+    reference = without_features(profiles["data"][1], frozenset(ms.not_features))
+    if not reference.features:
+        raise DataError(
+            "the reference profile holds only identifier columns "
+            f"{sorted(profiles['data'][1].features)}; set a new reference with "
+            "`lifecycle reference set`"
+        )
+    data, rolled = _fresh_summary(engine, settings, model, since, until, reference, "data")
     if not data.hours:
         return {}, {}, {}
-    reports = {"data": check_summaries(profiles["data"][1], data.features, policy,
+    reports = {"data": check_summaries(reference, data.features, policy,
                                        kind="data", importances=importances)}
     skipped: dict[str, str] = {}
     if ms.drift.prediction_drift:

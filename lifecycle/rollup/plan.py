@@ -24,6 +24,7 @@ range, and the hour is tagged with the reference's digest.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -36,7 +37,8 @@ from lifecycle.storage.drift_repo import load_active_profiles
 from lifecycle.storage.models_repo import get_model
 from lifecycle.storage.tables import Outcome
 
-__all__ = ["KINDS", "FeaturePlan", "KindPlan", "RollupPlan", "kind_plan", "make_plan"]
+__all__ = ["KINDS", "FeaturePlan", "KindPlan", "RollupPlan", "kind_plan", "make_plan",
+           "without_features"]
 
 #: Profile kinds, in the order an hour builds them.
 KINDS = ("data", "prediction", "label")
@@ -80,16 +82,28 @@ class RollupPlan:
         return next((p for p in self.kinds if p.kind == name), None)
 
 
+def without_features(reference: ReferenceProfile, drop: frozenset[str]) -> ReferenceProfile:
+    """``reference`` without the features in ``drop`` (the same object when it has none).
+
+    The rollup tags each hour with the digest of this profile, and the drift check of the
+    rollup path compares against this profile, so both agree on the digest (exact bin counts
+    are used) and on the features (the exact path drops the same identifier columns).
+    """
+    if not drop & set(reference.features):
+        return reference
+    return dataclasses.replace(reference, features={
+        k: v for k, v in reference.features.items() if k not in drop})
+
+
 def kind_plan(kind: str, reference: ReferenceProfile | None,
               drop: frozenset[str] = frozenset()) -> KindPlan:
     """The plan of ``kind``: the reference's features (minus ``drop``) with bins, or
     inferred from each hour when there is no reference."""
     if reference is None:
         return KindPlan(kind)
+    reference = without_features(reference, drop)
     feats = []
     for name, prof in reference.features.items():
-        if name in drop:
-            continue
         if isinstance(prof, NumericProfile):
             feats.append(FeaturePlan(name, "numeric", tuple(float(e) for e in prof.bin_edges),
                                      float(prof.minimum), float(prof.maximum)))

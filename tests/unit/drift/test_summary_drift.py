@@ -251,3 +251,21 @@ def test_sketched_ks_and_w_within_bound(ref, cur, grid, points, shift) -> None:
         assert abs(s.statistic - e.statistic) <= s.error_bound + 1e-9
     p = psi_compute(prof, summary, opts)
     assert p.statistic >= 0 and p.extra.get("interval", (0.0, 0.0))[0] >= 0
+
+
+def test_unseen_bucket_bound_holds_when_listed_estimates_are_high() -> None:
+    # a frequent-items sketch overestimates what it keeps (estimate = upper bound), so the
+    # estimates may sum past n (n_unlisted floors at 0) while untracked categories hold rows
+    ref = CategoricalSample(("a", "b", "d", "e"), np.array([250, 250, 250, 250]), 0)
+    prof = build_categorical_profile(ref)
+    truth = CategoricalSample(("a", "b", "d", "e", "c", "f", "g", "h", "i"),
+                              np.array([240, 240, 240, 240, 1, 10, 10, 10, 9]), 0)
+    est = CategoricalSummary(("a", "b", "d", "e", "c"), np.array([250, 250, 250, 250, 11]),
+                             n=1000, n_missing=0, count_error=10)
+    assert est.n_unlisted == 0
+    for name in ("out_of_range_share", "psi", "jensen_shannon", "total_variation",
+                 "chi_square"):
+        stat = STATISTICS[name]
+        e = stat.compute(prof, truth, StatOptions())
+        s = stat.compute(prof, est, StatOptions())
+        assert abs(s.statistic - e.statistic) <= s.error_bound + 1e-12, name
