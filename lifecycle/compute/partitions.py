@@ -1,10 +1,11 @@
 """Partitions of a heavy pass: groups of consecutive stored batches, and how a worker reads one.
 
 :func:`plan_partitions` runs on the client and reads only batch ids and row counts (never a
-blob): it walks ``prediction_batches`` of the window in ``(ts_min, id)`` order - the order
-:func:`~lifecycle.storage.batch_source.read_parts` yields them - and cuts a new partition
-each time ``rows_per_partition`` stored rows are reached. A :class:`Partition` is small and
-picklable; a worker turns it back into rows with :func:`read_partition`, reading the blobs
+blob): it walks ``prediction_batches`` of the window, and the batches the retention job moved
+to the Parquet archive (``archive_parts`` in state ``deleted``), in ``(ts_min, id)`` order -
+the order :func:`~lifecycle.storage.batch_source.read_parts` yields them - and cuts a new
+partition each time ``rows_per_partition`` stored rows are reached. A :class:`Partition` is
+small and picklable; a worker turns it back into rows with :func:`read_partition`, reading the blobs
 from the database itself through one engine per database URL per process
 (:func:`worker_engine`), so no row passes through the client.
 
@@ -23,6 +24,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from lifecycle.config.database_url import redact_url
+from lifecycle.storage.archive_repo import DELETED, parts
 from lifecycle.storage.batch_source import WindowPart, read_parts
 from lifecycle.storage.engine import make_engine
 from lifecycle.storage.models_repo import get_model
@@ -76,13 +78,25 @@ def plan_partitions(engine: Engine, model: str, since: datetime | None,
     url = database_url or _url_of(engine)
     with Session(engine) as session:
         model_id = int(get_model(session, model).id)
-        stmt = select(PredictionBatch.id, PredictionBatch.n_rows).where(
+        stmt = select(PredictionBatch.ts_min, PredictionBatch.id, PredictionBatch.n_rows).where(
             PredictionBatch.model_id == model_id)
         if since is not None:
             stmt = stmt.where(PredictionBatch.ts_max >= since)
         if until is not None:
             stmt = stmt.where(PredictionBatch.ts_min < until)
-        rows = session.execute(stmt.order_by(PredictionBatch.ts_min, PredictionBatch.id)).all()
+        hot = session.execute(stmt.order_by(PredictionBatch.ts_min, PredictionBatch.id)).all()
+        # second, never first (as read_parts): a batch retired in between is seen here
+        archived = parts(session.connection(), model_id, states=(DELETED,), since=since,
+                         until=until)
+    listed: list[tuple[datetime, str, int]] = [(r[0], str(r[1]), int(r[2])) for r in hot]
+    if archived:  # batches moved to the Parquet archive (read hot while they still exist)
+        seen = {r[1] for r in listed}
+        listed += [(b.ts_min, b.batch_id, b.n_rows) for p in archived for b in p.batches
+                   if b.batch_id not in seen
+                   and (since is None or b.ts_max >= since)
+                   and (until is None or b.ts_min < until)]
+        listed.sort(key=lambda r: (r[0], r[1]))
+    rows = [(batch_id, n_rows) for _, batch_id, n_rows in listed]
     out: list[Partition] = []
     ids: list[str] = []
     n = 0

@@ -3,8 +3,9 @@
 * ``job_runs`` of the model that started more than ``job_runs_days`` ago;
 * ``job_leases`` of the model whose status is final (``done``; ``failed`` with no retry left)
   and whose expiry is past the same horizon, and past the catch-up horizon of its job kind
-  (``catch_up * window + delay``: the scheduler reads leases that recent to know which windows
-  are done). A lease that is running (live or expired: a takeover is due) or waiting for a
+  (``catch_up * window + delay``, plus the last ``rerun_after`` offset for ``performance``:
+  the scheduler reads leases that recent to know which windows are done and which re-runs
+  are due). A lease that is running (live or expired: a takeover is due) or waiting for a
   retry is never pruned, and neither is any older lease of the same job and model (the
   scheduler's "first window ever claimed" must not move past it);
 * hourly profiles older than ``profile_days`` (when set), through
@@ -35,10 +36,16 @@ def prune_job_runs(engine: Engine, model: str, before: datetime) -> int:
 
 
 def _horizon(settings: Settings, model: str, kind: str) -> timedelta:
-    schedule = settings.model(model).schedule.jobs.get(kind)
+    """How long the scheduler reads a finished lease: the catch-up horizon, plus (for the
+    performance job) the last ``rerun_after`` offset: a window's done lease is what makes its
+    late-label re-runs due (``jobs/reruns.py``)."""
+    ms = settings.model(model)
+    schedule = ms.schedule.jobs.get(kind)
     if schedule is None:
         return timedelta(0)
-    return schedule.window * schedule.catch_up + schedule.delay
+    reruns = ms.performance.rerun_after if kind == "performance" else ()
+    return (schedule.window * schedule.catch_up + schedule.delay
+            + (reruns[-1] if reruns else timedelta(0)))
 
 
 def prune_leases(engine: Engine, settings: Settings, model: str, now: datetime,

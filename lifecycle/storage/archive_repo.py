@@ -164,19 +164,21 @@ def _batch_keys(conn: Connection, batch_ids: list[str]) -> Counter[tuple[str, st
 def _delete_keys(conn: Connection, model_id: int,
                  wanted: Counter[tuple[str, str | None]]) -> int:
     """Delete one key row per occurrence in ``wanted`` (a key logged again by a batch that
-    stays hot keeps its own row): rows of those join keys are counted, deleted, and the
-    surplus is written back. Returns the rows removed."""
+    stays hot keeps its own row): rows of those join keys are deleted, and the surplus of
+    what the delete itself returned is written back. Returns the rows removed.
+
+    The rows are counted from the DELETE's RETURNING, not by a SELECT before it: on
+    PostgreSQL (READ COMMITTED) a capture write committed between the two statements would
+    be deleted without being counted, and its hot batch's key row lost."""
     k = prediction_keys.c
     firsts = sorted({j for j, _ in wanted})
     existing: Counter[tuple[str, str | None]] = Counter()
     for start in range(0, len(firsts), _CHUNK):
         chunk = firsts[start:start + _CHUNK]
-        cond = _in(conn, k.join_key, chunk)
-        stmt = (select(k.join_key, k.last_key, func.count()).where(k.model_id == model_id, cond)
-                .group_by(k.join_key, k.last_key))
-        existing.update({(j, last): int(n) for j, last, n in conn.execute(stmt)})
-        conn.execute(prediction_keys.delete().where(k.model_id == model_id,
-                                                    _in(conn, k.join_key, chunk)))
+        stmt = (prediction_keys.delete()
+                .where(k.model_id == model_id, _in(conn, k.join_key, chunk))
+                .returning(k.join_key, k.last_key))
+        existing.update((j, last) for j, last in conn.execute(stmt))
     keep = existing - wanted
     rows = [{"model_id": model_id, "join_key": j, "last_key": last}
             for (j, last), n in keep.items() for _ in range(n)]

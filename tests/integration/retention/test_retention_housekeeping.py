@@ -97,3 +97,31 @@ def test_cli_status_and_run(db_url: str, engine: Engine, tmp_path: Path) -> None
     assert last[0] == MODEL and last[1] == "0" and int(last[2]) > 0
     bad = runner.invoke(main, ["retention", "run", "--model", "nope"], env=env)
     assert bad.exit_code == 2 and "unknown model 'nope'" in bad.stderr
+
+
+def test_first_run_lease_kept_until_its_last_rerun(engine: Engine, tmp_path: Path) -> None:
+    """A done performance window's lease is what schedules its late-label re-runs
+    (jobs/reruns.py): with job_runs_days shorter than the last rerun_after offset, it must
+    outlive that offset (plus the catch-up horizon), or the +3d and +7d re-runs never run."""
+    from lifecycle.config import ModelSettings
+    from lifecycle.config.retention import RetentionSettings
+    from lifecycle.config.schedules import JobSchedule, ScheduleSettings
+
+    make_log(engine)
+    day = timedelta(days=1)
+    window_end = NOW - 4 * day  # its +7d re-run is due in three days
+    key = f"{(window_end - day).strftime('%Y-%m-%dT%H:%M:%SZ')}/86400s"
+    with engine.begin() as conn:
+        conn.execute(JobLease.__table__.insert(), [
+            _lease(key, DONE, window_end + timedelta(minutes=5), job="performance")])
+    base = settings_for(tmp_path, str(tmp_path / "a"))
+    schedule = ScheduleSettings(jobs={"performance": JobSchedule(
+        "performance", window=day, every=day, catch_up=1)})
+    settings = type(base)(**{**base.__dict__,
+                             "retention": RetentionSettings(job_runs_days=1),
+                             "models": {MODEL: ModelSettings(name=MODEL, schedule=schedule)}})
+    assert settings.model(MODEL).performance.rerun_after[-1] == 7 * day
+    result = run_retention(engine, settings, MODEL, NOW, NOW, now=NOW)
+    assert result.leases_pruned == 0
+    with engine.connect() as conn:
+        assert list(conn.execute(select(JobLease.window_key)).scalars()) == [key]
