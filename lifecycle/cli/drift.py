@@ -53,9 +53,16 @@ def print_report(report: Any) -> None:
 def _path_line(path: dict[str, Any]) -> str:
     """How the window was computed: exactly from its rows, or from its hourly rollups."""
     if path.get("path") == "rollup":
-        return (f"computed from {path.get('hours')} hourly rollups (rank error "
+        line = (f"computed from {path.get('hours')} hourly rollups (rank error "
                 f"{float(path.get('rank_error') or 0.0):.4f}; {path.get('path_reason')}); "
                 "each statistic's bound is in --json")
+        missing = path.get("missing_hours") or []
+        if missing:
+            line += (f"\nWARNING: {len(missing)} hour(s) with traffic have no usable rollup "
+                     f"(first {missing[0]}): {path.get('rows_counted')} of "
+                     f"{path.get('rows_served')} served rows checked; rerun, or run "
+                     "`lifecycle rollup run` over them")
+        return line
     return f"computed exactly from the logged rows ({path.get('path_reason', 'open window')})"
 
 

@@ -152,5 +152,10 @@ def rollup_reports(
         "rank_error": data.rank_error,
         "exact_bins": not data.other_reference_hours,
         "whole_hours": len(hours_in(since, until)),
+        # hours with served traffic that still have no usable profile after the rollup
+        # above (e.g. rows arrived meanwhile): the report covers fewer rows than the window
+        "missing_hours": [h.isoformat() for h in data.missing_hours],
+        "rows_counted": data.n_rows,
+        "rows_served": choice.n_rows,
     }
     return reports, skipped, path

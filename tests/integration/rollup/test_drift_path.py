@@ -53,6 +53,8 @@ def test_auto_path_uses_rollups_for_large_windows_and_agrees_with_exact(
     # no hour had a profile: the check rolled all of them up first
     assert rolled.path["hours_rolled_up_now"] == HOURS
     assert rolled.path["hours"] == HOURS
+    assert rolled.path["missing_hours"] == []
+    assert rolled.path["rows_counted"] == rolled.path["rows_served"] == HOURS * ROWS
     assert _flags(rolled) == _flags(exact) == {"x"}
     report = rolled.reports["data"]
     assert report.path == "rollup" and 0 < report.rank_error < 0.01
@@ -96,3 +98,14 @@ def test_unknown_path_is_refused_with_the_choices(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="auto, exact, rollup|auto.*exact.*rollup"):
         settings_for(tmp_path, "sqlite:///x.db", "[models.m.drift]\npath = 'rollups'\n")
+
+
+def test_the_command_warns_when_hours_stay_without_a_rollup() -> None:
+    from lifecycle.cli.drift import _path_line
+
+    line = _path_line({"path": "rollup", "hours": 3, "rank_error": 0.004, "path_reason": "r",
+                       "missing_hours": ["2026-03-01T03:00:00+00:00"], "rows_counted": 18000,
+                       "rows_served": 24000})
+    assert "WARNING: 1 hour(s) with traffic have no usable rollup" in line
+    assert "18000 of 24000 served rows checked" in line
+    assert "WARNING" not in _path_line({"path": "rollup", "hours": 4, "missing_hours": []})
