@@ -11,6 +11,7 @@ for the scheduler's) and the label coverage each run of the window saw.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -53,7 +54,7 @@ def performance(
     click.echo(f"labels {cov['n_labelled']} of {cov['n_predictions']} predictions "
                f"(coverage {coverage}), delay median {format_elapsed(cov['delay_median_s'])}, "
                f"p90 {format_elapsed(cov['delay_p90_s'])}; revised {cov['n_revised']}, "
-               f"labels for unknown keys {cov['n_orphan_outcomes']}")
+               + _orphans_text(cov))
     click.echo(f"run {result.run}" + (f" (reference performance {ref['baseline']})"
                                       if ref.get("baseline") else ""))
     if result.history:
@@ -97,6 +98,16 @@ def performance(
     click.echo(f"verdict: {result.verdict.upper()}"
                + (f" (report #{result.report_id})" if result.report_id else ""))
     ctx.exit(result.exit_code)
+
+
+def _orphans_text(cov: dict[str, Any]) -> str:
+    """Labels whose key matches no logged prediction; with an archive, only the hot key table
+    is searched, so say so (labels of archived predictions count here too)."""
+    archived = cov.get("orphans_archived_until")
+    if archived:
+        return (f"labels for keys not in the hot log {cov['n_orphan_outcomes']} (predictions "
+                f"archived up to {str(archived)[:16]}Z are not searched)")
+    return f"labels for unknown keys {cov['n_orphan_outcomes']}"
 
 
 def _run_text(entry: dict[str, object]) -> str:

@@ -34,7 +34,7 @@ from lifecycle.performance import (
 )
 from lifecycle.states import SERVED_ROLES
 from lifecycle.storage.models_repo import get_model
-from lifecycle.storage.tables import Outcome, prediction_keys
+from lifecycle.storage.tables import ArchivePart, Outcome, prediction_keys
 from lifecycle.storage.types import utcnow
 
 __all__ = ["OUTCOME_COLUMNS", "LabelledWindow", "decode_label", "labelled_sample",
@@ -74,6 +74,9 @@ class LabelledWindow:
     n_shared_keys: int
     n_revised: int
     n_orphan_outcomes: int
+    #: End of the model's archived predictions (retention), when it has any: the orphan
+    #: count searches only the hot key table, so labels of archived predictions count in it
+    archived_until: datetime | None = None
 
     @property
     def coverage(self) -> float | None:
@@ -107,6 +110,8 @@ class LabelledWindow:
             "n_shared_keys": self.n_shared_keys,
             "n_revised": self.n_revised,
             "n_orphan_outcomes": self.n_orphan_outcomes,
+            "orphans_archived_until": (None if self.archived_until is None
+                                       else self.archived_until.isoformat()),
             "as_of": self.as_of.isoformat(),
         }
 
@@ -209,6 +214,8 @@ def load_labelled_window(
             ocond.append(Outcome.received_at < until)
         orphans = session.scalar(select(func.count()).select_from(Outcome).where(
             *ocond, func.coalesce(_logged(mid, session.get_bind().dialect.name), 0) == 0))
+        archived_until = session.scalar(select(func.max(ArchivePart.ts_max)).where(
+            ArchivePart.model_id == mid, ArchivePart.state == "deleted"))
     frame = frame.merge(outcomes, on="join_key", how="left", sort=False)
     frame["has_label"] = frame["label_text"].notna()
     frame["label"] = [decode_label(t) for t in frame["label_text"]]
@@ -231,6 +238,7 @@ def load_labelled_window(
         n_shared_keys=int((key_counts > 1).sum()),
         n_revised=int((labelled["revisions"].fillna(0) > 0).sum()),
         n_orphan_outcomes=int(orphans or 0),
+        archived_until=archived_until,
     )
 
 

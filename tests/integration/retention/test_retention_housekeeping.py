@@ -70,6 +70,14 @@ def test_labels_for_archived_predictions_are_accepted_and_join(
                                   as_of=late + timedelta(seconds=1))
     row = window.frame[window.frame["join_key"] == key]
     assert row["has_label"].tolist() == [True] and row["label"].tolist() == [1]
+    # the orphan count searches only the hot key table: it says up to when rows are archived
+    summary = window.coverage_summary()
+    assert summary["orphans_archived_until"] is not None
+    assert summary["orphans_archived_until"] < NOW.isoformat()
+    from lifecycle.cli.performance import _orphans_text
+
+    assert "not in the hot log" in _orphans_text(summary)
+    assert "are not searched" in _orphans_text(summary)
 
 
 def test_cli_status_and_run(db_url: str, engine: Engine, tmp_path: Path) -> None:
