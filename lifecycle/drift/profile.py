@@ -208,7 +208,8 @@ def build_numeric_profile(
             f"reference feature {feature!r} is constant ({s[0]!r}); numeric drift statistics "
             "need spread. Declare it categorical (categorical=[...]) or drop it"
         )
-    std = float(np.std(s))
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values: checked just below
+        std = float(np.std(s))
     if not (np.isfinite(std) and std > 0.0):
         raise DataError(
             f"reference feature {feature!r} has a standard deviation of {std!r} (values too "

@@ -269,3 +269,15 @@ def test_unseen_bucket_bound_holds_when_listed_estimates_are_high() -> None:
         e = stat.compute(prof, truth, StatOptions())
         s = stat.compute(prof, est, StatOptions())
         assert abs(s.statistic - e.statistic) <= s.error_bound + 1e-12, name
+
+
+def test_a_reference_too_large_for_float64_is_refused_without_a_numpy_warning() -> None:
+    import warnings
+
+    from lifecycle.drift.profile import build_numeric_profile
+    from lifecycle.errors import DataError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow warning would raise here
+        with pytest.raises(DataError, match="standard deviation of inf"):
+            build_numeric_profile(np.array([1e200, -1e200, 3e200]))
