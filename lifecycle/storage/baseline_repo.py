@@ -10,18 +10,17 @@ reading a blob: the labels by the reference's join keys (one bound array per chu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, column, delete, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from lifecycle.storage.labelled import join_key_in
 from lifecycle.storage.performance_repo import json_safe
 from lifecycle.storage.tables import Outcome, PerformanceBaseline, PredictionBatch
 from lifecycle.storage.types import utcnow
@@ -76,13 +75,7 @@ def reference_fingerprint(session: Session, model_id: int, keys: Sequence[str],
     n, latest, revisions = 0, None, 0
     for start in range(0, len(keys), _KEY_CHUNK):
         chunk = [str(k) for k in keys[start:start + _KEY_CHUNK]]
-        if postgres:
-            in_chunk = Outcome.join_key == any_(bindparam("keys", chunk, type_=ARRAY(String)))
-        else:
-            each = select(column("value")).select_from(
-                func.json_each(bindparam("keys", json.dumps(chunk)))
-            ).scalar_subquery()
-            in_chunk = Outcome.join_key.in_(each)
+        in_chunk = join_key_in(chunk, postgres=postgres)
         count, newest, revised = session.connection().execute(
             select(func.count(), func.max(Outcome.received_at),
                    func.coalesce(func.sum(Outcome.revisions), 0))

@@ -25,6 +25,7 @@ import pandas as pd
 from sqlalchemy import Engine, String, and_, any_, bindparam, case, column, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from lifecycle.errors import DataError
 from lifecycle.performance import (
@@ -273,6 +274,18 @@ _OUTCOME_SOURCES = {"join_key": Outcome.join_key, "label_text": Outcome.label,
 _KEY_CHUNK = 50_000
 
 
+def join_key_in(chunk: Sequence[str], *, postgres: bool) -> ColumnElement[bool]:
+    """``outcomes.join_key`` is one of ``chunk``, as ONE bound parameter: a PostgreSQL array
+    with ``= ANY``, or a JSON array expanded by SQLite's ``json_each`` (the statement text does
+    not grow with the keys, and the unique ``(model_id, join_key)`` index is used)."""
+    if postgres:
+        return Outcome.join_key == any_(bindparam("keys", list(chunk), type_=ARRAY(String)))
+    each = select(column("value")).select_from(
+        func.json_each(bindparam("keys", json.dumps(list(chunk))))
+    ).scalar_subquery()
+    return Outcome.join_key.in_(each)
+
+
 def outcomes_for_keys(session: Session, model_id: int, keys: Sequence[str],
                       as_of: datetime, *, columns: Sequence[str] = OUTCOME_COLUMNS,
                       ) -> pd.DataFrame:
@@ -291,13 +304,7 @@ def outcomes_for_keys(session: Session, model_id: int, keys: Sequence[str],
     cols = [_OUTCOME_SOURCES[name] for name in names]
     for start in range(0, len(keys), _KEY_CHUNK):
         chunk = [str(k) for k in keys[start:start + _KEY_CHUNK]]
-        if postgres:
-            in_chunk = Outcome.join_key == any_(bindparam("keys", chunk, type_=ARRAY(String)))
-        else:
-            each = select(column("value")).select_from(
-                func.json_each(bindparam("keys", json.dumps(chunk)))
-            ).scalar_subquery()
-            in_chunk = Outcome.join_key.in_(each)
+        in_chunk = join_key_in(chunk, postgres=postgres)
         stmt = select(*cols).where(Outcome.model_id == model_id, in_chunk,
                                    Outcome.received_at <= as_of)
         rows.extend(session.connection().execute(stmt).all())  # Core rows: no ORM loading
