@@ -6,16 +6,15 @@
    and ``[models.NAME.drift] prediction_drift`` is on);
 2. picks the path (``jobs/drift_path.py``, ``[models.NAME.drift] path`` and
    ``rollup_min_rows``): a large window on whole hours is checked from its hourly rollups
-   (``check_summaries``, bounds in every number; docs/scale.md) and steps 3-4 below do not
-   load rows; otherwise it loads the window ``[window_start, window_end)`` of served traffic
+   (``check_summaries``, bounds in every number; docs/scale.md) without loading a row;
+   otherwise it loads the window ``[window_start, window_end)`` of served traffic
    (roles ``champion`` and ``unmanaged``; shadow traffic is the shadow evaluation's business);
 3. runs :func:`lifecycle.check_drift` for data drift (inputs) and prediction drift (outputs),
    with the model's feature importances beside the data drift features when they are known
    (``[models.NAME] feature_importances``, else those the capture writer stored in
    ``models.details`` from the wrapped estimator: :func:`model_importances`);
 4. writes every report (its summary says which path ran and why) and its per-feature rows in
-   **one** transaction, replacing the
-   reports of the same model, kind and window if they exist (the table's unique key), so a
+   **one** transaction, replacing the reports of the same model, kind and window if they exist (the table's unique key), so a
    rerun never duplicates.
 
 Label drift needs labels, which arrive after the window closes: the performance job computes
