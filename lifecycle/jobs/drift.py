@@ -14,8 +14,8 @@
    (``[models.NAME] feature_importances``, else those the capture writer stored in
    ``models.details`` from the wrapped estimator: :func:`model_importances`);
 4. writes every report (its summary says which path ran and why) and its per-feature rows in
-   **one** transaction, replacing the reports of the same model, kind and window if they exist (the table's unique key), so a
-   rerun never duplicates.
+   **one** transaction, replacing the reports of the same model, kind and window if they
+   exist (the table's unique key), so a rerun never duplicates.
 
 Label drift needs labels, which arrive after the window closes: the performance job computes
 it on its labelled window, with :func:`label_drift` below, and stores it as a ``label`` report
