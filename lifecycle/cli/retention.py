@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import click
 
 from lifecycle.cli._common import echo_table, get_settings, open_engine
+from lifecycle.config.section import hide_uri_password
 
 
 @click.group("retention")
@@ -98,7 +99,7 @@ def status_cmd(ctx: click.Context, model: str | None) -> None:
             found = [p for name in names for p in parts(conn, ids[name])]
     finally:
         engine.dispose()
-    click.echo(f"archive: {archive_url_for(settings)}")
+    click.echo(f"archive: {hide_uri_password(archive_url_for(settings))}")
     by_id = {v: k for k, v in ids.items()}
     days: dict[tuple[str, str, str], list[int]] = {}
     for p in found:

@@ -18,7 +18,7 @@ TOML, every key optional::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,7 @@ class RetentionSettings:
     enabled: bool = True
     hot_days: int = 30
     #: fsspec URL or local path of the Parquet archive; "" until parsed (then <home>/archive)
-    archive_url: str = ""
+    archive_url: str = field(default="", repr=False)  # may hold credentials: never printed
     #: hourly profiles older than this are deleted; None keeps them forever
     profile_days: int | None = None
     job_runs_days: int = 90

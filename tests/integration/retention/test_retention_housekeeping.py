@@ -133,3 +133,19 @@ def test_first_run_lease_kept_until_its_last_rerun(engine: Engine, tmp_path: Pat
     assert result.leases_pruned == 0
     with engine.connect() as conn:
         assert list(conn.execute(select(JobLease.window_key)).scalars()) == [key]
+
+
+def test_an_archive_url_with_credentials_is_never_printed(db_url: str, engine: Engine,
+                                                          tmp_path: Path) -> None:
+    from lifecycle.config import load_settings
+
+    make_log(engine)
+    secret_url = "memory://key:s3cr3t@bucket/archive"
+    env = {"LIFECYCLE_DATABASE_URL": db_url, "LIFECYCLE_HOME": str(tmp_path),
+           "LIFECYCLE_ARCHIVE_URL": secret_url, "LIFECYCLE_CONFIG": ""}
+    out = CliRunner().invoke(main, ["retention", "status"], env=env, catch_exceptions=False)
+    assert out.exit_code == 0, out.stderr
+    assert "s3cr3t" not in out.stdout and "memory://key:***@bucket/archive" in out.stdout
+    settings = load_settings(env=env, cwd=tmp_path)
+    assert settings.retention.archive_url == secret_url  # kept for use, hidden from repr
+    assert "s3cr3t" not in repr(settings)
