@@ -51,7 +51,13 @@ from lifecycle.drift.profile import ReferenceProfile
 from lifecycle.drift.report import DriftReport
 from lifecycle.drift_check import check_drift, non_numeric_counts
 from lifecycle.errors import DataError
-from lifecycle.jobs.drift_path import EXACT, ROLLUP, choose_path, rollup_reports
+from lifecycle.jobs.drift_path import (
+    EXACT,
+    ROLLUP,
+    choose_path,
+    prediction_drift,
+    rollup_reports,
+)
 from lifecycle.jobs.outcome import EmptyWindow
 from lifecycle.storage.drift_repo import load_active_profiles, save_report
 from lifecycle.storage.models_repo import get_model
@@ -139,16 +145,11 @@ def check_window(
     reports = {"data": check_drift(reference, data_df, policy=policy, kind="data",
                                    importances=importances)}
     skipped: dict[str, str] = {}
-    if ms.drift.prediction_drift:
-        if "prediction" not in profiles:
-            skipped["prediction"] = "no reference profile of this kind"
-        else:
-            try:
-                reports["prediction"] = check_drift(profiles["prediction"][1],
-                                                    frames["prediction"][0], policy=policy,
-                                                    kind="prediction")
-            except DataError as exc:
-                skipped["prediction"] = str(exc)
+    prediction_drift(
+        ms.drift.prediction_drift, profiles,
+        lambda profile: check_drift(profile, frames["prediction"][0], policy=policy,
+                                    kind="prediction"),
+        reports, skipped)
     return DriftCheckResult(reports, {}, skipped, non_numeric_counts(data_df, reference),
                             path=exact_path)
 

@@ -19,7 +19,7 @@ window's hours are merged and compared with the reference by
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -37,7 +37,7 @@ from lifecycle.rollup.window import WindowSummary, load_window_summary
 from lifecycle.storage.models_repo import get_model
 from lifecycle.storage.profile_repo import served_traffic
 
-__all__ = ["PathChoice", "choose_path", "rollup_reports"]
+__all__ = ["PathChoice", "choose_path", "prediction_drift", "rollup_reports"]
 
 EXACT = "exact"
 ROLLUP = "rollup"
@@ -103,6 +103,27 @@ def _fresh_summary(engine: Engine, settings: Settings, model: str, since: dateti
     return summary, len(todo)
 
 
+def prediction_drift(
+    enabled: bool,
+    profiles: Mapping[str, tuple[int, ReferenceProfile]],
+    check: Callable[[ReferenceProfile], DriftReport],
+    reports: dict[str, DriftReport],
+    skipped: dict[str, str],
+) -> None:
+    """Add the prediction-drift report (``check`` of the prediction profile) to ``reports``
+    when ``enabled``, or why it was skipped to ``skipped`` (no prediction profile, or a
+    :class:`~lifecycle.errors.DataError` from the check); shared by both paths."""
+    if not enabled:
+        return
+    if "prediction" not in profiles:
+        skipped["prediction"] = "no reference profile of this kind"
+        return
+    try:
+        reports["prediction"] = check(profiles["prediction"][1])
+    except DataError as exc:
+        skipped["prediction"] = str(exc)
+
+
 def rollup_reports(
     engine: Engine,
     settings: Settings,
@@ -132,18 +153,12 @@ def rollup_reports(
     reports = {"data": check_summaries(reference, data.features, policy,
                                        kind="data", importances=importances)}
     skipped: dict[str, str] = {}
-    if ms.drift.prediction_drift:
-        if "prediction" not in profiles:
-            skipped["prediction"] = "no reference profile of this kind"
-        else:
-            try:
-                pred, _ = _fresh_summary(engine, settings, model, since, until,
-                                         profiles["prediction"][1], "prediction")
-                reports["prediction"] = check_summaries(profiles["prediction"][1],
-                                                        pred.features, policy,
-                                                        kind="prediction")
-            except DataError as exc:
-                skipped["prediction"] = str(exc)
+
+    def check_prediction(profile: ReferenceProfile) -> DriftReport:
+        pred, _ = _fresh_summary(engine, settings, model, since, until, profile, "prediction")
+        return check_summaries(profile, pred.features, policy, kind="prediction")
+
+    prediction_drift(ms.drift.prediction_drift, profiles, check_prediction, reports, skipped)
     path = {
         "path": ROLLUP,
         "path_reason": choice.reason,
