@@ -75,6 +75,18 @@ def feature_statistics(
     )
 
 
+def _require_features(
+    profile: ReferenceProfile, current: Mapping[str, object], lacks: str, fix: str
+) -> None:
+    """Raise :class:`DataError` naming the profile's features missing from ``current``."""
+    missing = [f for f in profile.features if f not in current]
+    if missing:
+        raise DataError(
+            f"{lacks} feature(s) {missing} that the reference profile has; "
+            f"{fix}, or set a new reference without them"
+        )
+
+
 def check_profile(
     profile: ReferenceProfile,
     current: Mapping[str, Callable[[], Sample] | Sample],
@@ -100,12 +112,7 @@ def check_profile(
         :func:`lifecycle.drift.decision.decide`).
     """
     policy = policy or DriftPolicy()
-    missing = [f for f in profile.features if f not in current]
-    if missing:
-        raise DataError(
-            f"current data lacks feature(s) {missing} that the reference profile has; "
-            "log them, or set a new reference without them"
-        )
+    _require_features(profile, current, "current data lacks", "log them")
 
     def job(name: str, prof: FeatureProfile) -> Callable[[], FeatureStatistics]:
         def run() -> FeatureStatistics:
@@ -117,8 +124,6 @@ def check_profile(
 
     stats = parallel_map([job(n, p) for n, p in profile.features.items()], workers)
     return decide(stats, policy, kind=kind, importances=importances)
-
-
 
 
 def check_summaries(
@@ -148,12 +153,7 @@ def check_summaries(
         As in :func:`check_profile`.
     """
     policy = policy or DriftPolicy()
-    missing = [f for f in profile.features if f not in current]
-    if missing:
-        raise DataError(
-            f"current summaries lack feature(s) {missing} that the reference profile has; "
-            "roll them up, or set a new reference without them"
-        )
+    _require_features(profile, current, "current summaries lack", "roll them up")
     for name in profile.features:
         if not isinstance(current[name], NumericSummary | CategoricalSummary):
             raise DataError(
