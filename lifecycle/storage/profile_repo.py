@@ -26,7 +26,7 @@ from lifecycle.states import SERVED_ROLES
 from lifecycle.storage.tables import TrafficHourly, WindowProfile
 from lifecycle.storage.types import utcnow
 
-__all__ = ["ProfileRow", "load_profiles", "profile_hours", "prune_profiles", "served_traffic",
+__all__ = ["ProfileRow", "load_profiles", "prune_profiles", "served_traffic",
            "upsert_profiles"]
 
 
@@ -79,18 +79,6 @@ def load_profiles(session: Session, model_id: int, kind: str, since: datetime,
         .order_by(WindowProfile.hour_start)
     ).all()
     return [ProfileRow(*r) for r in found]
-
-
-def profile_hours(session: Session, model_id: int, since: datetime, until: datetime,
-                  kind: str = "data") -> dict[datetime, int]:
-    """``{hour_start: n_rows}`` of the stored hours of ``kind`` in ``[since, until)`` (no
-    blobs read)."""
-    rows = session.execute(
-        select(WindowProfile.hour_start, WindowProfile.n_rows)
-        .where(WindowProfile.model_id == model_id, WindowProfile.kind == kind,
-               WindowProfile.hour_start >= since, WindowProfile.hour_start < until)
-    ).all()
-    return {h: int(n) for h, n in rows}
 
 
 def served_traffic(session: Session, model_id: int, since: datetime,
