@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck
@@ -177,3 +178,23 @@ def engine_for() -> Iterator[Callable[[str], Engine]]:
 def engine(db_url: str, engine_for: Callable[[str], Engine]) -> Engine:
     """An engine on ``db_url`` (SQLite and PostgreSQL)."""
     return engine_for(db_url)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    """A real 2-worker ``distributed.LocalCluster`` for the module (processes, one thread each,
+    no dashboard; workers import lifecycle by name and open the test database by URL).
+
+    ``distributed`` is a dev dependency: without it the test is skipped locally and FAILS when
+    ``CI=true``, like PostgreSQL.
+    """
+    try:
+        import distributed
+    except ImportError as exc:
+        message = f"dask[distributed] is not installed: {exc}"
+        if IN_CI:
+            pytest.fail(f"{message} (CI=true: the Dask tests must run)")
+        pytest.skip(message)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as lc:
+        yield lc

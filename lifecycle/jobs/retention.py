@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -261,11 +261,9 @@ def run_retention(engine: Engine, settings: Settings, model: str, window_start: 
     keep_runs = timedelta(days=rs.job_runs_days)
     profiles = (prune_profiles(engine, int(model_id), now - timedelta(days=rs.profile_days))
                 if rs.profile_days is not None else None)
-    result = RetentionResult(**{
-        **asdict(result),
-        "job_runs_pruned": prune_job_runs(engine, model, now - keep_runs),
-        "leases_pruned": prune_leases(engine, settings, model, now, keep_runs),
-        "profiles_pruned": profiles,
-    })
+    result = replace(result,
+                     job_runs_pruned=prune_job_runs(engine, model, now - keep_runs),
+                     leases_pruned=prune_leases(engine, settings, model, now, keep_runs),
+                     profiles_pruned=profiles)
     logger.info("retention %s: %s", model, result.to_dict())
     return result

@@ -31,8 +31,7 @@ from lifecycle.storage.archive_format import (
     split,
 )
 
-__all__ = ["PartReader", "PartWriter", "WrittenPart", "part_url", "read_part", "remove_part",
-           "verify_part"]
+__all__ = ["PartReader", "PartWriter", "WrittenPart", "part_url", "read_part", "verify_part"]
 
 
 @dataclass(frozen=True)
@@ -163,9 +162,3 @@ def verify_part(url: str, batch_ids: Sequence[str]) -> tuple[int, str] | None:
         return None
     return digest.n_rows, digest.hexdigest()
 
-
-def remove_part(url: str) -> None:
-    """Delete the file at ``url`` when it exists."""
-    fs, path = fsspec.core.url_to_fs(url)
-    if fs.exists(path):
-        fs.rm(path)

@@ -4,7 +4,6 @@ batches from the database themselves), and the report flags what the exact path 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +21,6 @@ from lifecycle.storage.tables import WindowProfile
 
 pytestmark = pytest.mark.slow
 HOURS = 4
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Any]:
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as lc:
-        yield lc
 
 
 def test_missing_hours_are_rolled_up_on_the_cluster(engine: Engine, db_url: str,
