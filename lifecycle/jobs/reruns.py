@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from lifecycle.config import Settings
-from lifecycle.jobs.leases import LeaseState, lease_states
+from lifecycle.jobs.leases import LeaseState
 from lifecycle.jobs.plan import PlannedJob
 from lifecycle.jobs.runner import SKIPPED, RunContext, RunResult, execute, lease_key
 from lifecycle.states import DONE, EMPTY
@@ -56,16 +56,29 @@ def rerun_label(offset: timedelta) -> str:
     return f"+{format_duration(offset)}"
 
 
-def _rerun_states(ctx: RunContext, job: PlannedJob, from_key: str, size_s: int
-                  ) -> dict[str, LeaseState]:
+def _lease_states(ctx: RunContext, job: PlannedJob, from_key: str, size_s: int
+                  ) -> tuple[list[LeaseState], dict[str, LeaseState]]:
+    """The window leases (``<key>/<size>s``, in key order) and the re-run leases
+    (``<key>/<size>s+<offset>``, by key) from ``from_key`` on: one range of the unique
+    ``(job_name, model_name, window_key)`` index, read once."""
+    window_suffix, rerun_infix = f"/{size_s}s", f"/{size_s}s+"
     stmt = (
         select(JobLease.window_key, JobLease.status, JobLease.owner, JobLease.attempts,
                JobLease.expires_at, JobLease.next_attempt_at)
         .where(JobLease.job_name == job.kind.name, JobLease.model_name == job.model,
-               JobLease.window_key >= from_key, JobLease.window_key.like(f"%/{size_s}s+%"))
+               JobLease.window_key >= from_key, JobLease.window_key.like(f"%/{size_s}s%"))
+        .order_by(JobLease.window_key)
     )
+    windows: list[LeaseState] = []
+    reruns: dict[str, LeaseState] = {}
     with ctx.engine.connect() as conn:
-        return {row[0]: LeaseState(*row) for row in conn.execute(stmt)}
+        for row in conn.execute(stmt):
+            state = LeaseState(*row)
+            if state.window_key.endswith(window_suffix):
+                windows.append(state)
+            elif rerun_infix in state.window_key:
+                reruns[state.window_key] = state
+    return windows, reruns
 
 
 def _empty_windows(ctx: RunContext, job: PlannedJob, since: datetime) -> set[datetime]:
@@ -89,12 +102,10 @@ def due_reruns(ctx: RunContext, job: PlannedJob) -> list[tuple[Window, str]]:
     horizon = schedule.catch_up * size
     oldest_end = now - offsets[-1] - horizon
     from_key = Window(oldest_end - size, oldest_end).key
-    first_runs = [s for s in lease_states(ctx.engine, job.kind.name, job.model,
-                                          from_key=from_key, size_s=size_s)
-                  if s.status == DONE]
+    windows, reruns = _lease_states(ctx, job, from_key, size_s)
+    first_runs = [s for s in windows if s.status == DONE]
     if not first_runs:
         return []
-    reruns = _rerun_states(ctx, job, from_key, size_s)
     empty = _empty_windows(ctx, job, oldest_end - size)
     out: list[tuple[Window, str]] = []
     for state in first_runs:

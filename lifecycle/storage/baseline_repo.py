@@ -20,17 +20,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from lifecycle.storage.labelled import join_key_in
+from lifecycle.storage.labelled import KEY_CHUNK, join_key_in
 from lifecycle.storage.performance_repo import json_safe
 from lifecycle.storage.tables import Outcome, PerformanceBaseline, PredictionBatch
 from lifecycle.storage.types import utcnow
 
 __all__ = ["StoredBaseline", "iso_utc", "load_baseline", "reference_fingerprint",
            "save_baseline"]
-
-#: Keys per bound parameter (as lifecycle.storage.labelled).
-_KEY_CHUNK = 50_000
-
 
 @dataclass(frozen=True)
 class StoredBaseline:
@@ -73,8 +69,8 @@ def reference_fingerprint(session: Session, model_id: int, keys: Sequence[str],
     and the batches of ``[since, until)``: what a baseline was computed from."""
     postgres = session.get_bind().dialect.name == "postgresql"
     n, latest, revisions = 0, None, 0
-    for start in range(0, len(keys), _KEY_CHUNK):
-        chunk = [str(k) for k in keys[start:start + _KEY_CHUNK]]
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = [str(k) for k in keys[start:start + KEY_CHUNK]]
         in_chunk = join_key_in(chunk, postgres=postgres)
         count, newest, revised = session.connection().execute(
             select(func.count(), func.max(Outcome.received_at),

@@ -38,8 +38,8 @@ from lifecycle.storage.models_repo import get_model
 from lifecycle.storage.tables import ArchivePart, Outcome, prediction_keys
 from lifecycle.storage.types import utcnow
 
-__all__ = ["OUTCOME_COLUMNS", "LabelledWindow", "decode_label", "labelled_sample",
-           "load_labelled_window", "outcomes_for_keys"]
+__all__ = ["KEY_CHUNK", "OUTCOME_COLUMNS", "LabelledWindow", "decode_label", "join_key_in",
+           "labelled_sample", "load_labelled_window", "outcomes_for_keys"]
 
 #: How to log outputs a performance check can read (the usual cause: a function returning
 #: ``predict_proba`` monitored without ``classes``, stored as ``output_0, output_1, ...``).
@@ -271,7 +271,7 @@ _OUTCOME_SOURCES = {"join_key": Outcome.join_key, "label_text": Outcome.label,
                     "label_value": Outcome.label_value, "received_at": Outcome.received_at,
                     "revisions": Outcome.revisions}
 #: Keys per query: one bound array (PostgreSQL) or one JSON text (SQLite) each.
-_KEY_CHUNK = 50_000
+KEY_CHUNK = 50_000
 
 
 def join_key_in(chunk: Sequence[str], *, postgres: bool) -> ColumnElement[bool]:
@@ -302,8 +302,8 @@ def outcomes_for_keys(session: Session, model_id: int, keys: Sequence[str],
     rows: list[Any] = []
     names = ["join_key", *(c for c in columns if c != "join_key")]
     cols = [_OUTCOME_SOURCES[name] for name in names]
-    for start in range(0, len(keys), _KEY_CHUNK):
-        chunk = [str(k) for k in keys[start:start + _KEY_CHUNK]]
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = [str(k) for k in keys[start:start + KEY_CHUNK]]
         in_chunk = join_key_in(chunk, postgres=postgres)
         stmt = select(*cols).where(Outcome.model_id == model_id, in_chunk,
                                    Outcome.received_at <= as_of)

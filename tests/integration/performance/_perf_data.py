@@ -118,6 +118,24 @@ def classifier_data(rng: np.random.Generator, n: int, *, shift: float = 0.0,
     return {"x": x, "p": p, "y": y, "pred": pred}
 
 
+def write_classifier(engine: Engine, model: str, start: datetime, data: dict[str, Any], *,
+                     label_at: Any = None) -> list[str]:
+    """Log ``data`` (:func:`classifier_data`) as one day of a classifier's predictions from
+    ``start``, with probabilities; label them at ``label_at`` (default: each prediction's time
+    plus two hours; ``False``: not labelled). Returns the join keys."""
+    n = len(data["x"])
+    ts = timestamps(start, n, timedelta(days=1))
+    keys = write_predictions(
+        engine, model, "classification", ts, {"x": data["x"]},
+        labels=data["pred"].tolist(),
+        proba={"0": (1 - data["p"]).tolist(), "1": data["p"].tolist()},
+    )
+    if label_at is not False:
+        write_outcomes(engine, model, keys, data["y"].tolist(),
+                       label_at or [t + timedelta(hours=2) for t in ts])
+    return keys
+
+
 def make_settings(url: str, model: str, task: str, **perf: Any) -> Settings:
     """Settings with one model whose reference period is the first day after T0."""
     perf.setdefault("reference_since", T0)

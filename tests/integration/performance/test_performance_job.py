@@ -11,6 +11,7 @@ from _perf_data import (
     classifier_data,
     make_settings,
     timestamps,
+    write_classifier,
     write_outcomes,
     write_predictions,
 )
@@ -27,20 +28,6 @@ from lifecycle.storage.window import load_window
 DAY = timedelta(days=1)
 
 
-def _write_classifier(engine: Engine, model: str, start, data, *, label_at=None) -> list[str]:
-    n = len(data["x"])
-    ts = timestamps(start, n, DAY)
-    keys = write_predictions(
-        engine, model, "classification", ts, {"x": data["x"]},
-        labels=data["pred"].tolist(),
-        proba={"0": (1 - data["p"]).tolist(), "1": data["p"].tolist()},
-    )
-    if label_at is not False:
-        write_outcomes(engine, model, keys, data["y"].tolist(),
-                       label_at or [t + timedelta(hours=2) for t in ts])
-    return keys
-
-
 def _count(engine: Engine, table) -> int:
     with Session(engine) as s:
         return int(s.scalar(select(func.count()).select_from(table)) or 0)
@@ -50,11 +37,11 @@ def test_concept_change_is_caught_while_data_drift_stays_quiet(engine: Engine) -
     from lifecycle.drift_check import check_drift
 
     rng = np.random.default_rng(1)
-    _write_classifier(engine, "clf", T0, classifier_data(rng, 3000))
+    write_classifier(engine, "clf", T0, classifier_data(rng, 3000))
     before = classifier_data(rng, 1500)
     after = classifier_data(rng, 1500, flip=True)  # same inputs, relation flipped
     current = {k: np.concatenate([before[k], after[k]]) for k in before}
-    _write_classifier(engine, "clf", T0 + DAY, current)
+    write_classifier(engine, "clf", T0 + DAY, current)
     settings = make_settings(str(engine.url), "clf", "classification")
 
     result = run_performance_check(engine, settings, "clf", T0 + DAY, T0 + 2 * DAY)
@@ -100,10 +87,10 @@ def test_concept_change_is_caught_while_data_drift_stays_quiet(engine: Engine) -
 
 def test_stationary_model_raises_nothing_over_many_windows(sqlite_engine: Engine) -> None:
     rng = np.random.default_rng(2)
-    _write_classifier(sqlite_engine, "clf", T0, classifier_data(rng, 3000))
+    write_classifier(sqlite_engine, "clf", T0, classifier_data(rng, 3000))
     settings = make_settings(str(sqlite_engine.url), "clf", "classification", n_boot=60)
     for w in range(1, 7):
-        _write_classifier(sqlite_engine, "clf", T0 + w * DAY, classifier_data(rng, 1500))
+        write_classifier(sqlite_engine, "clf", T0 + w * DAY, classifier_data(rng, 1500))
     verdicts = []
     for w in range(1, 7):
         result = run_performance_check(sqlite_engine, settings, "clf", T0 + w * DAY,
@@ -119,9 +106,9 @@ def test_covariate_shift_moves_the_estimate_with_the_true_accuracy(
     sqlite_engine: Engine, shift: float, scale: float
 ) -> None:
     rng = np.random.default_rng(3)
-    _write_classifier(sqlite_engine, "clf", T0, classifier_data(rng, 4000))
+    write_classifier(sqlite_engine, "clf", T0, classifier_data(rng, 4000))
     cur = classifier_data(rng, 3000, shift=shift, scale=scale)
-    _write_classifier(sqlite_engine, "clf", T0 + DAY, cur)
+    write_classifier(sqlite_engine, "clf", T0 + DAY, cur)
     settings = make_settings(str(sqlite_engine.url), "clf", "classification")
     result = run_performance_check(sqlite_engine, settings, "clf", T0 + DAY, T0 + 2 * DAY)
     assert result.estimate is not None and result.comparison is not None
@@ -161,8 +148,8 @@ def test_regression_concept_change(sqlite_engine: Engine) -> None:
 
 def test_rerun_replaces_the_report(sqlite_engine: Engine) -> None:
     rng = np.random.default_rng(5)
-    _write_classifier(sqlite_engine, "clf", T0, classifier_data(rng, 2000))
-    _write_classifier(sqlite_engine, "clf", T0 + DAY, classifier_data(rng, 2000, flip=True))
+    write_classifier(sqlite_engine, "clf", T0, classifier_data(rng, 2000))
+    write_classifier(sqlite_engine, "clf", T0 + DAY, classifier_data(rng, 2000, flip=True))
     settings = make_settings(str(sqlite_engine.url), "clf", "classification", n_boot=50)
     first = run_performance_check(sqlite_engine, settings, "clf", T0 + DAY, T0 + 2 * DAY)
     counts = [_count(sqlite_engine, t) for t in (PerformanceReport, PerformanceMetric,
@@ -175,8 +162,8 @@ def test_rerun_replaces_the_report(sqlite_engine: Engine) -> None:
 
 def test_window_without_labels_says_so_and_writes_nothing(sqlite_engine: Engine) -> None:
     rng = np.random.default_rng(6)
-    _write_classifier(sqlite_engine, "clf", T0, classifier_data(rng, 1000))
-    _write_classifier(sqlite_engine, "clf", T0 + DAY, classifier_data(rng, 500), label_at=False)
+    write_classifier(sqlite_engine, "clf", T0, classifier_data(rng, 1000))
+    write_classifier(sqlite_engine, "clf", T0 + DAY, classifier_data(rng, 500), label_at=False)
     settings = make_settings(str(sqlite_engine.url), "clf", "classification")
     result = run_performance_check(sqlite_engine, settings, "clf", T0 + DAY, T0 + 2 * DAY)
     assert result.verdict == "no labels" and result.exit_code == 2

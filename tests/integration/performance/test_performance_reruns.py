@@ -14,9 +14,8 @@ from _perf_data import (
     T0,
     classifier_data,
     make_settings,
-    timestamps,
+    write_classifier,
     write_outcomes,
-    write_predictions,
 )
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -42,26 +41,12 @@ DAY = timedelta(days=1)
 W = (T0 + DAY, T0 + 2 * DAY)  # the window under test; T0's day is the reference
 
 
-def _write(engine: Engine, start: datetime, data: dict, *, labelled: bool) -> list[str]:
-    n = len(data["x"])
-    ts = timestamps(start, n, DAY)
-    keys = write_predictions(
-        engine, "clf", "classification", ts, {"x": data["x"]},
-        labels=data["pred"].tolist(),
-        proba={"0": (1 - data["p"]).tolist(), "1": data["p"].tolist()},
-    )
-    if labelled:
-        write_outcomes(engine, "clf", keys, data["y"].tolist(),
-                       [t + timedelta(hours=2) for t in ts])
-    return keys
-
-
 def _setup(engine: Engine, *, flip: bool = True, n: int = 1000) -> tuple[Settings, list[str],
                                                                           np.ndarray]:
     rng = np.random.default_rng(7)
-    _write(engine, T0, classifier_data(rng, 2000), labelled=True)
+    write_classifier(engine, "clf", T0, classifier_data(rng, 2000))
     data = classifier_data(rng, n, flip=flip)
-    keys = _write(engine, W[0], data, labelled=False)
+    keys = write_classifier(engine, "clf", W[0], data, label_at=False)
     settings = make_settings(str(engine.url), "clf", "classification", n_boot=40)
     return settings, keys, data["y"]
 
@@ -195,7 +180,7 @@ def test_reference_performance_is_computed_once_per_reference(engine: Engine) ->
                                                    reference_until=None))})
     rng = np.random.default_rng(8)
     for day in (2, 3):
-        _write(engine, T0 + day * DAY, classifier_data(rng, 400), labelled=True)
+        write_classifier(engine, "clf", T0 + day * DAY, classifier_data(rng, 400))
     write_outcomes(engine, "clf", keys, y.tolist(), W[1] + timedelta(hours=3))
     set_reference(engine, settings.model("clf"), since=T0, until=T0 + DAY, kinds=("data",))
 
